@@ -1,0 +1,1 @@
+"""Geography: coordinate transforms, grids, the LSOA -> LA -> CSP -> PFA hierarchy."""

@@ -1,0 +1,27 @@
+"""Square grid cells on the British National Grid."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vru.settings import Grid
+
+
+def cell_sql(e_col: str, n_col: str, grid: Grid) -> tuple[str, str]:
+    """SQL expressions for the lower-left corner (metres) of the cell holding (e, n)."""
+    s, oe, on = int(grid.cell_size_m), int(grid.origin_e), int(grid.origin_n)
+    e = f"CAST(floor(({e_col} - {oe}) / {s}) * {s} + {oe} AS INTEGER)"
+    n = f"CAST(floor(({n_col} - {on}) / {s}) * {s} + {on} AS INTEGER)"
+    return e, n
+
+
+def cell_of(e, n, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    s = grid.cell_size_m
+    ce = np.floor((np.asarray(e, float) - grid.origin_e) / s) * s + grid.origin_e
+    cn = np.floor((np.asarray(n, float) - grid.origin_n) / s) * s + grid.origin_n
+    return ce, cn
+
+
+def cell_id(cell_e: int, cell_n: int, size: int) -> str:
+    """A stable, human-readable cell id: size and lower-left corner, e.g. 150m_E505050_N225150."""
+    return f"{size}m_E{int(cell_e):06d}_N{int(cell_n):07d}"

@@ -1,0 +1,1 @@
+"""Privacy: pseudonymisation, disclosure control, roles and the audit log."""

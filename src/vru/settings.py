@@ -1,0 +1,142 @@
+"""Workspace settings: the area, its definition of serious violence, grid and disclosure rule.
+
+Stored as ``settings.toml`` in the workspace folder. Every key is documented in
+``docs/guide/workspace.md``; a test fails if a key here is missing from that page.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+# data.police.uk's 14 street-crime categories (plus the two retired ones that older files carry).
+POLICE_UK_CRIME_TYPES: tuple[str, ...] = (
+    "Anti-social behaviour",
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other crime",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+    "Violence and sexual offences",
+)
+RETIRED_CRIME_TYPES: tuple[str, ...] = ("Public disorder and weapons", "Violent crime")
+
+# Home Office offence codes commonly counted as serious violence (homicide, attempted murder,
+# GBH / wounding, assault with injury, robbery, possession of weapons, threats to kill with a
+# weapon). Partnerships replace this list with their own definition.
+DEFAULT_SV_OFFENCE_CODES: tuple[str, ...] = (
+    "1", "4.1", "4.2", "4.3", "4.4", "4.6", "4.7", "4.8", "4.10",
+    "2", "5A", "5D", "5E", "8N", "8P", "37.1",
+    "34A", "34B",
+    "10A", "10C", "10D", "8M", "8Q",
+)
+
+
+@dataclass
+class SeriousViolence:
+    """The partnership's definition of serious violence (Serious Violence Duty)."""
+
+    police_uk_categories: list[str] = field(
+        default_factory=lambda: ["Violence and sexual offences", "Robbery", "Possession of weapons"]
+    )
+    ho_offence_codes: list[str] = field(default_factory=lambda: list(DEFAULT_SV_OFFENCE_CODES))
+    description: str = (
+        "Police-recorded violence and sexual offences, robbery and possession of weapons; "
+        "for force extracts, the listed Home Office offence codes."
+    )
+
+
+@dataclass
+class Grid:
+    """Square grid on the British National Grid (EPSG:27700)."""
+
+    cell_size_m: int = 150
+    origin_e: int = 0
+    origin_n: int = 0
+
+
+@dataclass
+class Disclosure:
+    """Statistical disclosure control applied to every count a non-privileged user sees.
+
+    Counts from 1 to ``suppress_max`` are shown as ``symbol``; other counts are rounded to the
+    nearest ``round_to`` (1 = no rounding). Zero is shown as zero. Default: the NHS hospital
+    data rule (1-7 suppressed, round to 5).
+    """
+
+    suppress_max: int = 7
+    round_to: int = 5
+    symbol: str = "*"
+
+
+@dataclass
+class Settings:
+    area_name: str = "Unnamed VRU area"
+    serious_violence: SeriousViolence = field(default_factory=SeriousViolence)
+    grid: Grid = field(default_factory=Grid)
+    disclosure: Disclosure = field(default_factory=Disclosure)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Settings:
+        known = {"area_name", "serious_violence", "grid", "disclosure"}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown settings keys: {', '.join(sorted(unknown))}")
+        return cls(
+            area_name=str(data.get("area_name", cls.area_name)),
+            serious_violence=_section(SeriousViolence, data.get("serious_violence", {})),
+            grid=_section(Grid, data.get("grid", {})),
+            disclosure=_section(Disclosure, data.get("disclosure", {})),
+        )
+
+    def validate(self) -> None:
+        if self.grid.cell_size_m <= 0:
+            raise ValueError("grid.cell_size_m must be a positive number of metres")
+        if self.disclosure.round_to < 1 or self.disclosure.suppress_max < 0:
+            raise ValueError("disclosure.round_to must be >= 1 and suppress_max >= 0")
+        bad = set(self.serious_violence.police_uk_categories) - set(POLICE_UK_CRIME_TYPES)
+        if bad:
+            raise ValueError(f"serious_violence.police_uk_categories not police.uk types: {bad}")
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        with open(path, "rb") as fh:
+            try:
+                data = tomllib.load(fh)
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"{path}: not valid TOML: {exc}") from exc
+        try:
+            settings = cls.from_dict(data)
+            settings.validate()
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: {exc}") from exc
+        return settings
+
+    def save(self, path: Path) -> None:
+        self.validate()
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_bytes(tomli_w.dumps(self.to_dict()).encode())
+        tmp.replace(path)
+
+
+def _section(kind: type, values: dict):
+    if not isinstance(values, dict):
+        raise ValueError(f"settings section for {kind.__name__} must be a table")
+    names = {f for f in kind.__dataclass_fields__}
+    unknown = set(values) - names
+    if unknown:
+        raise ValueError(f"unknown keys in [{kind.__name__.lower()}]: {', '.join(sorted(unknown))}")
+    return kind(**values)

@@ -1,0 +1,1 @@
+"""Source adapters: partner files -> canonical rows + rejected rows with reasons."""

@@ -1,0 +1,209 @@
+"""The Workspace: one folder holding the DuckDB database, the settings and the logs.
+
+Everything in vru receives a Workspace; nothing else opens DuckDB. One writer at a time (a lock
+inside the process, DuckDB's file lock across processes); readers use cursors on the same
+database and see only committed data.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from vru.migrations import all_migrations
+from vru.settings import Settings
+
+DB_NAME = "vru.duckdb"
+SETTINGS_NAME = "settings.toml"
+ENV_VAR = "VRU_WORKSPACE"
+DEFAULT_DIR = "vru-workspace"
+
+
+class WorkspaceError(Exception):
+    """A problem with the workspace the user can act on (missing, locked, newer schema...)."""
+
+
+def default_path() -> Path:
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_DIR)
+
+
+class Workspace:
+    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection, settings: Settings,
+                 read_only: bool) -> None:
+        self.path = path
+        self.settings = settings
+        self.read_only = read_only
+        self._con = con
+        self._write_lock = threading.RLock()
+
+    # ----------------------------------------------------------------- lifecycle
+    @classmethod
+    def init(cls, path: Path | str | None = None, area_name: str | None = None,
+             settings: Settings | None = None) -> Workspace:
+        """Create a workspace folder (or open an existing one and bring its schema up to date)."""
+        path = Path(path) if path is not None else default_path()
+        path.mkdir(parents=True, exist_ok=True)
+        settings_path = path / SETTINGS_NAME
+        if not settings_path.exists():
+            s = settings or Settings()
+            if area_name:
+                s.area_name = area_name
+            s.save(settings_path)
+        (path / "logs").mkdir(exist_ok=True)
+        (path / "exports").mkdir(exist_ok=True)
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: Path | str | None = None, read_only: bool = False) -> Workspace:
+        path = Path(path) if path is not None else default_path()
+        settings_path = path / SETTINGS_NAME
+        if not settings_path.exists():
+            raise WorkspaceError(
+                f"no workspace at {path} (no {SETTINGS_NAME}); create one with `vru init {path}`"
+            )
+        try:
+            settings = Settings.load(settings_path)
+        except ValueError as exc:
+            raise WorkspaceError(str(exc)) from exc
+        db = path / DB_NAME
+        if read_only and not db.exists():
+            raise WorkspaceError(f"{db} does not exist; run `vru init {path}`")
+        try:
+            con = duckdb.connect(str(db), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WorkspaceError(
+                f"cannot open {db}: another vru process is writing to it ({exc})"
+            ) from exc
+        ws = cls(path, con, settings, read_only)
+        if not read_only:
+            ws._migrate()
+        else:
+            ws._check_schema()
+        return ws
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- schema
+    def _applied(self, con: duckdb.DuckDBPyConnection) -> set[str]:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, "
+            "applied_at TIMESTAMP NOT NULL)"
+        ) if not self.read_only else None
+        try:
+            return {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+        except duckdb.CatalogException:
+            return set()
+
+    def _migrate(self) -> None:
+        with self.transaction() as con:
+            applied = self._applied(con)
+            for name, up in all_migrations():
+                if name not in applied:
+                    up(con)
+                    con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, datetime.now()])
+
+    def _check_schema(self) -> None:
+        known = {n for n, _ in all_migrations()}
+        applied = self._applied(self._con)
+        newer = applied - known
+        if newer:
+            raise WorkspaceError(
+                f"workspace schema is newer than this vru ({', '.join(sorted(newer))}); upgrade vru"
+            )
+        missing = known - applied
+        if missing:
+            raise WorkspaceError(
+                "workspace schema is older than this vru; open it once for writing "
+                "(e.g. `vru status`) to migrate"
+            )
+
+    @property
+    def schema_version(self) -> str:
+        rows = self._con.execute("SELECT max(name) FROM schema_migrations").fetchone()
+        return rows[0] if rows else ""
+
+    # ----------------------------------------------------------------- access
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for reading. Safe to use from another thread; sees committed data."""
+        return self._con.cursor()
+
+    def sql(self, query: str, params: list | dict | None = None) -> list[tuple]:
+        return self.reader().execute(query, params).fetchall()
+
+    def df(self, query: str, params: list | dict | None = None):
+        """Run a read query and return a pandas DataFrame."""
+        return self.reader().execute(query, params).df()
+
+    def scalar(self, query: str, params: list | dict | None = None) -> Any:
+        row = self.reader().execute(query, params).fetchone()
+        return row[0] if row else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The single writer: an exclusive, atomic unit of work. Rolls back on any error."""
+        if self.read_only:
+            raise WorkspaceError(f"workspace {self.path} is open read-only")
+        with self._write_lock:
+            cur = self._con.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def checkpoint(self) -> None:
+        with self._write_lock:
+            self._con.execute("CHECKPOINT")
+
+    # ----------------------------------------------------------------- settings
+    def save_settings(self) -> None:
+        self.settings.save(self.path / SETTINGS_NAME)
+
+    def set_grid(self, cell_size_m: int, origin_e: int = 0, origin_n: int = 0) -> None:
+        """Change the grid and recompute every stored cell in one transaction."""
+        from vru.geo.grid import cell_sql
+
+        self.settings.grid.cell_size_m = cell_size_m
+        self.settings.grid.origin_e = origin_e
+        self.settings.grid.origin_n = origin_n
+        self.settings.validate()
+        with self.transaction() as con:
+            e, n = cell_sql("easting", "northing", self.settings.grid)
+            con.execute(f"UPDATE crimes SET cell_e = {e}, cell_n = {n}")
+        self.save_settings()
+
+    # ----------------------------------------------------------------- provenance helpers
+    def next_id(self, con: duckdb.DuckDBPyConnection, seq: str) -> int:
+        return con.execute(f"SELECT nextval('{seq}')").fetchone()[0]
+
+    @staticmethod
+    def user_name() -> str:
+        try:
+            return getpass.getuser()
+        except Exception:  # noqa: BLE001 - no login name in some containers
+            return "unknown"
+
+    def log_dir(self) -> Path:
+        d = self.path / "logs"
+        d.mkdir(exist_ok=True)
+        return d
