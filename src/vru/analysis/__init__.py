@@ -1,0 +1,1 @@
+"""Analysis: pure functions over tables and arrays (no IO, no printing)."""
