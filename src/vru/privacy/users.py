@@ -1,0 +1,163 @@
+"""Local user accounts: Argon2id-hashed passwords, roles, agencies, enable/disable.
+
+Stored in the workspace (tables ``web_users``/``web_sessions``, migration m0400). The workspace
+is the only door to DuckDB, so every function here takes a Workspace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from vru.privacy.roles import Role, parse_role
+from vru.workspace import Workspace
+
+MIN_PASSWORD_LENGTH = 12
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,62}$")
+
+# argon2-cffi's defaults are the RFC 9106 "low memory" profile (Argon2id, t=3, m=64 MiB, p=4).
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so a missing user costs as long as a wrong
+# password (no user-name probing by timing).
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
+
+
+class UserError(ValueError):
+    """A user-management request that cannot be done (unknown user, weak password...)."""
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: int
+    username: str
+    role: Role
+    agency: str | None
+    full_name: str | None
+    active: bool
+    created_at: datetime | None = None
+    last_login_at: datetime | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "user_id": self.user_id, "username": self.username, "role": self.role.value,
+            "agency": self.agency, "full_name": self.full_name, "active": self.active,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "last_login_at": self.last_login_at.isoformat() if self.last_login_at else None,
+        }
+
+
+_COLS = "user_id, username, role, agency, full_name, active, created_at, last_login_at"
+
+
+def _row_to_user(row: tuple) -> User:
+    return User(row[0], row[1], Role(row[2]), row[3], row[4], bool(row[5]), row[6], row[7])
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+    if password.strip() != password:
+        raise UserError("password must not start or end with spaces")
+
+
+def normalise_username(username: str) -> str:
+    name = username.strip().lower()
+    if not USERNAME_RE.match(name):
+        raise UserError(
+            f"invalid user name {username!r}: 2-63 characters, lower-case letters, digits, . _ @ -"
+        )
+    return name
+
+
+def add_user(ws: Workspace, username: str, password: str, role: str | Role,
+             agency: str | None = None, full_name: str | None = None) -> User:
+    name = normalise_username(username)
+    try:
+        r = parse_role(str(role))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if r is Role.PARTNER and not (agency and agency.strip()):
+        raise UserError("a partner user needs --agency (the agency whose records they may see)")
+    check_password_strength(password)
+    pw_hash = _hasher.hash(password)
+    now = datetime.now()
+    with ws.transaction() as con:
+        if con.execute("SELECT 1 FROM web_users WHERE username = ?", [name]).fetchone():
+            raise UserError(f"user {name!r} already exists")
+        uid = con.execute("SELECT nextval('web_user_seq')").fetchone()[0]
+        con.execute(
+            "INSERT INTO web_users VALUES (?, ?, ?, ?, ?, ?, TRUE, ?, ?, NULL)",
+            [uid, name, full_name, r.value, agency.strip() if agency else None, pw_hash, now, now],
+        )
+    return get_user(ws, name)
+
+
+def get_user(ws: Workspace, username: str) -> User:
+    name = username.strip().lower()
+    sql = f"SELECT {_COLS} FROM web_users WHERE username = ?"
+    row = ws.reader().execute(sql, [name]).fetchone()
+    if row is None:
+        raise UserError(f"no such user: {username!r}")
+    return _row_to_user(row)
+
+
+def get_user_by_id(ws: Workspace, user_id: int) -> User | None:
+    sql = f"SELECT {_COLS} FROM web_users WHERE user_id = ?"
+    row = ws.reader().execute(sql, [user_id]).fetchone()
+    return _row_to_user(row) if row else None
+
+
+def list_users(ws: Workspace) -> list[User]:
+    rows = ws.reader().execute(f"SELECT {_COLS} FROM web_users ORDER BY username").fetchall()
+    return [_row_to_user(r) for r in rows]
+
+
+def set_active(ws: Workspace, username: str, active: bool) -> User:
+    user = get_user(ws, username)
+    with ws.transaction() as con:
+        con.execute("UPDATE web_users SET active = ?, updated_at = ? WHERE user_id = ?",
+                    [active, datetime.now(), user.user_id])
+        if not active:  # a disabled user is signed out everywhere, at once
+            con.execute("UPDATE web_sessions SET revoked = TRUE WHERE user_id = ?", [user.user_id])
+    return get_user(ws, username)
+
+
+def reset_password(ws: Workspace, username: str, password: str) -> User:
+    user = get_user(ws, username)
+    check_password_strength(password)
+    pw_hash = _hasher.hash(password)
+    with ws.transaction() as con:
+        con.execute("UPDATE web_users SET password_hash = ?, updated_at = ? WHERE user_id = ?",
+                    [pw_hash, datetime.now(), user.user_id])
+        con.execute("UPDATE web_sessions SET revoked = TRUE WHERE user_id = ?", [user.user_id])
+    return user
+
+
+def authenticate(ws: Workspace, username: str, password: str) -> User | None:
+    """The user if the name/password pair is right and the account is active, else None."""
+    name = username.strip().lower()
+    row = ws.reader().execute(
+        f"SELECT {_COLS}, password_hash FROM web_users WHERE username = ?", [name]
+    ).fetchone()
+    stored = row[-1] if row else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    user = _row_to_user(row[:-1])
+    if not user.active:
+        return None
+    with ws.transaction() as con:
+        values: list = [datetime.now()]
+        sql = "UPDATE web_users SET last_login_at = ?"
+        if _hasher.check_needs_rehash(stored):
+            sql += ", password_hash = ?"
+            values.append(_hasher.hash(password))
+        con.execute(sql + " WHERE user_id = ?", [*values, user.user_id])
+    return user
