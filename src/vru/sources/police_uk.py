@@ -1,0 +1,618 @@
+"""data.police.uk monthly files -> crimes, outcomes and stop_search.
+
+Contract (docs/guide/import-police.md): the three file kinds data.police.uk publishes
+(``YYYY-MM-<force>-street.csv``, ``-outcomes.csv``, ``-stop-and-search.csv``), as CSV, .csv.gz,
+in folders or in the ZIP its download page produces.
+
+Pipeline per file, all inside one transaction per import run (a failure or a kill leaves the
+workspace exactly as before):
+1. refuse the file if its columns are not exactly the kind's columns (any order);
+2. skip it if the same content (sha256 of the decompressed bytes) is already loaded; if another
+   file is active for the same kind/force/month, replace that file's rows (recorded);
+3. stage it with DuckDB's CSV reader (all text, WITH ORDINALITY for row numbers), or with
+   Python's csv module when the file has structural faults (ragged rows, bad quoting, bad
+   UTF-8), so that every bad row is kept with its number;
+4. validate in SQL: each row either loads (possibly with flags, e.g. ``no_location``) or goes to
+   ``rejects`` with field and reason; read = loaded + rejected per file;
+5. project lon/lat to the British National Grid (pyproj on NumPy arrays) and the grid cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from vru.geo.bng import to_bng
+from vru.geo.grid import cell_sql
+from vru.settings import POLICE_UK_CRIME_TYPES, RETIRED_CRIME_TYPES
+from vru.sources.files import (
+    ImportRefused,
+    InputFile,
+    check_columns,
+    content_sha256,
+    discover,
+    read_header,
+)
+from vru.workspace import Workspace
+
+SOURCE = "police_uk"
+BATCH_FILES = 48  # files staged per DuckDB scan
+
+STREET_COLUMNS = [
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+]
+OUTCOME_COLUMNS = [
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+    "LSOA code", "LSOA name", "Outcome type",
+]
+STOP_SEARCH_COLUMNS = [
+    "Type", "Date", "Part of a policing operation", "Policing operation", "Latitude", "Longitude",
+    "Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity", "Legislation",
+    "Object of search", "Outcome", "Outcome linked to object of search",
+    "Removal of more than just outer clothing",
+]
+KIND_COLUMNS = {"street": STREET_COLUMNS, "outcomes": OUTCOME_COLUMNS, "stop_search": STOP_SEARCH_COLUMNS}
+KIND_TABLE = {"street": "crimes", "outcomes": "outcomes", "stop_search": "stop_search"}
+SEARCH_TYPES = ("Person search", "Vehicle search", "Person and Vehicle search")
+
+FILE_NAME = re.compile(
+    r"^(?P<month>\d{4}-\d{2})-(?P<force>[a-z0-9-]+?)-(?P<kind>street|outcomes|stop-and-search)"
+    r"\.csv(\.gz)?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class FileResult:
+    name: str
+    kind: str
+    status: str            # loaded | skipped (already loaded) | replaced
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_flagged: int = 0
+    file_id: int | None = None
+    replaced_file_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    import_id: int | None
+    files: list[FileResult]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    def by_kind(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for f in self.files:
+            d = out.setdefault(f.kind, {"files": 0, "read": 0, "loaded": 0, "rejected": 0, "flagged": 0})
+            d["files"] += 1
+            d["read"] += f.rows_read
+            d["loaded"] += f.rows_loaded
+            d["rejected"] += f.rows_rejected
+            d["flagged"] += f.rows_flagged
+        return out
+
+
+@dataclass
+class _Planned:
+    f: InputFile
+    kind: str
+    header: list[str]
+    sha256: str
+    force: str | None
+    month: date | None
+
+    @property
+    def partition_key(self) -> str | None:
+        if self.force and self.month:
+            return f"{self.kind}/{self.force}/{self.month:%Y-%m}"
+        return None
+
+
+ProgressFn = Callable[[str, int, int], None]  # (file name, files done, files total)
+
+
+# ---------------------------------------------------------------------------------- planning
+def classify(f: InputFile, header: list[str]) -> tuple[str, str | None, date | None]:
+    """The kind of a file (street, outcomes, stop_search), plus force and month from its name."""
+    m = FILE_NAME.match(f.name)
+    force = month = None
+    kind = None
+    if m:
+        kind = {"street": "street", "outcomes": "outcomes", "stop-and-search": "stop_search"}[
+            m["kind"].lower()
+        ]
+        force = m["force"].lower()
+        try:
+            month = datetime.strptime(m["month"], "%Y-%m").date()
+        except ValueError:
+            month = None
+    if kind is None:
+        # Not a data.police.uk file name: recognise the kind by its columns.
+        cols = set(header)
+        for k, expected in KIND_COLUMNS.items():
+            if cols == set(expected):
+                kind = k
+                break
+        if kind is None:
+            best = min(KIND_COLUMNS, key=lambda k: len(set(KIND_COLUMNS[k]) ^ cols))
+            check_columns(f, header, KIND_COLUMNS[best])  # raises, naming the columns
+            kind = best
+    return kind, force, month
+
+
+def plan(paths: list[Path | str]) -> list[_Planned]:
+    """Check every file before touching the workspace; refuse the import if any file is bad."""
+    files = discover(paths)
+    if not files:
+        raise ImportRefused("no CSV, .csv.gz or ZIP files found in " + ", ".join(map(str, paths)))
+    planned: list[_Planned] = []
+    errors: list[str] = []
+    for f in files:
+        try:
+            header = read_header(f)
+            kind, force, month = classify(f, header)
+            check_columns(f, header, KIND_COLUMNS[kind])
+            planned.append(_Planned(f, kind, header, content_sha256(f), force, month))
+        except ImportRefused as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ImportRefused(
+            f"{len(errors)} file(s) refused, nothing imported:\n  " + "\n  ".join(errors)
+        )
+    return planned
+
+
+# ---------------------------------------------------------------------------------- import
+def import_police(ws: Workspace, paths: list[Path | str], progress: ProgressFn | None = None,
+                  command: str | None = None) -> ImportSummary:
+    """Import data.police.uk files atomically. Returns what happened to each file."""
+    planned = plan(paths)
+    results: list[FileResult] = []
+    tmp_dir = ws.path / "tmp"
+    tmp_dir.mkdir(exist_ok=True)
+    with ws.transaction() as con:
+        active = {
+            row[0]: row[1]
+            for row in con.execute(
+                "SELECT sha256 || '/' || kind, file_id FROM source_files "
+                "WHERE source = ? AND status = 'active'", [SOURCE]
+            ).fetchall()
+        }
+        by_partition = {
+            row[0]: (row[1], row[2])
+            for row in con.execute(
+                "SELECT partition_key, file_id, kind FROM source_files "
+                "WHERE source = ? AND status = 'active' AND partition_key IS NOT NULL", [SOURCE]
+            ).fetchall()
+        }
+        import_id = ws.next_id(con, "import_seq")
+        con.execute(
+            "INSERT INTO imports (import_id, source, started_at, user_name, command) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [import_id, SOURCE, datetime.now(), ws.user_name(), command],
+        )
+        seen_in_run: set[str] = set()
+        todo: list[_Planned] = []
+        for p in planned:
+            key = f"{p.sha256}/{p.kind}"
+            if key in active or key in seen_in_run:
+                results.append(FileResult(p.f.name, p.kind, "skipped"))
+                continue
+            seen_in_run.add(key)
+            todo.append(p)
+        # Files with the same kind and column order are staged and validated together.
+        groups: dict[tuple[str, tuple[str, ...]], list[_Planned]] = {}
+        for p in todo:
+            groups.setdefault((p.kind, tuple(p.header)), []).append(p)
+        done = len(results)
+        for batch in groups.values():
+            for chunk in _chunks(batch, BATCH_FILES):
+                if progress:
+                    progress(chunk[0].f.name, done, len(planned))
+                loaded = _load_batch(ws, con, chunk, import_id, tmp_dir)
+                for p, res in zip(chunk, loaded, strict=True):
+                    pk = p.partition_key
+                    if pk and pk in by_partition:
+                        old_id, _ = by_partition[pk]
+                        removed = con.execute(
+                            f"DELETE FROM {KIND_TABLE[p.kind]} WHERE file_id = ?", [old_id]
+                        ).fetchone()[0]
+                        con.execute("DELETE FROM rejects WHERE file_id = ?", [old_id])
+                        con.execute(
+                            "UPDATE source_files SET status = 'replaced' WHERE file_id = ?", [old_id]
+                        )
+                        con.execute(
+                            "INSERT INTO file_replacements VALUES (?, ?, ?, ?, ?)",
+                            [old_id, res.file_id, pk, removed, datetime.now()],
+                        )
+                        res.status = "replaced"
+                        res.replaced_file_ids.append(old_id)
+                    if pk:
+                        by_partition[pk] = (res.file_id, p.kind)
+                    results.append(res)
+                done += len(chunk)
+        summary = ImportSummary(import_id, results)
+        con.execute(
+            "UPDATE imports SET finished_at = ?, files_seen = ?, files_loaded = ?, "
+            "files_skipped = ?, files_replaced = ?, rows_read = ?, rows_loaded = ?, "
+            "rows_rejected = ? WHERE import_id = ?",
+            [datetime.now(), len(results), summary.count("loaded") + summary.count("replaced"),
+             summary.count("skipped"), summary.count("replaced"), summary.rows_read,
+             summary.rows_loaded, summary.rows_rejected, import_id],
+        )
+    if progress:
+        progress("", len(planned), len(planned))
+    _write_log(ws, summary)
+    return summary
+
+
+def _write_log(ws: Workspace, summary: ImportSummary) -> None:
+    with open(ws.log_dir() / "imports.log", "a", encoding="utf-8") as log:
+        log.write(
+            f"{datetime.now().isoformat(timespec='seconds')} import {summary.import_id} "
+            f"{SOURCE}: files loaded={summary.count('loaded')} replaced={summary.count('replaced')} "
+            f"skipped={summary.count('skipped')} rows read={summary.rows_read} "
+            f"loaded={summary.rows_loaded} rejected={summary.rows_rejected}\n"
+        )
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Planned], locals_: list[Path],
+           file_ids: list[int], checks: str) -> None:
+    """Read and validate files into temp tables ``chk`` (c0..cN, fid, o, problems, flags),
+    ``off`` (fid, o0: row number = o - o0) and ``stg_bad`` (structurally faulty rows).
+
+    Fast path: one DuckDB CSV scan of all files WITH ORDINALITY, validated in the same pass; row
+    numbers are recovered per file from the ordinality, which DuckDB assigns in file order
+    (checked, not assumed). Any file with structural faults, or a batch whose numbering is not
+    contiguous, is read per file by Python's csv module so that every faulty row is kept with
+    its number.
+    """
+    header = batch[0].header
+    names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
+    cols = ", ".join(f"r.c{i}" for i in range(len(header)))
+    for t in ("chk", "off", "stg_bad"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    con.execute("CREATE TEMP TABLE stg_bad (fid BIGINT, ord BIGINT, reason VARCHAR, raw JSON)")
+    con.register("fid_map", pa.table({
+        "filename": [str(x) for x in locals_],
+        "fid": pa.array(file_ids, type=pa.int64()),
+        "file_month": pa.array([q.month for q in batch], type=pa.date32()),
+    }))
+    try:
+        try:
+            con.execute(
+                f"""CREATE TEMP TABLE chk AS
+                    SELECT {cols}, m.fid, r.ordinality AS o, {checks}
+                    FROM read_csv(?, header = true, auto_detect = false, delim = ',',
+                        quote = '"', escape = '"', columns = {{{names}}}, strict_mode = true,
+                        null_padding = false, filename = true) WITH ORDINALITY r
+                    JOIN fid_map m ON r.filename = m.filename""",
+                [[str(x) for x in locals_]],
+            )
+            con.execute(
+                "CREATE TEMP TABLE off AS SELECT fid, min(o) - 1 AS o0, "
+                "max(o) - min(o) + 1 = count(*) AS contiguous FROM chk GROUP BY fid"
+            )
+            if con.execute("SELECT bool_and(contiguous) IS NOT FALSE FROM off").fetchone()[0]:
+                return
+        except (duckdb.InvalidInputException, duckdb.ConversionException):
+            pass
+        # Slow path, file by file.
+        for t in ("chk", "off"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+        con.execute("CREATE TEMP TABLE off (fid BIGINT, o0 BIGINT, contiguous BOOLEAN)")
+        for q, fid in zip(batch, file_ids, strict=True):
+            table = _parse_python(con, q, fid)
+            con.register("stg_arrow", table)
+            verb = "INSERT INTO chk" if _exists(con, "chk") else "CREATE TEMP TABLE chk AS"
+            con.execute(
+                f"""{verb} SELECT {cols}, r.fid, r.o, {checks}
+                    FROM stg_arrow r JOIN fid_map m ON r.fid = m.fid"""
+            )
+            con.unregister("stg_arrow")
+            con.execute("INSERT INTO off VALUES (?, 0, true)", [fid])
+    finally:
+        con.unregister("fid_map")
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [table]
+    ).fetchone()[0])
+
+
+def _parse_python(con: duckdb.DuckDBPyConnection, p: _Planned, fid: int) -> pa.Table:
+    """Slow path for one file with structural faults: Python's csv module, row by row.
+
+    Good rows are returned as an Arrow table (c0..cN, fid, o); faulty rows go to stg_bad.
+    """
+    good: list[list[str | None]] = [[] for _ in p.header]
+    ords: list[int] = []
+    bad: list[tuple[int, int, str, str]] = []
+    width = len(p.header)
+    with p.f.open_binary() as fh:
+        data = fh.read()
+    text = data.decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    with suppress(StopIteration, csv.Error):
+        next(reader)
+    n = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            n += 1
+            bad.append((fid, n, f"malformed CSV row ({exc})", _json_list([])))
+            continue
+        if not row:
+            continue  # a blank line is not a row
+        n += 1
+        if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
+            safe = [c.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for c in row]
+            bad.append((fid, n, "row is not valid UTF-8 text", _json_list(safe)))
+            continue
+        if len(row) != width:
+            bad.append((fid, n, f"row has {len(row)} fields, expected {width}", _json_list(row)))
+            continue
+        ords.append(n)
+        for i, cell in enumerate(row):
+            good[i].append(cell if cell != "" else None)
+    if bad:
+        con.executemany("INSERT INTO stg_bad VALUES (?, ?, ?, ?)", [list(b) for b in bad])
+    return pa.table(
+        {**{f"c{i}": pa.array(col, type=pa.string()) for i, col in enumerate(good)},
+         "fid": pa.array([fid] * len(ords), type=pa.int64()),
+         "o": pa.array(ords, type=pa.int64())}
+    )
+
+
+def _json_list(values: list[str]) -> str:
+    import json
+
+    return json.dumps(values, ensure_ascii=False)
+
+
+def _col(p: _Planned, name: str) -> str:
+    """Trimmed, empty-as-NULL text of the named column of the staged file."""
+    return f"nullif(trim(c{p.header.index(name)}), '')"
+
+
+def _quoted_list(values: tuple[str, ...] | list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _coord_checks(p: _Planned) -> list[tuple[str, str, str]]:
+    lon, lat = _col(p, "Longitude"), _col(p, "Latitude")
+    return [
+        ("Longitude", f"{lon} IS NOT NULL AND try_cast({lon} AS DOUBLE) IS NULL",
+         f"'longitude is not a number: ' || {lon}"),
+        ("Latitude", f"{lat} IS NOT NULL AND try_cast({lat} AS DOUBLE) IS NULL",
+         f"'latitude is not a number: ' || {lat}"),
+        ("Longitude", f"({lon} IS NULL) <> ({lat} IS NULL)",
+         "'only one of longitude/latitude is given'"),
+        ("Latitude",
+         f"try_cast({lon} AS DOUBLE) IS NOT NULL AND try_cast({lat} AS DOUBLE) IS NOT NULL AND NOT "
+         f"(try_cast({lon} AS DOUBLE) BETWEEN -8.75 AND 1.85 AND "
+         f"try_cast({lat} AS DOUBLE) BETWEEN 49.8 AND 60.95)",
+         f"'coordinates outside Great Britain: ' || {lon} || ', ' || {lat}"),
+    ]
+
+
+def _month_checks(p: _Planned) -> list[tuple[str, str, str]]:
+    month = _col(p, "Month")
+    return [
+        ("Month", f"{month} IS NULL", "'missing month'"),
+        ("Month", f"{month} IS NOT NULL AND NOT regexp_full_match({month}, '\\d{{4}}-\\d{{2}}') "
+                  f"OR try_strptime({month}, '%Y-%m') IS NULL AND {month} IS NOT NULL",
+         f"'unparseable month (expected YYYY-MM): ' || {month}"),
+    ]
+
+
+def _lsoa_checks(p: _Planned) -> list[tuple[str, str, str]]:
+    code = _col(p, "LSOA code")
+    return [
+        ("LSOA code", f"{code} IS NOT NULL AND NOT regexp_full_match({code}, '[EW]01\\d{{6}}')",
+         f"'malformed LSOA code: ' || {code}"),
+    ]
+
+
+def _checks(p: _Planned) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """(rejection checks as (field, condition, reason expr), flags as (flag, condition))."""
+    rejects: list[tuple[str, str, str]] = []
+    flags: list[tuple[str, str]] = []
+    if p.kind in ("street", "outcomes"):
+        rejects += _month_checks(p) + _coord_checks(p) + _lsoa_checks(p)
+        cid = _col(p, "Crime ID")
+        rejects.append(("Crime ID", f"{cid} IS NOT NULL AND NOT regexp_full_match({cid}, '[0-9a-fA-F]{{64}}')",
+                        f"'malformed Crime ID: ' || {cid}"))
+        rejects.append(("Falls within", f"{_col(p, 'Falls within')} IS NULL", "'missing Falls within (force)'"))
+        flags.append(("no_location", f"{_col(p, 'Longitude')} IS NULL AND {_col(p, 'Latitude')} IS NULL"))
+        flags.append(("no_lsoa", f"{_col(p, 'LSOA code')} IS NULL AND {_col(p, 'Longitude')} IS NOT NULL"))
+        flags.append(("month_differs_from_file_name",
+                      f"try_strptime({_col(p, 'Month')}, '%Y-%m')::DATE <> file_month"))
+    if p.kind == "street":
+        ctype = _col(p, "Crime type")
+        known = _quoted_list(POLICE_UK_CRIME_TYPES + RETIRED_CRIME_TYPES)
+        rejects.append(("Crime type", f"{ctype} IS NULL", "'missing crime type'"))
+        rejects.append(("Crime type", f"{ctype} IS NOT NULL AND {ctype} NOT IN ({known})",
+                        f"'unknown crime type: ' || {ctype}"))
+        flags.append(("no_crime_id",
+                      f"{_col(p, 'Crime ID')} IS NULL AND {ctype} <> 'Anti-social behaviour'"))
+    if p.kind == "outcomes":
+        rejects.append(("Crime ID", f"{_col(p, 'Crime ID')} IS NULL",
+                        "'missing Crime ID (an outcome must name its crime)'"))
+        rejects.append(("Outcome type", f"{_col(p, 'Outcome type')} IS NULL", "'missing outcome type'"))
+    if p.kind == "stop_search":
+        d = _col(p, "Date")
+        rejects.append(("Date", f"{d} IS NULL", "'missing date'"))
+        rejects.append(("Date", f"{d} IS NOT NULL AND try_cast({d} AS TIMESTAMPTZ) IS NULL",
+                        f"'unparseable date (expected ISO 8601): ' || {d}"))
+        t = _col(p, "Type")
+        rejects.append(("Type", f"{t} IS NULL OR {t} NOT IN ({_quoted_list(SEARCH_TYPES)})",
+                        f"'unknown search type: ' || coalesce({t}, '(empty)')"))
+        rejects += _coord_checks(p)
+        for name in ("Part of a policing operation", "Outcome linked to object of search",
+                     "Removal of more than just outer clothing"):
+            v = _col(p, name)
+            rejects.append((name, f"{v} IS NOT NULL AND lower({v}) NOT IN ('true', 'false')",
+                            f"'expected True or False: ' || {v}"))
+        flags.append(("no_location", f"{_col(p, 'Longitude')} IS NULL AND {_col(p, 'Latitude')} IS NULL"))
+    return rejects, flags
+
+
+def _raw_json(p: _Planned) -> str:
+    pairs = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': c{i}" for i, h in enumerate(p.header))
+    return f"to_json({{{pairs}}})" if p.header else "NULL"
+
+
+def _load_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, batch: list[_Planned],
+                import_id: int, tmp_dir: Path) -> list[FileResult]:
+    p = batch[0]
+    file_ids = [ws.next_id(con, "file_seq") for _ in batch]
+    rejects, flags = _checks(p)
+    problems = ", ".join(
+        f"CASE WHEN {cond} THEN {{'field': '{fld}', 'reason': {reason}}} END"
+        for fld, cond, reason in rejects
+    )
+    flag_list = ", ".join(f"CASE WHEN {cond} THEN '{name}' END" for name, cond in flags)
+    checks = (f"list_filter([{problems}], x -> x IS NOT NULL) AS problems, "
+              f"list_filter([{flag_list}]::VARCHAR[], x -> x IS NOT NULL) AS flags")
+    with ExitStack() as stack:
+        locals_ = [stack.enter_context(q.f.local_path(tmp_dir)) for q in batch]
+        _stage(con, batch, locals_, file_ids, checks)
+    con.execute(
+        f"""INSERT INTO rejects
+            SELECT ?, fid, ?, ?, o - o0, problems[1].field,
+                   array_to_string(list_transform(problems, x -> x.reason), '; '), {_raw_json(p)}
+            FROM chk JOIN off USING (fid) WHERE len(problems) > 0""",
+        [import_id, SOURCE, p.kind],
+    )
+    con.execute(
+        "INSERT INTO rejects SELECT ?, fid, ?, ?, ord, NULL, reason, raw FROM stg_bad",
+        [import_id, SOURCE, p.kind],
+    )
+    # British National Grid for the good rows that carry coordinates.
+    lon_c, lat_c = _col(p, "Longitude"), _col(p, "Latitude")
+    arrs = con.execute(
+        f"SELECT fid, o, CAST({lon_c} AS DOUBLE) AS lon, CAST({lat_c} AS DOUBLE) AS lat "
+        f"FROM chk WHERE len(problems) = 0 AND {lon_c} IS NOT NULL"
+    ).fetchnumpy()
+    e, n = to_bng(arrs["lon"], arrs["lat"]) if len(arrs["o"]) else (np.array([]), np.array([]))
+    con.register("bng_arrow", pa.table({"fid": np.asarray(arrs["fid"], dtype="int64"),
+                                        "o": np.asarray(arrs["o"], dtype="int64"),
+                                        "e": e.astype("float64"), "n": n.astype("float64")}))
+    _insert_rows(ws, con, p, import_id)
+    con.unregister("bng_arrow")
+    table = KIND_TABLE[p.kind]
+    counts = {
+        fid: [0, 0, 0, 0] for fid in file_ids  # read, loaded, rejected, flagged
+    }
+    for fid, loaded, flagged in con.execute(
+        f"SELECT file_id, count(*), count(*) FILTER (WHERE len(flags) > 0) FROM {table} "
+        f"WHERE file_id IN ({','.join(map(str, file_ids))}) GROUP BY 1"
+    ).fetchall():
+        counts[fid][1], counts[fid][3] = loaded, flagged
+    for fid, rejected in con.execute(
+        f"SELECT file_id, count(*) FROM rejects WHERE file_id IN ({','.join(map(str, file_ids))}) "
+        "GROUP BY 1"
+    ).fetchall():
+        counts[fid][2] = rejected
+    for fid, read in con.execute(
+        "SELECT fid, count(*) FROM (SELECT fid FROM chk UNION ALL SELECT fid FROM stg_bad) "
+        "GROUP BY 1"
+    ).fetchall():
+        counts[fid][0] = read
+    results = []
+    now = datetime.now()
+    for q, fid in zip(batch, file_ids, strict=True):
+        read, loaded, rejected, flagged = counts[fid]
+        if read != loaded + rejected:  # a bug, never a data problem: fail the whole import
+            raise RuntimeError(f"{q.f.display}: read {read} != loaded {loaded} + rejected {rejected}")
+        con.execute(
+            "INSERT INTO source_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)",
+            [fid, import_id, SOURCE, q.kind, q.f.display, q.f.name, q.sha256, q.partition_key,
+             q.force, q.month, read, loaded, rejected, flagged, now],
+        )
+        results.append(FileResult(q.f.name, q.kind, "loaded", read, loaded, rejected, flagged, fid))
+    for t in ("off", "stg_bad", "chk"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return results
+
+
+def _insert_rows(ws: Workspace, con: duckdb.DuckDBPyConnection, p: _Planned,
+                 import_id: int) -> None:
+    c = lambda name: _col(p, name)  # noqa: E731 - short alias keeps the SQL readable
+    lon = f"CAST({c('Longitude')} AS DOUBLE)"
+    lat = f"CAST({c('Latitude')} AS DOUBLE)"
+    where = ("FROM chk JOIN off USING (fid) LEFT JOIN bng_arrow b USING (fid, o) "
+             "WHERE len(problems) = 0")
+    if p.kind == "street":
+        ce, cn = cell_sql("b.e", "b.n", ws.settings.grid)
+        con.execute(
+            f"""INSERT INTO crimes (source, crime_id, month, reported_by, falls_within, longitude,
+                    latitude, easting, northing, cell_e, cell_n, location, lsoa_code, lsoa_name,
+                    crime_type, last_outcome, context, flags, file_id, row_number, import_id)
+                SELECT '{SOURCE}', lower({c('Crime ID')}), strptime({c('Month')}, '%Y-%m')::DATE,
+                       {c('Reported by')}, {c('Falls within')}, {lon}, {lat}, b.e, b.n, {ce}, {cn},
+                       {c('Location')}, {c('LSOA code')}, {c('LSOA name')}, {c('Crime type')},
+                       {c('Last outcome category')}, {c('Context')}, flags, fid, o - o0,
+                       {import_id}
+                {where}"""
+        )
+    elif p.kind == "outcomes":
+        con.execute(
+            f"""INSERT INTO outcomes
+                SELECT lower({c('Crime ID')}), strptime({c('Month')}, '%Y-%m')::DATE,
+                       {c('Reported by')}, {c('Falls within')}, {lon}, {lat}, b.e, b.n,
+                       {c('Location')}, {c('LSOA code')}, {c('LSOA name')}, {c('Outcome type')},
+                       flags, fid, o - o0, {import_id}
+                {where}"""
+        )
+    else:
+        month = f"DATE '{p.month}'" if p.month else \
+            f"date_trunc('month', CAST({c('Date')} AS TIMESTAMPTZ))::DATE"
+        force = f"'{p.force}'" if p.force else "NULL"
+        b = lambda name: f"CAST(lower({c(name)}) AS BOOLEAN)"  # noqa: E731
+        con.execute(
+            f"""INSERT INTO stop_search
+                SELECT {force}, {month}, {c('Type')}, CAST({c('Date')} AS TIMESTAMPTZ),
+                       {b('Part of a policing operation')}, {c('Policing operation')}, {lon}, {lat},
+                       b.e, b.n, {c('Gender')}, {c('Age range')}, {c('Self-defined ethnicity')},
+                       {c('Officer-defined ethnicity')}, {c('Legislation')}, {c('Object of search')},
+                       {c('Outcome')}, {b('Outcome linked to object of search')},
+                       {b('Removal of more than just outer clothing')}, flags, fid, o - o0,
+                       {import_id}
+                {where}"""
+        )
