@@ -307,12 +307,13 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Planned], locals_: list[
         "filename": [str(x) for x in locals_],
         "fid": pa.array(file_ids, type=pa.int64()),
         "file_month": pa.array([q.month for q in batch], type=pa.date32()),
+        "file_force": pa.array([q.force for q in batch], type=pa.string()),
     }))
     try:
         try:
             con.execute(
                 f"""CREATE TEMP TABLE chk AS
-                    SELECT {cols}, m.fid, r.ordinality AS o, {checks}
+                    SELECT {cols}, m.fid, m.file_month, m.file_force, r.ordinality AS o, {checks}
                     FROM read_csv(?, header = true, auto_detect = false, delim = ',',
                         quote = '"', escape = '"', columns = {{{names}}}, strict_mode = true,
                         null_padding = false, filename = true) WITH ORDINALITY r
@@ -336,7 +337,7 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Planned], locals_: list[
             con.register("stg_arrow", table)
             verb = "INSERT INTO chk" if _exists(con, "chk") else "CREATE TEMP TABLE chk AS"
             con.execute(
-                f"""{verb} SELECT {cols}, r.fid, r.o, {checks}
+                f"""{verb} SELECT {cols}, r.fid, m.file_month, m.file_force, r.o, {checks}
                     FROM stg_arrow r JOIN fid_map m ON r.fid = m.fid"""
             )
             con.unregister("stg_arrow")
@@ -601,9 +602,8 @@ def _insert_rows(ws: Workspace, con: duckdb.DuckDBPyConnection, p: _Planned,
                 {where}"""
         )
     else:
-        month = f"DATE '{p.month}'" if p.month else \
-            f"date_trunc('month', CAST({c('Date')} AS TIMESTAMPTZ))::DATE"
-        force = f"'{p.force}'" if p.force else "NULL"
+        month = f"coalesce(file_month, date_trunc('month', CAST({c('Date')} AS TIMESTAMPTZ))::DATE)"
+        force = "file_force"
         b = lambda name: f"CAST(lower({c(name)}) AS BOOLEAN)"  # noqa: E731
         con.execute(
             f"""INSERT INTO stop_search

@@ -1,0 +1,3 @@
+from vru.cli import main
+
+main()
