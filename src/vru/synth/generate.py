@@ -1,0 +1,76 @@
+"""Write a whole synthetic world to a folder, month by month (bounded memory).
+
+Layout of OUT:
+  geography/                 geography pack (vru geo import)
+  police-uk/YYYY-MM/...      data.police.uk street files
+  truth/                     ground truth (see vru.synth.truth)
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vru.synth import crimes as crime_process
+from vru.synth.crime_details import details
+from vru.synth.geography import write_geography
+from vru.synth.params import SynthParams
+from vru.synth.police_files import build_map_points, street_rows, write_street
+from vru.synth.truth import write_crime_truth, write_static_truth
+from vru.synth.world import build_world
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass
+class SynthSummary:
+    out: Path
+    zones: int = 0
+    months: int = 0
+    crimes: int = 0
+    files: dict[str, int] = field(default_factory=dict)
+
+
+def force_refs(batch: crime_process.CrimeBatch) -> pa.Array:
+    """Force crime references: KM/<yy>/<uid>, the shape of a record-system reference."""
+    yy = (batch.t.astype("datetime64[Y]").astype(int) + 1970) % 100
+    return pc.binary_join_element_wise(
+        "KM", pc.utf8_lpad(pc.cast(pa.array(yy), pa.string()), 2, "0"),
+        pc.utf8_lpad(pc.cast(pa.array(batch.uid), pa.string()), 8, "0"), "/")
+
+
+def generate(out: Path | str, p: SynthParams, progress: ProgressFn | None = None,
+             crime_truth: bool = True) -> SynthSummary:
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        # Only ever replace a folder this generator wrote (it carries truth/parameters.json).
+        if not (out / "truth" / "parameters.json").exists():
+            raise FileExistsError(f"{out} exists and is not a vru synth folder; choose another")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = SynthSummary(out)
+    world = build_world(p)
+    model = crime_process.build_model(world, p)
+    summary.zones = world.n
+    summary.files["geography"] = len(write_geography(world, p, out / "geography"))
+    write_static_truth(out / "truth", world, model, p)
+    points = build_map_points(world, model, p)
+    n_months = len(model.months)
+    police_dir = out / "police-uk"
+    for i, batch in enumerate(crime_process.generate(world, model, p)):
+        det = details(batch, world.centre_weight, p)
+        cols, ids, _ = street_rows(batch, det, world, points, p)
+        write_street(police_dir, batch, cols, p.force_slug)
+        if crime_truth:
+            write_crime_truth(out / "truth", batch, world, ids, force_refs(batch))
+        summary.crimes += len(batch)
+        summary.months += 1
+        summary.files["police-uk street"] = summary.files.get("police-uk street", 0) + 1
+        if progress:
+            progress("crimes", i + 1, n_months)
+    return summary
