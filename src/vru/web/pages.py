@@ -1,0 +1,289 @@
+"""Server-rendered pages. Role checks happen in ``security.authorize``; pages use the same view
+models as the API (``vru.web.views``) so the numbers on screen and in JSON are one and the same."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
+
+from vru.privacy import audit as audit_mod
+from vru.privacy import users as users_mod
+from vru.privacy.audit import Entry
+from vru.privacy.roles import ROLES, allows
+from vru.web import optional, profiles_store, views
+from vru.web import queries as q
+from vru.web.exit import Exit
+from vru.web.permissions import ROUTE_PERMISSIONS
+from vru.web.security import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    _cookie,
+    record_access,
+    record_event,
+)
+
+router = APIRouter(include_in_schema=False)
+
+NAV = [("Overview", "/"), ("Map", "/map"), ("Trends", "/trends"), ("Profiles", "/profiles"),
+       ("Data hub", "/data-hub"), ("Patrol plans", "/patrol"), ("Users", "/admin/users"),
+       ("Audit", "/admin/audit")]
+
+
+def ctx(request: Request):
+    return request.app.state.ctx
+
+
+def render(request: Request, template: str, status_code: int = 200, **data: Any) -> HTMLResponse:
+    s = request.state.session
+    nav = []
+    if s is not None:
+        nav = [(label, href, request.url.path == href)
+               for label, href in NAV if allows(s.user.role, ROUTE_PERMISSIONS[("GET", href)])]
+    data.setdefault("area_name", ctx(request).ws.settings.area_name)
+    return ctx(request).templates.TemplateResponse(
+        request, template,
+        {"user": s.user if s else None, "csrf": s.csrf_token if s else None, "nav": nav, **data},
+        status_code=status_code,
+    )
+
+
+# --------------------------------------------------------------------------- sign-in
+@router.get("/health")
+def health() -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/", error: str | None = None) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    resp = render(request, "login.html", next=next, error=error, login_csrf=token)
+    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                    secure=ctx(request).secure_cookies, max_age=3600)
+    return resp
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form("", max_length=200),
+          password: str = Form("", max_length=500), csrf_token: str = Form(""),
+          next: str = Form("/")):
+    c = ctx(request)
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    cookie = _cookie(request.scope, LOGIN_CSRF_COOKIE)
+    if not cookie or not secrets.compare_digest(cookie, csrf_token):
+        return render(request, "login.html", 403, next=target, login_csrf=cookie or "",
+                      error="The sign-in form expired; please try again.")
+    client = _client(request)
+    wait = c.throttle.retry_after(username, client)
+    if wait > 0:
+        record_event(request, Entry("login", username[:100], "login.throttled", None,
+                                    {"client": client, "retry_after_s": round(wait)}))
+        resp = render(request, "login.html", 429, next=target, login_csrf=cookie,
+                      error=f"Too many failed attempts. Try again in {int(wait // 60) + 1} min.")
+        resp.headers["Retry-After"] = str(int(wait) + 1)
+        return resp
+    user = users_mod.authenticate(c.ws, username, password)
+    if user is None:
+        c.throttle.failed(username, client)
+        record_event(request, Entry("login", username[:100], "login.failed", None,
+                                    {"client": client}))
+        return render(request, "login.html", 401, next=target, login_csrf=cookie,
+                      error="Wrong user name or password, or the account is disabled.")
+    c.throttle.succeeded(username, client)
+    token, session = c.sessions.create(user)
+    request.state.audit_user = user
+    record_event(request, Entry("login", user.username, "login.ok", user.role.value,
+                                {"client": client}))
+    resp = RedirectResponse(target if target != "/login" else "/", status_code=303)
+    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
+                    secure=c.secure_cookies, max_age=int(c.sessions.ttl.total_seconds()))
+    resp.delete_cookie(LOGIN_CSRF_COOKIE)
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request):
+    token = _cookie(request.scope, SESSION_COOKIE)
+    if token:
+        ctx(request).sessions.revoke(token)
+    record_event(request, Entry("logout", request.state.session.user.username, "logout",
+                                request.state.session.user.role.value, {}))
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE)
+    return resp
+
+
+# --------------------------------------------------------------------------- pages
+def _exit(request: Request) -> Exit:
+    return Exit(request.state.session.user, ctx(request).ws.settings.disclosure)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview_page(request: Request) -> HTMLResponse:
+    ex = _exit(request)
+    data = views.overview(ctx(request).ws, ex)
+    for a in data["areas"]:
+        a["spark"] = views.sparkline_svg(a["monthly"])
+    record_access(request, "crimes.aggregate", view="overview", exact=ex.exact)
+    return render(request, "overview.html", data=data, access=ex.describe())
+
+
+def _filter_choices(request: Request) -> dict[str, Any]:
+    ws = ctx(request).ws
+    first, last = q.month_span(ws)
+    return {"areas": q.areas(ws), "crime_types": q.crime_types(ws),
+            "first": first.isoformat()[:7] if first else "",
+            "last": last.isoformat()[:7] if last else ""}
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(request: Request) -> HTMLResponse:
+    ex = _exit(request)
+    return render(request, "map.html", choices=_filter_choices(request), access=ex.describe(),
+                  can_points=ex.may_see_records and allows(ex.user.role, ROUTE_PERMISSIONS[
+                      ("GET", "/api/map/points")]),
+                  hotspots=optional.hotspots_available())
+
+
+@router.get("/trends", response_class=HTMLResponse)
+def trends_page(request: Request) -> HTMLResponse:
+    return render(request, "trends.html", choices=_filter_choices(request),
+                  access=_exit(request).describe())
+
+
+@router.get("/profiles", response_class=HTMLResponse)
+def profiles_page(request: Request, made: str | None = None) -> HTMLResponse:
+    ex = _exit(request)
+    return render(request, "profiles.html", available=optional.profiles_available(),
+                  profiles=profiles_store.listing(ctx(request).ws, ex.exact),
+                  can_make=allows(ex.user.role, ROUTE_PERMISSIONS[("POST", "/profiles")]),
+                  exact=ex.exact, areas=q.areas(ctx(request).ws), made=made)
+
+
+@router.post("/profiles")
+def profiles_make(request: Request, area: str = Form(""), period: str = Form(""),
+                  fmt: list[str] = Form(["html"]), exact: str = Form("")):
+    ex = _exit(request)
+    if not optional.profiles_available():
+        raise HTTPException(501, "profiles are not available in this build")
+    formats = [f for f in fmt if f in ("html", "pdf", "docx")] or ["html"]
+    use_exact = bool(exact) and ex.exact
+    try:
+        made = profiles_store.generate(ctx(request).ws, area or None, period or None, use_exact,
+                                       formats)
+    except (ValueError, KeyError, LookupError) as exc:
+        raise HTTPException(422, f"cannot build that profile: {exc}") from exc
+    record_access(request, "profiles.generate", area=area or None, period=period or None,
+                  exact=use_exact, files=[m["name"] for m in made])
+    return RedirectResponse("/profiles?made=" + ",".join(m["name"] for m in made),
+                            status_code=303)
+
+
+@router.get("/profiles/{name}")
+def profiles_download(request: Request, name: str) -> FileResponse:
+    path = profiles_store.resolve(ctx(request).ws, name, _exit(request).exact)
+    if path is None:
+        raise HTTPException(404, "no such profile")
+    record_access(request, "profiles.download", name=name)
+    return FileResponse(path, media_type=profiles_store.MEDIA[path.suffix], filename=path.name)
+
+
+@router.get("/data-hub", response_class=HTMLResponse)
+def datahub_page(request: Request) -> HTMLResponse:
+    ws, ex = ctx(request).ws, _exit(request)
+    sources = q.sources_summary(ws)
+    for r in sources:
+        for k in ("rows_read", "rows_loaded", "rows_rejected"):
+            r[k] = ex.count(r[k])
+    cov = q.coverage(ws)
+    months = sorted({r["month"] for r in cov})
+    grid: dict[tuple[str, str], dict] = {}
+    for r in cov:
+        grid.setdefault((r["source"], r["agency"]), {})[r["month"]] = ex.count(r["records"])
+    table = optional.first_table(ws, optional.AGREEMENT_TABLES)
+    record_access(request, "datahub.overview")
+    return render(request, "datahub.html", sources=sources,
+                  imports=q.imports(ws, 20) if ex.exact else [],
+                  months=months, coverage=grid, agreements_table=table,
+                  agreements=q.any_table(ws, table) if table else [],
+                  rejects=q.rejects_summary(ws) if allows(ex.user.role, ROUTE_PERMISSIONS[
+                      ("GET", "/data-hub/rejects")]) else None)
+
+
+@router.get("/data-hub/rejects", response_class=HTMLResponse)
+def rejects_page(request: Request) -> HTMLResponse:
+    ws = ctx(request).ws
+    sample = q.rejects_sample(ws, 200)
+    record_access(request, "datahub.rejects", rows=len(sample))
+    return render(request, "rejects.html", summary=q.rejects_summary(ws), sample=sample)
+
+
+@router.get("/patrol", response_class=HTMLResponse)
+def patrol_page(request: Request) -> HTMLResponse:
+    ws = ctx(request).ws
+    table = optional.first_table(ws, optional.PATROL_TABLES)
+    rows = q.any_table(ws, table) if table else []
+    record_access(request, "patrol.plans", table=table, rows=len(rows))
+    return render(request, "patrol.html", table=table, rows=rows)
+
+
+# --------------------------------------------------------------------------- admin
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, msg: str | None = None) -> HTMLResponse:
+    return render(request, "admin_users.html", users=users_mod.list_users(ctx(request).ws),
+                  roles=ROLES, msg=msg)
+
+
+@router.post("/admin/users")
+def users_add(request: Request, username: str = Form(..., max_length=100),
+              password: str = Form(..., max_length=500), role: str = Form(...),
+              agency: str = Form(""), full_name: str = Form("")):
+    try:
+        u = users_mod.add_user(ctx(request).ws, username, password, role,
+                               agency=agency or None, full_name=full_name or None)
+    except users_mod.UserError as exc:
+        return users_page(request, msg=f"Not added: {exc}")
+    record_event(request, Entry("user_admin", request.state.session.user.username, "users.add",
+                                "admin", {"username": u.username, "role": u.role.value}))
+    return RedirectResponse(f"/admin/users?msg=Added+{u.username}", status_code=303)
+
+
+@router.post("/admin/users/{username}/active")
+def users_active(request: Request, username: str, active: str = Form(...)):
+    c = ctx(request)
+    on = active == "1"
+    try:
+        u = users_mod.set_active(c.ws, username, on)
+    except users_mod.UserError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    c.sessions.forget_all()
+    record_event(request, Entry("user_admin", request.state.session.user.username,
+                                "users.enable" if on else "users.disable", "admin",
+                                {"username": u.username}))
+    return RedirectResponse("/admin/users?msg=Updated+" + u.username, status_code=303)
+
+
+@router.post("/admin/users/{username}/password")
+def users_password(request: Request, username: str, password: str = Form(..., max_length=500)):
+    c = ctx(request)
+    try:
+        u = users_mod.reset_password(c.ws, username, password)
+    except users_mod.UserError as exc:
+        return users_page(request, msg=f"Not reset: {exc}")
+    c.sessions.forget_all()
+    record_event(request, Entry("user_admin", request.state.session.user.username,
+                                "users.reset", "admin", {"username": u.username}))
+    return RedirectResponse("/admin/users?msg=Password+reset+for+" + u.username, status_code=303)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(request: Request, actor: str | None = None) -> HTMLResponse:
+    c = ctx(request)
+    return render(request, "admin_audit.html", records=audit_mod.tail(c.audit.dir, 200, actor),
+                  check=audit_mod.verify(c.audit.dir), actor=actor or "")

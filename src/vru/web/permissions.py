@@ -1,0 +1,58 @@
+"""The route -> permission table: the one place that says who may call what.
+
+``vru.web.security.authorize`` (installed on the whole application) looks every request's
+matched route up here; a route missing from the table is refused, and a test fails when any
+registered route is missing or any entry here has no route.
+"""
+
+from __future__ import annotations
+
+from vru.privacy.roles import Permission as P
+
+ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
+    # public: sign-in and liveness
+    ("GET", "/login"): P.PUBLIC,
+    ("POST", "/login"): P.PUBLIC,
+    ("GET", "/health"): P.PUBLIC,
+    # any signed-in user
+    ("POST", "/logout"): P.SIGNED_IN,
+    ("GET", "/api/me"): P.SIGNED_IN,
+    ("GET", "/api/openapi.json"): P.SIGNED_IN,
+    ("GET", "/api/docs"): P.SIGNED_IN,
+    # pages
+    ("GET", "/"): P.AGGREGATES,
+    ("GET", "/map"): P.AGGREGATES,
+    ("GET", "/trends"): P.AGGREGATES,
+    ("GET", "/profiles"): P.PROFILES_VIEW,
+    ("POST", "/profiles"): P.PROFILES_MAKE,
+    ("GET", "/profiles/{name}"): P.PROFILES_VIEW,
+    ("GET", "/data-hub"): P.DATA_HUB,
+    ("GET", "/data-hub/rejects"): P.REJECTS,
+    ("GET", "/patrol"): P.PATROL,
+    ("GET", "/admin/users"): P.ADMIN,
+    ("POST", "/admin/users"): P.ADMIN,
+    ("POST", "/admin/users/{username}/active"): P.ADMIN,
+    ("POST", "/admin/users/{username}/password"): P.ADMIN,
+    ("GET", "/admin/audit"): P.ADMIN,
+    # JSON API
+    ("GET", "/api/meta"): P.AGGREGATES,
+    ("GET", "/api/overview"): P.AGGREGATES,
+    ("GET", "/api/trends"): P.AGGREGATES,
+    ("GET", "/api/map/grid"): P.AGGREGATES,
+    ("GET", "/api/map/lsoa"): P.AGGREGATES,
+    ("GET", "/api/map/hotspots"): P.AGGREGATES,
+    ("GET", "/api/map/points"): P.RECORDS,
+    ("GET", "/api/data-hub/sources"): P.DATA_HUB,
+    ("GET", "/api/data-hub/coverage"): P.DATA_HUB,
+    ("GET", "/api/data-hub/agreements"): P.DATA_HUB,
+    ("GET", "/api/data-hub/rejects"): P.REJECTS,
+    ("GET", "/api/profiles"): P.PROFILES_VIEW,
+    ("POST", "/api/profiles"): P.PROFILES_MAKE,
+    ("GET", "/api/profiles/{name}"): P.PROFILES_VIEW,
+    ("GET", "/api/patrol-plans"): P.PATROL,
+    ("GET", "/api/admin/users"): P.ADMIN,
+    ("POST", "/api/admin/users"): P.ADMIN,
+    ("POST", "/api/admin/users/{username}/active"): P.ADMIN,
+    ("GET", "/api/audit"): P.ADMIN,
+    ("GET", "/api/audit/verify"): P.ADMIN,
+}

@@ -1,0 +1,202 @@
+"""The SQL behind the pages and the API: filters, aggregates, record-level rows, data hub.
+
+Everything here returns *raw* numbers; disclosure control and record scoping for the signed-in
+user are applied at the exit (``vru.web.exit``), never in these queries, so the same figures
+feed privileged and controlled views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from vru.settings import Settings
+from vru.workspace import Workspace
+
+SERIOUS_VIOLENCE = "serious_violence"
+
+
+@dataclass(frozen=True)
+class Filters:
+    area: str | None = None          # local authority name (crimes_geo.lad_name); None = all
+    month_from: date | None = None
+    month_to: date | None = None
+    crime_type: str | None = None    # a police.uk category, 'serious_violence', or None = all
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "area": self.area,
+            "month_from": self.month_from.isoformat()[:7] if self.month_from else None,
+            "month_to": self.month_to.isoformat()[:7] if self.month_to else None,
+            "crime_type": self.crime_type,
+        }
+
+
+def where(f: Filters, settings: Settings, alias: str = "c") -> tuple[str, list[Any]]:
+    parts, params = ["TRUE"], []
+    if f.area:
+        parts.append(f"{alias}.lad_name = ?")
+        params.append(f.area)
+    if f.month_from:
+        parts.append(f"{alias}.month >= ?")
+        params.append(f.month_from)
+    if f.month_to:
+        parts.append(f"{alias}.month <= ?")
+        params.append(f.month_to)
+    if f.crime_type == SERIOUS_VIOLENCE:
+        sv = settings.serious_violence
+        cats = list(sv.police_uk_categories) or [""]
+        codes = list(sv.ho_offence_codes) or [""]
+        parts.append(
+            f"({alias}.crime_type IN ({', '.join('?' * len(cats))}) OR "
+            f"{alias}.ho_offence_code IN ({', '.join('?' * len(codes))}))"
+        )
+        params += cats + codes
+    elif f.crime_type:
+        parts.append(f"{alias}.crime_type = ?")
+        params.append(f.crime_type)
+    return " AND ".join(parts), params
+
+
+# --------------------------------------------------------------------------- reference lists
+def areas(ws: Workspace) -> list[str]:
+    rows = ws.sql("SELECT DISTINCT lad_name FROM crimes_geo WHERE lad_name IS NOT NULL ORDER BY 1")
+    return [r[0] for r in rows]
+
+
+def crime_types(ws: Workspace) -> list[str]:
+    return [r[0] for r in ws.sql("SELECT DISTINCT crime_type FROM crimes ORDER BY 1")]
+
+
+def month_span(ws: Workspace) -> tuple[date | None, date | None]:
+    row = ws.sql("SELECT min(month), max(month) FROM crimes")[0]
+    return row[0], row[1]
+
+
+def data_version(ws: Workspace) -> tuple:
+    """Changes whenever crimes are loaded, replaced or purged (used to key caches)."""
+    return tuple(ws.sql(
+        "SELECT (SELECT count(*) FROM crimes), (SELECT max(import_id) FROM imports), "
+        "(SELECT count(*) FROM source_files WHERE status = 'active')"
+    )[0])
+
+
+# --------------------------------------------------------------------------- aggregates
+def monthly_by_area(ws: Workspace, settings: Settings, f: Filters) -> list[tuple[str, date, int]]:
+    w, p = where(f, settings)
+    return ws.sql(
+        f"SELECT coalesce(c.lad_name, '(unknown area)') AS area, c.month, count(*)::BIGINT "
+        f"FROM crimes_geo c WHERE {w} GROUP BY ALL ORDER BY 1, 2", p
+    )
+
+
+def monthly_by_type(ws: Workspace, settings: Settings, f: Filters) -> list[tuple[str, date, int]]:
+    w, p = where(f, settings)
+    return ws.sql(
+        f"SELECT c.crime_type, c.month, count(*)::BIGINT FROM crimes_geo c WHERE {w} "
+        "GROUP BY ALL ORDER BY 1, 2", p
+    )
+
+
+def grid_counts(ws: Workspace, settings: Settings, f: Filters) -> list[tuple[int, int, int]]:
+    w, p = where(f, settings)
+    return ws.sql(
+        f"SELECT c.cell_e, c.cell_n, count(*)::BIGINT FROM crimes_geo c "
+        f"WHERE {w} AND c.cell_e IS NOT NULL GROUP BY ALL", p
+    )
+
+
+def lsoa_counts(ws: Workspace, settings: Settings, f: Filters) -> list[tuple]:
+    """(lsoa_code, lsoa_name, count, boundary GeoJSON or None, centroid lon, lat)."""
+    w, p = where(f, settings)
+    return ws.sql(
+        f"WITH k AS (SELECT c.lsoa_code, any_value(c.lsoa_name) AS lsoa_name, "
+        f"count(*)::BIGINT AS n FROM crimes_geo c WHERE {w} AND c.lsoa_code IS NOT NULL "
+        "GROUP BY 1) "
+        "SELECT k.lsoa_code, k.lsoa_name, k.n, b.geojson, g.longitude, g.latitude FROM k "
+        "LEFT JOIN geo_lsoa_boundary b USING (lsoa_code) LEFT JOIN geo_lsoa g USING (lsoa_code)",
+        p,
+    )
+
+
+def lsoa_centroids_from_crimes(ws: Workspace, codes: list[str]) -> dict[str, tuple[float, float]]:
+    """Mean crime location per LSOA: a stand-in centroid when no geography pack is loaded."""
+    if not codes:
+        return {}
+    rows = ws.sql(
+        "SELECT lsoa_code, avg(longitude), avg(latitude) FROM crimes "
+        "WHERE lsoa_code IN (SELECT unnest(?)) AND longitude IS NOT NULL GROUP BY 1", [codes]
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def points(ws: Workspace, settings: Settings, f: Filters, agency: str | None,
+           limit: int) -> list[tuple]:
+    """Record-level rows; ``agency`` restricts them to one agency's own records."""
+    w, p = where(f, settings)
+    if agency is not None:
+        w += " AND " + AGENCY_SQL + " = ?"
+        p.append(agency)
+    return ws.sql(
+        f"SELECT c.crime_id, c.month, c.crime_type, c.location, c.lsoa_code, c.longitude, "
+        f"c.latitude, c.last_outcome, c.reported_by FROM crimes_geo c "
+        f"WHERE {w} AND c.longitude IS NOT NULL ORDER BY c.month DESC, c.file_id, c.row_number "
+        f"LIMIT {int(limit)}", p
+    )
+
+
+# The agency a crime record belongs to: the force that recorded it. A partner user's
+# ``agency`` is compared with this.
+AGENCY_SQL = "coalesce(c.reported_by, c.source)"
+
+
+# --------------------------------------------------------------------------- data hub
+def table_exists(ws: Workspace, name: str) -> bool:
+    return bool(ws.scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ))
+
+
+def imports(ws: Workspace, limit: int = 50) -> list[dict[str, Any]]:
+    return _dicts(ws, "SELECT import_id, source, started_at, finished_at, user_name, files_seen, "
+                  "files_loaded, files_skipped, files_replaced, rows_read, rows_loaded, "
+                  f"rows_rejected FROM imports ORDER BY import_id DESC LIMIT {int(limit)}")
+
+
+def sources_summary(ws: Workspace) -> list[dict[str, Any]]:
+    return _dicts(ws, "SELECT source, kind, count(*) AS files, sum(rows_read) AS rows_read, "
+                  "sum(rows_loaded) AS rows_loaded, sum(rows_rejected) AS rows_rejected, "
+                  "min(month) AS first_month, max(month) AS last_month, max(loaded_at) AS "
+                  "last_loaded FROM source_files WHERE status = 'active' "
+                  "GROUP BY ALL ORDER BY 1, 2")
+
+
+def coverage(ws: Workspace) -> list[dict[str, Any]]:
+    """Rows per source, recording agency and month: gaps show as missing months."""
+    return _dicts(ws, "SELECT source, coalesce(reported_by, '(not stated)') AS agency, month, "
+                  "count(*) AS records FROM crimes GROUP BY ALL ORDER BY 1, 2, 3")
+
+
+def rejects_summary(ws: Workspace) -> list[dict[str, Any]]:
+    return _dicts(ws, "SELECT source, kind, coalesce(field, '') AS field, reason, count(*) AS rows "
+                  "FROM rejects GROUP BY ALL ORDER BY rows DESC LIMIT 200")
+
+
+def rejects_sample(ws: Workspace, limit: int = 100) -> list[dict[str, Any]]:
+    return _dicts(ws, "SELECT r.source, r.kind, f.name AS file, r.row_number, r.field, r.reason, "
+                  "CAST(r.raw AS VARCHAR) AS raw FROM rejects r LEFT JOIN source_files f "
+                  f"USING (file_id) ORDER BY r.file_id, r.row_number LIMIT {int(limit)}")
+
+
+def any_table(ws: Workspace, name: str, limit: int = 500) -> list[dict[str, Any]]:
+    """All columns of a table another capability owns (shown as-is when it exists)."""
+    if not table_exists(ws, name):
+        return []
+    return _dicts(ws, f'SELECT * FROM "{name}" LIMIT {int(limit)}')
+
+
+def _dicts(ws: Workspace, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+    cur = ws.reader().execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

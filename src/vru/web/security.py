@@ -1,0 +1,156 @@
+"""Authentication, the one authorisation check, CSRF, security headers and the audit trail.
+
+- ``AuthAuditMiddleware`` (ASGI) runs for *every* request, static files included: it resolves the
+  session cookie to a user, sets security headers, and after the response appends one ``request``
+  record (plus any ``access`` records the handler noted) to the audit log.
+- ``authorize`` is a dependency installed on the application itself, so it runs before every
+  route handler: it looks the matched route up in ``ROUTE_PERMISSIONS`` (routes missing from the
+  table are refused), refuses anonymous users (401 for the API, redirect to the sign-in page
+  otherwise), checks the role's grants and, for state-changing methods, the CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vru.privacy.audit import Entry
+from vru.privacy.roles import Permission, allows
+from vru.web.permissions import ROUTE_PERMISSIONS
+
+SESSION_COOKIE = "vru_session"
+LOGIN_CSRF_COOKIE = "vru_login_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+     b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class NeedLogin(Exception):
+    """Raised for an anonymous page request; handled as a redirect to /login."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for k, v in scope.get("headers", []):
+        if k == b"cookie":
+            for part in v.decode("latin-1").split(";"):
+                key, _, val = part.strip().partition("=")
+                if key == name:
+                    return val
+    return None
+
+
+class AuthAuditMiddleware:
+    def __init__(self, app: ASGIApp, ctx: Any) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        state = scope.setdefault("state", {})
+        session = self.ctx.sessions.get(_cookie(scope, SESSION_COOKIE))
+        state["session"] = session
+        state["accesses"] = []
+        status = {"code": 500}
+        is_static = scope["path"].startswith("/static/")
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = list(message.get("headers", []))
+                names = {h[0].lower() for h in headers}
+                for k, v in SECURITY_HEADERS:
+                    if k not in names and not (is_static and k == b"cache-control"):
+                        headers.append((k, v))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            user = state.get("audit_user") or (session.user if session else None)
+            qs = scope.get("query_string", b"").decode("latin-1")
+            detail = {
+                "status": status["code"],
+                "query": qs[:500] or None,
+                "client": (scope.get("client") or ("?",))[0],
+                "ms": round((time.perf_counter() - t0) * 1000, 1),
+            }
+            route = scope.get("route")
+            if route is not None:
+                detail["route"] = getattr(route, "path", None)
+            entries = [Entry("request", user.username if user else None,
+                             f"{scope['method']} {scope['path']}",
+                             user.role.value if user else None, detail)]
+            for acc in state.get("accesses", []):
+                entries.append(Entry("access", user.username if user else None, acc["dataset"],
+                                     user.role.value if user else None, acc["detail"]))
+            for extra in state.get("audit_events", []):
+                entries.append(extra)
+            self.ctx.audit.append(*entries)
+
+
+def record_access(request: Request, dataset: str, **detail: Any) -> None:
+    """Note a data access for the audit log (written with the request's record)."""
+    request.state.accesses.append({"dataset": dataset, "detail": detail})
+
+
+def record_event(request: Request, entry: Entry) -> None:
+    if not hasattr(request.state, "audit_events"):
+        request.state.audit_events = []
+    request.state.audit_events.append(entry)
+
+
+def route_permission(request: Request) -> Permission | None:
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return ROUTE_PERMISSIONS.get((request.method, path)) if path else None
+
+
+async def authorize(request: Request) -> None:
+    perm = route_permission(request)
+    if perm is None:  # fail closed: a route nobody classified is not served
+        raise HTTPException(403, "route not in the permission table")
+    if perm is Permission.PUBLIC:
+        return
+    session = request.state.session
+    if session is None:
+        if request.url.path.startswith("/api/"):
+            raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Cookie"})
+        nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise NeedLogin(nxt)
+    if not allows(session.user.role, perm):
+        raise HTTPException(403, f"your role ({session.user.role.value}) may not do this")
+    if request.method in UNSAFE:
+        sent = request.headers.get(CSRF_HEADER)
+        if sent is None and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            sent = form.get(CSRF_FIELD)
+        if not sent or not hmac.compare_digest(str(sent), session.csrf_token):
+            raise HTTPException(403, "missing or wrong CSRF token")
+
+
+def login_redirect(next_url: str) -> str:
+    safe = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
+    return "/login?next=" + quote(safe, safe="")

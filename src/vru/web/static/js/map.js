@@ -1,0 +1,102 @@
+/* Map explorer: Leaflet over our own GeoJSON (no basemap tiles: none are reachable offline). */
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  var statusEl = document.getElementById("map-status");
+  var legendEl = document.getElementById("legend");
+  var form = document.getElementById("filters");
+  var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25 }).setView([52.1, -0.45], 10);
+  var layers = [];
+  var ramp = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
+  var hotColours = { 3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", "-1": "#d1e5f0", "-2": "#67a9cf", "-3": "#2166ac" };
+
+  function params() {
+    var p = new URLSearchParams();
+    new FormData(form).forEach(function (v, k) { if (v !== "" && k !== "layer" && k !== "points") p.set(k, v); });
+    return p;
+  }
+  function breaks(values) {
+    var v = values.filter(function (x) { return x !== null; }).sort(function (a, b) { return a - b; });
+    if (!v.length) return [];
+    var out = [];
+    for (var i = 1; i < ramp.length; i++) out.push(v[Math.min(v.length - 1, Math.floor(i * v.length / ramp.length))]);
+    return out;
+  }
+  function colour(value, br) {
+    if (value === null) return "#bbbbbb";
+    var i = 0; while (i < br.length && value > br[i]) i++;
+    return ramp[i];
+  }
+  function legend(items) {
+    legendEl.innerHTML = "";
+    items.forEach(function (it) {
+      var s = document.createElement("span");
+      var i = document.createElement("i"); i.style.background = it[0];
+      s.appendChild(i); s.appendChild(document.createTextNode(it[1])); legendEl.appendChild(s);
+    });
+  }
+  function clear() { layers.forEach(function (l) { map.removeLayer(l); }); layers = []; }
+  function get(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error(url + ": HTTP " + r.status); return r.json(); });
+  }
+  function choropleth(fc) {
+    var br = breaks(fc.features.map(function (f) { return f.properties.value; }));
+    var layer = L.geoJSON(fc, {
+      style: function (f) { return { color: "#555", weight: 0.3, fillOpacity: 0.8, fillColor: colour(f.properties.value, br) }; },
+      pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 6 }); },
+      onEachFeature: function (f, l) { l.bindTooltip((f.properties.name || f.properties.id) + ": " + f.properties.count); }
+    });
+    var items = [], lo = 0;
+    br.forEach(function (b, i) { items.push([ramp[i], (i ? "> " + lo + " " : "") + "≤ " + b]); lo = b; });
+    items.push([ramp[ramp.length - 1], "> " + lo]);
+    if (fc.features.some(function (f) { return f.properties.suppressed; })) items.push(["#bbbbbb", "suppressed"]);
+    legend(items);
+    return layer;
+  }
+  function hotLayer(fc) {
+    var layer = L.geoJSON(fc, {
+      style: function (f) {
+        var p = f.properties, c = p.bin !== undefined ? hotColours[String(p.bin)] : (p.category.indexOf("cold") >= 0 ? "#2166ac" : "#b2182b");
+        return { color: "#333", weight: 0.3, fillOpacity: 0.8, fillColor: c };
+      },
+      onEachFeature: function (f, l) {
+        var p = f.properties;
+        l.bindTooltip(p.category ? p.category : (p.kind + " spot, " + p.confidence + " (z " + p.z + ")"));
+      }
+    });
+    legend([[hotColours[3], "hot 99%"], [hotColours[2], "hot 95%"], [hotColours[1], "hot 90%"], [hotColours[-1], "cold 90%"], [hotColours[-2], "cold 95%"], [hotColours[-3], "cold 99%"]]);
+    return layer;
+  }
+  function load(ev) {
+    if (ev) ev.preventDefault();
+    var data = new FormData(form), kind = data.get("layer") || "grid";
+    var p = params(), url;
+    if (kind === "hotspots") url = "/api/map/hotspots?" + p + "&method=gi_star";
+    else if (kind === "emerging") url = "/api/map/hotspots?" + p + "&method=emerging";
+    else url = "/api/map/" + kind + "?" + p;
+    statusEl.textContent = "Loading…";
+    var jobs = [get(url)];
+    if (data.get("points")) jobs.push(get("/api/map/points?" + p));
+    Promise.all(jobs).then(function (res) {
+      clear();
+      var fc = res[0];
+      var layer = (kind === "hotspots" || kind === "emerging") ? hotLayer(fc) : choropleth(fc);
+      layer.addTo(map); layers.push(layer);
+      var msg = fc.features.length + " " + (kind === "lsoa" ? "areas" : "cells") + " shown";
+      if (res[1]) {
+        var pts = L.geoJSON(res[1], {
+          pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 3, color: "#0b2239", weight: 1, fillOpacity: 0.7 }); },
+          onEachFeature: function (f, l) { l.bindTooltip(f.properties.month + " " + f.properties.crime_type + " – " + (f.properties.location || "")); }
+        });
+        pts.addTo(map); layers.push(pts);
+        msg += "; " + res[1].features.length + " points" + (res[1].meta.truncated ? " (first " + res[1].meta.limit + ")" : "");
+      }
+      if (fc.features.length) map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+      el.setAttribute("data-loaded", String(fc.features.length));
+      statusEl.textContent = msg + ".";
+    }).catch(function (e) { statusEl.textContent = "Could not load the map: " + e.message; el.setAttribute("data-loaded", "error"); });
+  }
+  form.addEventListener("submit", load);
+  load();
+})();

@@ -1,0 +1,193 @@
+"""View models shared by the pages and the JSON API: raw query results through the exit."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from vru.geo.bng import to_lonlat
+from vru.geo.grid import cell_id
+from vru.web import queries as q
+from vru.web.exit import Exit
+from vru.workspace import Workspace
+
+POINT_LIMIT = 5000
+
+
+def _add_months(d: date, k: int) -> date:
+    m = d.month - 1 + k
+    return date(d.year + m // 12, m % 12 + 1, 1)
+
+
+def _months(first: date, last: date) -> list[date]:
+    out, d = [], first
+    while d <= last:
+        out.append(d)
+        d = _add_months(d, 1)
+    return out
+
+
+def overview(ws: Workspace, ex: Exit) -> dict[str, Any]:
+    """Serious violence per area: last 12 months vs the 12 before, and a 24-month series."""
+    first, last = q.month_span(ws)
+    if last is None:
+        return {"areas": [], "period": None, "definition": ws.settings.serious_violence.description}
+    start = max(first, _add_months(last, -23))
+    months = _months(start, last)
+    f = q.Filters(month_from=start, month_to=last, crime_type=q.SERIOUS_VIOLENCE)
+    rows = q.monthly_by_area(ws, ws.settings, f)
+    all_rows = q.monthly_by_area(ws, ws.settings, q.Filters(month_from=_add_months(last, -11),
+                                                            month_to=last))
+    per_area: dict[str, dict[date, int]] = {}
+    for area, month, n in rows:
+        per_area.setdefault(area, {})[month] = n
+    all_12 = {}
+    for area, _month, n in all_rows:
+        all_12[area] = all_12.get(area, 0) + n
+    total = {m: sum(per_area[a].get(m, 0) for a in per_area) for m in months}
+    items = [("All areas", total, sum(all_12.values()))] + [
+        (a, per_area[a], all_12.get(a, 0)) for a in sorted(per_area)
+    ]
+    out = []
+    cut = _add_months(last, -11)
+    for name, series, all_crime in items:
+        raw = [series.get(m, 0) for m in months]
+        recent = sum(v for m, v in zip(months, raw, strict=True) if m >= cut)
+        before = sum(v for m, v in zip(months, raw, strict=True) if m < cut)
+        full_before = start <= _add_months(cut, -12)
+        pub_recent, pub_before = ex.count(recent), ex.count(before) if full_before else None
+        out.append({
+            "area": name,
+            "serious_violence_12m": pub_recent,
+            "serious_violence_prev_12m": pub_before,
+            "change_pct": ex.change_pct(pub_before, pub_recent),
+            "all_crime_12m": ex.count(all_crime),
+            "monthly": ex.counts(raw),
+        })
+    return {
+        "period": {"from": cut.isoformat()[:7], "to": last.isoformat()[:7]},
+        "months": [m.isoformat()[:7] for m in months],
+        "definition": ws.settings.serious_violence.description,
+        "areas": out,
+    }
+
+
+def trends(ws: Workspace, ex: Exit, f: q.Filters, by: str) -> dict[str, Any]:
+    rows = (q.monthly_by_area if by == "area" else q.monthly_by_type)(ws, ws.settings, f)
+    if not rows:
+        return {"months": [], "series": [], "by": by, "filters": f.as_dict()}
+    months = _months(min(r[1] for r in rows), max(r[1] for r in rows))
+    idx = {m: i for i, m in enumerate(months)}
+    series: dict[str, list[int]] = {}
+    for name, month, n in rows:
+        series.setdefault(name, [0] * len(months))[idx[month]] = n
+    ranked = sorted(series.items(), key=lambda kv: -sum(kv[1]))
+    return {
+        "by": by,
+        "filters": f.as_dict(),
+        "months": [m.isoformat()[:7] for m in months],
+        "series": [{"name": k, "values": ex.counts(v), "total": ex.count(sum(v))}
+                   for k, v in ranked],
+    }
+
+
+def _feature(geometry: dict, props: dict) -> dict:
+    return {"type": "Feature", "geometry": geometry, "properties": props}
+
+
+def _published_props(ex: Exit, n: int) -> dict[str, Any]:
+    pub = ex.count(n)
+    return {"count": pub, "value": Exit.numeric(pub), "suppressed": isinstance(pub, str)}
+
+
+def grid_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
+    rows = q.grid_counts(ws, ws.settings, f)
+    size = ws.settings.grid.cell_size_m
+    features = []
+    if rows:
+        arr = np.asarray([(r[0], r[1]) for r in rows], dtype="float64")
+        ce, cn = arr[:, 0], arr[:, 1]
+        corners_e = np.concatenate([ce, ce + size, ce + size, ce])
+        corners_n = np.concatenate([cn, cn, cn + size, cn + size])
+        lon, lat = to_lonlat(corners_e, corners_n)
+        k = len(rows)
+        lon, lat = np.round(lon.reshape(4, k), 6), np.round(lat.reshape(4, k), 6)
+        for i, (e, n, count) in enumerate(rows):
+            ring = [[lon[j, i], lat[j, i]] for j in (0, 1, 2, 3, 0)]
+            features.append(_feature({"type": "Polygon", "coordinates": [ring]},
+                                     {"id": cell_id(e, n, size), **_published_props(ex, count)}))
+    return {"type": "FeatureCollection", "features": features,
+            "meta": {"layer": "grid", "cell_size_m": size, "filters": f.as_dict(),
+                     "disclosure": ex.describe()}}
+
+
+def lsoa_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
+    rows = q.lsoa_counts(ws, ws.settings, f)
+    missing = [r[0] for r in rows if r[3] is None and r[4] is None]
+    fallback = q.lsoa_centroids_from_crimes(ws, missing)
+    features, kinds = [], set()
+    for code, name, n, geojson, lon, lat in rows:
+        props = {"id": code, "name": name, **_published_props(ex, n)}
+        if geojson:
+            geom = json.loads(geojson)
+            geom = geom.get("geometry", geom) if geom.get("type") == "Feature" else geom
+            kinds.add("boundary")
+        elif lon is not None:
+            geom = {"type": "Point", "coordinates": [lon, lat]}
+            kinds.add("centroid")
+        elif code in fallback:
+            geom = {"type": "Point", "coordinates": list(fallback[code])}
+            kinds.add("crime_centroid")
+        else:
+            continue
+        features.append(_feature(geom, props))
+    return {"type": "FeatureCollection", "features": features,
+            "meta": {"layer": "lsoa", "geometry": sorted(kinds), "filters": f.as_dict(),
+                     "disclosure": ex.describe()}}
+
+
+def points_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
+    rows = q.points(ws, ws.settings, f, ex.records_agency, POINT_LIMIT + 1)
+    truncated = len(rows) > POINT_LIMIT
+    features = [
+        _feature({"type": "Point", "coordinates": [r[5], r[6]]}, {
+            "crime_id": r[0], "month": r[1].isoformat()[:7], "crime_type": r[2],
+            "location": r[3], "lsoa_code": r[4], "last_outcome": r[7], "agency": r[8],
+        })
+        for r in rows[:POINT_LIMIT]
+    ]
+    return {"type": "FeatureCollection", "features": features,
+            "meta": {"layer": "points", "truncated": truncated, "limit": POINT_LIMIT,
+                     "scope": ex.scope, "agency": ex.user.agency if ex.scope == "own_agency"
+                     else None, "filters": f.as_dict()}}
+
+
+def sparkline_svg(values: list[int | str | None], width: int = 140, height: int = 30) -> str:
+    """A tiny inline SVG polyline (suppressed months leave gaps). Hand-written: a chart library
+    would add a script per table row for what is a dozen lines of markup."""
+    nums = [Exit.numeric(v) for v in values]
+    finite = [v for v in nums if v is not None]
+    if len(nums) < 2 or not finite:
+        return ""
+    top = max(finite) or 1.0
+    step = width / (len(nums) - 1)
+    segs, cur = [], []
+    for i, v in enumerate(nums):
+        if v is None:
+            if cur:
+                segs.append(cur)
+            cur = []
+            continue
+        cur.append(f"{i * step:.1f},{height - 2 - (height - 4) * v / top:.1f}")
+    if cur:
+        segs.append(cur)
+    lines = "".join(f'<polyline points="{" ".join(s)}"/>' for s in segs if len(s) > 1)
+    dots = "".join(
+        f'<circle cx="{s[0].split(",")[0]}" cy="{s[0].split(",")[1]}" r="1.5"/>'
+        for s in segs if len(s) == 1
+    )
+    return (f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            f'role="img" aria-label="monthly trend">{lines}{dots}</svg>')
