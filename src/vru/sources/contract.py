@@ -1,0 +1,855 @@
+"""Contract-driven import of partner files: one engine for every data-hub source.
+
+A source module declares its *contract* (columns, types, required fields, code lists, identifier
+columns, cross-field checks, flags) and a small loader that maps validated rows onto canonical
+tables. This engine does everything else, the same way for every source:
+
+1. plan: find the files (CSV, .csv.gz, XLSX, ZIP members, and source-specific forms such as the
+   ISTV XML), read each header, pick the contract whose columns match, refuse the whole import
+   (naming file and columns) before touching the workspace if any file is unusable;
+2. governance: refuse a source without a data-sharing agreement in force; load the
+   pseudonymisation key (never stored) and refuse a key that differs from the workspace's;
+3. skip files whose content checksum is already loaded (re-import is a no-op);
+4. stage the file in DuckDB with every value as text. Identifier columns are replaced by
+   pseudonyms *in the staging query itself*: the distinct raw values are mapped in memory
+   (normalise, check, keyed HMAC) and joined in, so no table, temp table, log, reject or error
+   message ever holds a raw identifier;
+5. validate in SQL: typed values, required fields, code lists, ranges, dates not in the future,
+   duplicates, cross-field checks; every failing row goes to ``rejects`` with file, row, field and
+   reason (raw = the staged row, identifiers pseudonymised);
+6. load the good rows through the source's loader; record provenance in ``source_files`` and
+   ``imports``; check read = loaded + rejected per file.
+
+All files of one import run are loaded in one ``ws.transaction()``: any failure leaves the
+workspace as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from vru.geo.bng import to_bng, to_lonlat
+from vru.privacy import agreements
+from vru.privacy.pseudonymise import Pseudonymiser, PseudonymKeyError, load_key
+from vru.settings import Settings
+from vru.sources.files import ImportRefused, InputFile, content_sha256, discover
+from vru.workspace import Workspace
+
+TYPES = ("text", "int", "decimal", "date", "datetime", "code", "bool", "lsoa", "postcode",
+         "icd10", "time", "id")
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+DATETIME_FORMATS = [
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
+]
+TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+EARLIEST = "1900-01-01"
+
+
+# ================================================================================ the contract
+@dataclass(frozen=True)
+class Column:
+    """One input column. ``type='id'`` columns are identifiers: consumed by an Identifier and
+    never stored (only their pseudonym is)."""
+
+    name: str
+    type: str = "text"
+    required: bool = False
+    codes: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    future_ok: bool = False         # dates/datetimes: allow values after today
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ValueError(f"column {self.name}: unknown type {self.type}")
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """Identifier columns replaced by one pseudonym column at import."""
+
+    name: str                       # pseudonym column in staging/canonical tables, e.g. patient_pid
+    kind: str                       # nhs_number | upn | pnc_id | name_dob
+    columns: tuple[str, ...]        # the raw input columns it consumes
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Check:
+    """A cross-field rule: ``bad`` is SQL over typed values (``v_<column>``), true for a bad row."""
+
+    field: str
+    bad: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A kept-but-noted condition (SQL over typed values) recorded in the row's ``flags``."""
+
+    name: str
+    when: str
+
+
+@dataclass(frozen=True)
+class RetentionTarget:
+    """Where a kind's rows live, and which date retention counts from."""
+
+    table: str
+    date_column: str
+    where: str = "TRUE"
+
+
+@dataclass
+class LoadContext:
+    con: duckdb.DuckDBPyConnection
+    import_id: int
+    file_id: int
+    settings: Settings
+    agreement: agreements.Agreement
+
+
+Loader = Callable[[LoadContext], int]
+
+
+@dataclass(frozen=True)
+class Contract:
+    source: str
+    kind: str
+    title: str
+    columns: tuple[Column, ...]
+    load: Loader
+    retention: tuple[RetentionTarget, ...]
+    identifiers: tuple[Identifier, ...] = ()
+    checks: tuple[Check, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    unique: tuple[str, ...] = ()    # columns that must be unique within a file
+    partition: str | None = None    # SQL key: a later file with the same key replaces the earlier
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def stored(self) -> list[Column]:
+        """Columns staged as text (everything but raw identifiers)."""
+        return [c for c in self.columns if c.type != "id"]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def required_names(self) -> set[str]:
+        req = {c.name for c in self.columns if c.required}
+        for ident in self.identifiers:
+            if ident.required and len(ident.columns) == 1:
+                req.add(ident.columns[0])
+        return req
+
+
+# A reader for a non-CSV form: yields the header (contract column names) then rows.
+FormReader = Callable[[InputFile, "Contract"], tuple[list[str], Iterator[tuple[int, list[Any]]]]]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    title: str
+    contracts: tuple[Contract, ...]
+    extra_readers: dict[str, tuple[str, FormReader]] = field(default_factory=dict)
+    # suffix -> (contract kind, reader), e.g. {".xml": ("assaults", read_istv_xml)}
+
+    def contract(self, kind: str) -> Contract:
+        for c in self.contracts:
+            if c.kind == kind:
+                return c
+        raise KeyError(kind)
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        return (".csv", ".csv.gz", ".xlsx", *self.extra_readers)
+
+    @property
+    def needs_key(self) -> bool:
+        return any(c.identifiers for c in self.contracts)
+
+
+# ================================================================================ results
+@dataclass
+class FileResult:
+    name: str
+    kind: str
+    status: str                # loaded | replaced | skipped (same content already loaded)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_flagged: int = 0
+    file_id: int | None = None
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    import_id: int | None
+    files: list[FileResult]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+# ================================================================================ planning
+def normalise_header(name: str) -> str:
+    out = "".join(ch if ch.isalnum() else "_" for ch in name.strip().lower())
+    while "__" in out:
+        out = out.replace("__", "_")
+    return out.strip("_")
+
+
+@dataclass
+class _Planned:
+    f: InputFile
+    contract: Contract
+    header: list[str]          # contract column names, in file order
+    sha256: str
+    form: str                  # csv | xlsx | extra suffix
+
+
+def _form(f: InputFile, source: Source) -> str:
+    n = f.name.lower()
+    for suffix in source.extra_readers:
+        if n.endswith(suffix):
+            return suffix
+    if n.endswith(".xlsx"):
+        return "xlsx"
+    return "csv"
+
+
+def _header_csv(f: InputFile) -> list[str]:
+    try:
+        with f.open_text() as fh:
+            row = next(csv.reader(fh), None)
+    except UnicodeDecodeError:
+        raise ImportRefused(f"{f.display}: not a UTF-8 text CSV file") from None
+    except (OSError, EOFError, csv.Error, zipfile.BadZipFile) as exc:
+        raise ImportRefused(f"{f.display}: cannot be read as CSV ({type(exc).__name__})") from None
+    if not row or all(not c.strip() for c in row):
+        raise ImportRefused(f"{f.display}: empty file (no header row)")
+    return row
+
+
+def _open_xlsx(f: InputFile):
+    import openpyxl  # read-only mode streams the sheet from the ZIP; no temp copies are written
+
+    try:
+        if f.member:
+            with f.open_binary() as fh:
+                data = io.BytesIO(fh.read())
+            wb = openpyxl.load_workbook(data, read_only=True, data_only=True)
+        else:
+            wb = openpyxl.load_workbook(f.path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for bad workbooks
+        raise ImportRefused(f"{f.display}: not a readable Excel .xlsx workbook "
+                            f"({type(exc).__name__})") from None
+    return wb
+
+
+def _header_xlsx(f: InputFile) -> list[str]:
+    wb = _open_xlsx(f)
+    try:
+        ws = wb.worksheets[0]
+        row = next(ws.iter_rows(max_row=1, values_only=True), None)
+    finally:
+        wb.close()
+    if not row or all(v is None or not str(v).strip() for v in row):
+        raise ImportRefused(f"{f.display}: empty first sheet (no header row)")
+    header = [("" if v is None else str(v)) for v in row]
+    while header and not header[-1].strip():
+        header.pop()
+    return header
+
+
+def choose_contract(f: InputFile, source: Source,
+                    raw_header: list[str]) -> tuple[Contract, list[str]]:
+    """Map a file's header to the source's contract whose columns it matches."""
+    header = [normalise_header(h) for h in raw_header]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise ImportRefused(f"{f.display}: duplicated columns: {', '.join(dupes)}")
+    best: tuple[int, Contract, list[str], list[str]] | None = None
+    for c in source.contracts:
+        unknown = [h for h in header if h not in c.names]
+        missing = sorted(c.required_names() - set(header))
+        score = len(unknown) + len(missing)
+        if score == 0:
+            return c, header
+        if best is None or score < best[0]:
+            best = (score, c, unknown, missing)
+    assert best is not None
+    _, c, unknown, missing = best
+    problems = []
+    if missing:
+        problems.append("missing required columns: " + ", ".join(missing))
+    if unknown:
+        problems.append("columns not in the contract: " + ", ".join(unknown))
+    raise ImportRefused(
+        f"{f.display}: columns do not match the {source.name} '{c.kind}' contract; "
+        + "; ".join(problems) + f" (see docs/guide/hub-{source.name.replace('_', '-')}.md)"
+    )
+
+
+def plan(source: Source, paths: list[Path | str]) -> list[_Planned]:
+    files = discover(paths, source.suffixes)
+    if not files:
+        raise ImportRefused(
+            f"no {', '.join(source.suffixes)} or ZIP files found in " + ", ".join(map(str, paths))
+        )
+    planned: list[_Planned] = []
+    errors: list[str] = []
+    for f in files:
+        try:
+            form = _form(f, source)
+            if form in source.extra_readers:
+                kind, reader = source.extra_readers[form]
+                contract = source.contract(kind)
+                header, _rows = reader(f, contract)   # header only: the generator is not run
+            else:
+                raw = _header_xlsx(f) if form == "xlsx" else _header_csv(f)
+                contract, header = choose_contract(f, source, raw)
+            planned.append(_Planned(f, contract, header, content_sha256(f), form))
+        except ImportRefused as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ImportRefused(
+            f"{len(errors)} file(s) refused, nothing imported:\n  " + "\n  ".join(errors)
+        )
+    return planned
+
+
+# ================================================================================ import
+def import_source(ws: Workspace, source: Source, paths: list[Path | str],
+                  progress: ProgressFn | None = None, command: str | None = None,
+                  key: bytes | None = None) -> ImportSummary:
+    """Import partner files for one source, atomically. Returns what happened to each file."""
+    agreement = agreements.in_force(ws.reader(), source.name)
+    planned = plan(source, paths)
+    pseudo: Pseudonymiser | None = None
+    if source.needs_key:
+        pseudo = Pseudonymiser(key if key is not None else load_key(ws.path))
+    results: list[FileResult] = []
+    with ws.transaction() as con:
+        if pseudo is not None:
+            _check_key(con, pseudo)
+        active = {
+            (r[0], r[1]): r[2] for r in con.execute(
+                "SELECT sha256, kind, file_id FROM source_files WHERE source = ? "
+                "AND status = 'active'", [source.name]).fetchall()
+        }
+        by_partition = {
+            r[0]: r[1] for r in con.execute(
+                "SELECT partition_key, file_id FROM source_files WHERE source = ? "
+                "AND status = 'active' AND partition_key IS NOT NULL", [source.name]).fetchall()
+        }
+        import_id = ws.next_id(con, "import_seq")
+        con.execute(
+            "INSERT INTO imports (import_id, source, started_at, user_name, command) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [import_id, source.name, datetime.now(), ws.user_name(), command],
+        )
+        seen: set[tuple[str, str]] = set()
+        for i, p in enumerate(planned):
+            if progress:
+                progress(p.f.name, i, len(planned))
+            k = (p.sha256, p.contract.kind)
+            if k in active or k in seen:
+                results.append(FileResult(p.f.name, p.contract.kind, "skipped"))
+                continue
+            seen.add(k)
+            res, pkey = _import_file(ws, con, source, p, import_id, agreement, pseudo)
+            if pkey is not None:
+                old = by_partition.get(pkey)
+                if old is not None:
+                    _replace(con, p.contract, old, res.file_id, pkey)
+                    res.status = "replaced"
+                by_partition[pkey] = res.file_id
+            results.append(res)
+        summary = ImportSummary(source.name, import_id, results)
+        con.execute(
+            "UPDATE imports SET finished_at = ?, files_seen = ?, files_loaded = ?, "
+            "files_skipped = ?, files_replaced = ?, rows_read = ?, rows_loaded = ?, "
+            "rows_rejected = ? WHERE import_id = ?",
+            [datetime.now(), len(results), summary.count("loaded") + summary.count("replaced"),
+             summary.count("skipped"), summary.count("replaced"), summary.rows_read,
+             summary.rows_loaded, summary.rows_rejected, import_id],
+        )
+    if progress:
+        progress("", len(planned), len(planned))
+    _write_log(ws, summary)
+    return summary
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, pseudo: Pseudonymiser) -> None:
+    row = con.execute("SELECT fingerprint FROM pseudonym_key LIMIT 1").fetchone()
+    if row is None:
+        con.execute("INSERT INTO pseudonym_key VALUES (?, ?)", [pseudo.fingerprint, datetime.now()])
+    elif row[0] != pseudo.fingerprint:
+        raise PseudonymKeyError(
+            "the pseudonymisation key differs from the key this workspace's data was "
+            "pseudonymised with (fingerprint mismatch): pseudonyms would not match earlier "
+            "imports. Use the original key."
+        )
+
+
+def _replace(con: duckdb.DuckDBPyConnection, contract: Contract, old_id: int, new_id: int,
+             pkey: str) -> None:
+    removed = 0
+    for t in {r.table for r in contract.retention}:
+        removed += con.execute(f"DELETE FROM {t} WHERE file_id = ?", [old_id]).fetchone()[0]
+    con.execute("DELETE FROM rejects WHERE file_id = ?", [old_id])
+    con.execute("UPDATE source_files SET status = 'replaced' WHERE file_id = ?", [old_id])
+    con.execute("INSERT INTO file_replacements VALUES (?, ?, ?, ?, ?)",
+                [old_id, new_id, pkey, removed, datetime.now()])
+
+
+def _write_log(ws: Workspace, s: ImportSummary) -> None:
+    # Counts only: never values from the files.
+    with open(ws.log_dir() / "imports.log", "a", encoding="utf-8") as log:
+        log.write(
+            f"{datetime.now().isoformat(timespec='seconds')} import {s.import_id} {s.source}: "
+            f"files loaded={s.count('loaded')} replaced={s.count('replaced')} "
+            f"skipped={s.count('skipped')} rows read={s.rows_read} loaded={s.rows_loaded} "
+            f"rejected={s.rows_rejected}\n"
+        )
+
+
+# ================================================================================ one file
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _clean(expr: str) -> str:
+    return f"nullif(trim({expr}, ' \t\r\n'), '')"
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    for t in ("hub_chk", "hub_stg", "hub_xy", "hub_bad"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    con.execute("DROP VIEW IF EXISTS hub_ok")
+
+
+def _import_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source, p: _Planned,
+                 import_id: int, agreement: agreements.Agreement,
+                 pseudo: Pseudonymiser | None) -> tuple[FileResult, str | None]:
+    c = p.contract
+    file_id = ws.next_id(con, "file_seq")
+    _drop_temp(con)
+    con.execute("CREATE TEMP TABLE hub_bad (row_number BIGINT, reason VARCHAR)")
+    registered: list[str] = []
+    try:
+        src_sql, params = _source_relation(con, source, p, registered)
+        _stage(con, c, p.header, src_sql, params, pseudo, registered)
+        _validate(con, c)
+        ctx = LoadContext(con, import_id, file_id, ws.settings, agreement)
+        loaded = c.load(ctx)
+        n_ok, n_bad, n_flag = con.execute(
+            "SELECT count(*) FILTER (WHERE len(problems) = 0), "
+            "count(*) FILTER (WHERE len(problems) > 0), "
+            "count(*) FILTER (WHERE len(problems) = 0 AND len(flags) > 0) FROM hub_chk"
+        ).fetchone()
+        n_struct = con.execute("SELECT count(*) FROM hub_bad").fetchone()[0]
+        if loaded != n_ok:
+            raise RuntimeError(f"{c.source}/{c.kind} loader stored {loaded} of {n_ok} valid rows")
+        _write_rejects(con, c, import_id, file_id)
+        pkey = None
+        if c.partition:
+            keys = con.execute(f"SELECT DISTINCT {c.partition} FROM hub_ok").fetchall()
+            if len(keys) == 1 and keys[0][0] is not None:
+                pkey = str(keys[0][0])
+        rows_read = n_ok + n_bad + n_struct
+        res = FileResult(p.f.name, c.kind, "loaded", rows_read, n_ok, n_bad + n_struct, n_flag,
+                         file_id)
+        con.execute(
+            "INSERT INTO source_files (file_id, import_id, source, kind, path, name, sha256, "
+            "partition_key, force_slug, month, rows_read, rows_loaded, rows_rejected, "
+            "rows_flagged, status, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, "
+            "?, ?, ?, ?, 'active', ?)",
+            [file_id, import_id, c.source, c.kind, p.f.display, p.f.name, p.sha256, pkey,
+             rows_read, n_ok, n_bad + n_struct, n_flag, datetime.now()],
+        )
+        return res, pkey
+    finally:
+        for name in registered:
+            con.unregister(name)
+        _drop_temp(con)
+
+
+# ---------------------------------------------------------------------------- reading
+def _source_relation(con: duckdb.DuckDBPyConnection, source: Source, p: _Planned,
+                     registered: list[str]) -> tuple[str, list]:
+    """SQL for the file's rows as text columns c0..cN plus row_number (1 = first data row).
+
+    Plain CSV files on disk are read by DuckDB's CSV reader (fast, parallel). Everything else,
+    and CSV files with structural faults, is read in Python into an in-memory Arrow table (never
+    a temp file: the rows still hold raw identifiers at this point).
+    """
+    n = len(p.header)
+    if p.form == "csv" and not p.f.member:
+        cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n))
+        rel = (f"(SELECT *, ordinality AS row_number FROM read_csv(?, header = true, "
+               f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+               f"columns = {{{cols}}}, strict_mode = true, null_padding = false) WITH ORDINALITY)")
+        params = [str(p.f.path)]
+        try:
+            # One cheap pass proves the file parses cleanly and numbers rows contiguously.
+            cnt, mx = con.execute(f"SELECT count(*), max(row_number) FROM {rel}", params).fetchone()
+            if cnt == (mx or 0):
+                return rel, params
+        except duckdb.Error:
+            # DuckDB's message quotes the offending line (it may hold identifiers): drop it.
+            pass
+        rows = _iter_csv_python(p.f, n, con)
+    elif p.form == "csv":
+        rows = _iter_csv_python(p.f, n, con)
+    elif p.form == "xlsx":
+        rows = _iter_xlsx(p.f, p.contract, p.header)
+    else:
+        _kind, reader = source.extra_readers[p.form]
+        _header, rows = reader(p.f, p.contract)
+    table = _to_arrow(rows, n)
+    con.register("hub_src", table)
+    registered.append("hub_src")
+    return "hub_src", []
+
+
+def _to_arrow(rows: Iterable[tuple[int, list[Any]]], n: int) -> pa.Table:
+    cols: list[list[str | None]] = [[] for _ in range(n)]
+    nums: list[int] = []
+    for num, values in rows:
+        nums.append(num)
+        for i in range(n):
+            v = values[i] if i < len(values) else None
+            cols[i].append(None if v is None else str(v))
+    return pa.table({**{f"c{i}": pa.array(cols[i], type=pa.string()) for i in range(n)},
+                     "row_number": pa.array(nums, type=pa.int64())})
+
+
+def _iter_csv_python(f: InputFile, width: int, con: duckdb.DuckDBPyConnection
+                     ) -> Iterator[tuple[int, list[Any]]]:
+    """Row by row with Python's csv module; structurally bad rows go to hub_bad (no content)."""
+    with f.open_binary() as fh:
+        data = fh.read()
+    text = data.decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
+    del data
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        next(reader)
+    except (StopIteration, csv.Error):
+        return
+    n = 0
+    bad: list[tuple[int, str]] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            n += 1
+            bad.append((n, "malformed CSV row (bad quoting)"))
+            continue
+        if not row:
+            continue  # a blank line is not a row
+        n += 1
+        if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
+            bad.append((n, "row is not valid UTF-8 text"))
+            continue
+        if len(row) != width:
+            bad.append((n, f"row has {len(row)} fields, expected {width}"))
+            continue
+        yield n, row
+    if bad:
+        con.executemany("INSERT INTO hub_bad VALUES (?, ?)", [list(b) for b in bad])
+
+
+def excel_text(v: Any, ctype: str) -> str | None:
+    """An Excel cell as the text a CSV export would hold (dates ISO, whole numbers no '.0')."""
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        if ctype == "date":
+            return v.date().isoformat()
+        if ctype == "time":
+            return v.strftime("%H:%M:%S")
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, time):
+        return v.strftime("%H:%M:%S")
+    if isinstance(v, bool):
+        return "Y" if v else "N"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    return str(v)
+
+
+def _iter_xlsx(f: InputFile, c: Contract, header: list[str]) -> Iterator[tuple[int, list[Any]]]:
+    types = [c.column(h).type for h in header]
+    wb = _open_xlsx(f)
+    try:
+        rows = wb.worksheets[0].iter_rows(min_row=2, values_only=True)
+        n = 0
+        for row in rows:
+            if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                continue  # blank rows are not data
+            n += 1
+            yield n, [excel_text(row[i] if i < len(row) else None, types[i])
+                      for i in range(len(header))]
+    finally:
+        wb.close()
+
+
+# ---------------------------------------------------------------------------- staging
+def _stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: str,
+           params: list, pseudo: Pseudonymiser | None, registered: list[str]) -> None:
+    pos = {h: i for i, h in enumerate(header)}
+    select = ["s.row_number"]
+    for col in c.stored:
+        if col.name in pos:
+            select.append(f"{_clean(f's.c{pos[col.name]}')} AS {_q(col.name)}")
+        else:
+            select.append(f"NULL::VARCHAR AS {_q(col.name)}")
+    joins = []
+    for g, ident in enumerate(c.identifiers):
+        assert pseudo is not None
+        exprs = [(_clean(f"s.c{pos[n]}") if n in pos else "NULL::VARCHAR") for n in ident.columns]
+        keys = ", ".join(f"{e} AS k{j}" for j, e in enumerate(exprs))
+        distinct = con.execute(f"SELECT DISTINCT {keys} FROM {src} s", params).fetchall()
+        pids, problems = pseudo.map_values(ident.kind, distinct)
+        m = {f"k{j}": pa.array([r[j] for r in distinct], type=pa.string())
+             for j in range(len(exprs))}
+        m["pid"] = pa.array(pids, type=pa.string())
+        m["problem"] = pa.array(problems, type=pa.string())
+        del distinct
+        name = f"hub_map{g}"
+        con.register(name, pa.table(m))
+        registered.append(name)
+        on = " AND ".join(f"m{g}.k{j} IS NOT DISTINCT FROM {e}" for j, e in enumerate(exprs))
+        joins.append(f"LEFT JOIN {name} m{g} ON {on}")
+        select.append(f"m{g}.pid AS {_q(ident.name)}")
+        select.append(f"m{g}.problem AS {_q(ident.name + '__problem')}")
+    con.execute(
+        f"CREATE TEMP TABLE hub_stg AS SELECT {', '.join(select)} FROM {src} s {' '.join(joins)}",
+        params,
+    )
+
+
+# ---------------------------------------------------------------------------- validation
+def _typed(col: Column) -> str:
+    x = _q(col.name)
+    t = col.type
+    if t == "int":
+        return f"TRY_CAST({x} AS BIGINT)"
+    if t == "decimal":
+        return f"CASE WHEN isfinite(TRY_CAST({x} AS DOUBLE)) THEN TRY_CAST({x} AS DOUBLE) END"
+    if t == "date":
+        return f"CAST(try_strptime({x}, {DATE_FORMATS!r}) AS DATE)"
+    if t == "datetime":
+        return f"try_strptime({x}, {DATETIME_FORMATS!r})"
+    if t == "time":
+        return f"CAST(try_strptime({x}, {TIME_FORMATS!r}) AS TIME)"
+    if t == "code":
+        codes = ", ".join(_lit(v) for v in col.codes)
+        return f"CASE WHEN upper({x}) IN ({codes}) THEN upper({x}) END"
+    if t == "bool":
+        return (f"CASE WHEN upper({x}) IN ('Y', 'YES', 'TRUE', '1') THEN true "
+                f"WHEN upper({x}) IN ('N', 'NO', 'FALSE', '0') THEN false END")
+    if t == "lsoa":
+        return f"CASE WHEN regexp_full_match(upper({x}), '[EW]01[0-9]{{6}}') THEN upper({x}) END"
+    if t == "postcode":
+        pc = f"upper(regexp_replace({x}, '\\s+', '', 'g'))"
+        return (f"CASE WHEN regexp_full_match({pc}, '[A-Z]{{1,2}}[0-9][A-Z0-9]?[0-9][A-Z]{{2}}') "
+                f"THEN regexp_replace({pc}, '([0-9][A-Z]{{2}})$', ' \\1') END")
+    if t == "icd10":
+        ic = f"upper(replace({x}, '.', ''))"
+        return f"CASE WHEN regexp_full_match({ic}, '[A-Z][0-9]{{2}}[0-9A-Z]?') THEN {ic} END"
+    return x  # text
+
+
+def _expected(col: Column) -> str:
+    return {
+        "int": "not a whole number",
+        "decimal": "not a number",
+        "date": "not a date (expected YYYY-MM-DD or DD/MM/YYYY)",
+        "datetime": "not a date and time (expected YYYY-MM-DD HH:MM[:SS] or DD/MM/YYYY HH:MM)",
+        "time": "not a time of day (expected HH:MM)",
+        "code": "not in the code list (" + ", ".join(col.codes) + ")",
+        "bool": "not a yes/no value (Y/N)",
+        "lsoa": "not an LSOA code (E01/W01 + 6 digits)",
+        "postcode": "not a UK postcode",
+        "icd10": "not an ICD-10 code",
+    }.get(col.type, "invalid")
+
+
+def _problem(field_: str, reason_sql: str) -> str:
+    return f"{{'field': {_lit(field_)}, 'reason': {reason_sql}}}"
+
+
+def _column_problem(col: Column) -> str:
+    x, v = _q(col.name), _q("v_" + col.name)
+    shown = f"'''' || left({x}, 40) || ''''"
+    parts = [f"WHEN {x} IS NULL THEN "
+             + (_problem(col.name, "'required value missing'") if col.required else "NULL")]
+    if col.type == "text":
+        if col.max_length:
+            parts.append(f"WHEN length({x}) > {col.max_length} THEN "
+                         + _problem(col.name, _lit(f"longer than {col.max_length} characters")))
+    else:
+        parts.append(f"WHEN {v} IS NULL THEN "
+                     + _problem(col.name, f"{_lit(_expected(col) + ': ')} || {shown}"))
+    if col.type in ("int", "decimal"):
+        if col.min is not None:
+            parts.append(f"WHEN {v} < {col.min} THEN "
+                         + _problem(col.name, f"'below the minimum {col.min:g}: ' || {shown}"))
+        if col.max is not None:
+            parts.append(f"WHEN {v} > {col.max} THEN "
+                         + _problem(col.name, f"'above the maximum {col.max:g}: ' || {shown}"))
+    if col.type in ("date", "datetime"):
+        parts.append(f"WHEN {v} < DATE '{EARLIEST}' THEN "
+                     + _problem(col.name, f"'before {EARLIEST}: ' || {shown}"))
+        if not col.future_ok:
+            parts.append(f"WHEN {v} > current_date + INTERVAL 1 DAY THEN "
+                         + _problem(col.name, f"'in the future: ' || {shown}"))
+    return "CASE " + " ".join(parts) + " END"
+
+
+def _validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
+    typed = [f"{_typed(col)} AS {_q('v_' + col.name)}" for col in c.stored]
+    windows = []
+    if c.unique:
+        keys = ", ".join(_q("v_" + k) for k in c.unique)
+        windows.append(f"min(row_number) OVER (PARTITION BY {keys}) AS __first")
+    problems = [_column_problem(col) for col in c.stored]
+    for ident in c.identifiers:
+        pid, prob = _q(ident.name), _q(ident.name + "__problem")
+        label = ident.columns[0] if len(ident.columns) == 1 else "+".join(ident.columns)
+        missing = (_problem(label, "'required value missing'") if ident.required else "NULL")
+        problems.append(f"CASE WHEN {prob} IS NOT NULL THEN {_problem(label, prob)} "
+                        f"WHEN {pid} IS NULL THEN {missing} END")
+    if c.unique:
+        nonnull = " AND ".join(f"{_q('v_' + k)} IS NOT NULL" for k in c.unique)
+        problems.append(f"CASE WHEN {nonnull} AND __first <> row_number THEN "
+                        + _problem(c.unique[0], "'duplicate of row ' || __first") + " END")
+    for chk in c.checks:
+        problems.append(f"CASE WHEN {chk.bad} THEN {_problem(chk.field, _lit(chk.reason))} END")
+    flags = [f"CASE WHEN {fl.when} THEN {_lit(fl.name)} END" for fl in c.flags]
+    flag_sql = (f"list_filter([{', '.join(flags)}], x -> x IS NOT NULL)" if flags
+                else "[]::VARCHAR[]")
+    con.execute(
+        f"""CREATE TEMP TABLE hub_chk AS
+            WITH typed AS (SELECT s.*, {', '.join(typed)} FROM hub_stg s),
+            typed2 AS (SELECT *{''.join(', ' + w for w in windows)} FROM typed)
+            SELECT *, list_filter([{', '.join(problems)}], x -> x IS NOT NULL) AS problems,
+                   {flag_sql} AS flags
+            FROM typed2"""
+    )
+    con.execute("CREATE TEMP VIEW hub_ok AS SELECT * FROM hub_chk WHERE len(problems) = 0")
+
+
+def _write_rejects(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int,
+                   file_id: int) -> None:
+    raw_cols = [col.name for col in c.stored] + [i.name for i in c.identifiers]
+    raw = "json_object(" + ", ".join(f"{_lit(n)}, {_q(n)}" for n in raw_cols) + ")"
+    con.execute(
+        f"""INSERT INTO rejects SELECT ?, ?, ?, ?, row_number, problems[1].field,
+                array_to_string(list_transform(problems, p -> p.field || ': ' || p.reason), '; '),
+                {raw}
+            FROM hub_chk WHERE len(problems) > 0""",
+        [import_id, file_id, c.source, c.kind],
+    )
+    con.execute(
+        "INSERT INTO rejects SELECT ?, ?, ?, ?, row_number, NULL, reason, NULL FROM hub_bad",
+        [import_id, file_id, c.source, c.kind],
+    )
+
+
+# ---------------------------------------------------------------------------- loader helpers
+def project_bng(con: duckdb.DuckDBPyConnection, lon: str = "v_longitude",
+                lat: str = "v_latitude") -> None:
+    """Temp table hub_xy(row_number, easting, northing) for valid rows with lon/lat."""
+    _project(con, lon, lat, ("easting", "northing"), to_bng)
+
+
+def project_lonlat(con: duckdb.DuckDBPyConnection, e: str = "v_easting",
+                   n: str = "v_northing") -> None:
+    """Temp table hub_xy(row_number, longitude, latitude) for valid rows with easting/northing."""
+    _project(con, e, n, ("longitude", "latitude"), to_lonlat)
+
+
+def _project(con: duckdb.DuckDBPyConnection, a: str, b: str, out: tuple[str, str],
+             fn: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]) -> None:
+    # pyproj on NumPy arrays in batches: vectorised, and a fraction of a per-row UDF's cost.
+    reader = con.execute(
+        f"SELECT row_number, {_q(a)} AS a, {_q(b)} AS b FROM hub_ok "
+        f"WHERE {_q(a)} IS NOT NULL AND {_q(b)} IS NOT NULL"
+    ).fetch_record_batch(1_000_000)
+    batches = []
+    schema = pa.schema([("row_number", pa.int64()), (out[0], pa.float64()), (out[1], pa.float64())])
+    for batch in reader:
+        x, y = fn(batch.column(1).to_numpy(zero_copy_only=False),
+                  batch.column(2).to_numpy(zero_copy_only=False))
+        batches.append(pa.record_batch([batch.column(0), pa.array(x), pa.array(y)], schema=schema))
+    table = pa.Table.from_batches(batches, schema=schema)
+    con.register("hub_xy_arrow", table)
+    try:
+        con.execute("CREATE TEMP TABLE hub_xy AS SELECT * FROM hub_xy_arrow")
+    finally:
+        con.unregister("hub_xy_arrow")
+
+
+def inserted(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> int:
+    """Run an INSERT and return the number of rows it stored."""
+    row = con.execute(sql, params or []).fetchone()
+    return int(row[0]) if row else 0
+
+
+GB_LONLAT_CHECKS = (
+    Check("longitude", "(v_longitude IS NULL) <> (v_latitude IS NULL)",
+          "longitude and latitude must be given together"),
+    Check("longitude",
+          "v_longitude NOT BETWEEN -8.75 AND 1.85 OR v_latitude NOT BETWEEN 49.8 AND 60.95",
+          "location outside Great Britain (longitude -8.75..1.85, latitude 49.8..60.95)"),
+)

@@ -1,0 +1,145 @@
+"""Police force extracts (record-management-system style) -> the canonical ``crimes`` table.
+
+Contract: docs/guide/hub-police-rms.md. Rows land in the same ``crimes`` table as data.police.uk
+(``source = 'police_rms'``) with the richer fields: exact time or a from-to window, Home Office
+offence code, victim age and sex, pseudonymised suspect, knife and domestic-abuse flags,
+easting/northing and grid cell. ``month`` is the month of ``committed_from``; ``crime_type``
+is the police.uk category mapped from the offence code (data/ho_offence_categories.csv, which
+a partnership may extend); an unmapped code loads as 'Other crime' with the flag
+``offence_code_unmapped``.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from vru.geo.bng import GB_EASTING, GB_NORTHING
+from vru.geo.grid import cell_sql
+from vru.sources.contract import (
+    Check,
+    Column,
+    Contract,
+    Flag,
+    Identifier,
+    LoadContext,
+    RetentionTarget,
+    Source,
+    import_source,
+    inserted,
+    project_lonlat,
+)
+
+SEXES = ("M", "F", "X", "U")
+
+
+@cache
+def offence_categories() -> tuple[dict[str, str], dict[str, str]]:
+    """(exact code -> category, offence class number -> category) from the shipped table."""
+    exact: dict[str, str] = {}
+    by_class: dict[str, str] = {}
+    text = resources.files("vru.sources").joinpath("data/ho_offence_categories.csv").read_text()
+    for row in csv.DictReader(text.splitlines()):
+        (exact if row["match"] == "exact" else by_class)[row["code"].upper()] = row["category"]
+    return exact, by_class
+
+
+def category_sql(code: str) -> str:
+    """SQL mapping a (normalised, upper-case) HO offence code to a police.uk category, or NULL."""
+    exact, by_class = offence_categories()
+    cls = f"regexp_extract({code}, '^[0-9]+')"
+
+    def lit(s: str) -> str:
+        return "'" + s.replace("'", "''") + "'"
+
+    e = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in exact.items())
+    c = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in by_class.items())
+    return f"(CASE {code} {e} ELSE (CASE {cls} {c} END) END)"
+
+
+CODE = "upper(v_ho_offence_code)"
+
+COLUMNS = (
+    Column("crime_reference", "text", True, max_length=50,
+           description="the force's crime reference (unique per force)"),
+    Column("ho_offence_code", "text", True, max_length=10,
+           description="Home Office offence code, e.g. 8N, 5D, 34B, 37.1, 105A"),
+    Column("offence_description", "text", max_length=200, description="offence wording"),
+    Column("committed_from", "datetime", True,
+           description="date and time committed, or the start of the window"),
+    Column("committed_to", "datetime",
+           description="end of the window when the exact time is unknown (empty = exact)"),
+    Column("easting", "decimal", description="British National Grid easting (metres)"),
+    Column("northing", "decimal", description="British National Grid northing (metres)"),
+    Column("location", "text", max_length=200, description="location description"),
+    Column("lsoa_code", "lsoa", description="LSOA of the location"),
+    Column("victim_age", "int", min=0, max=120, description="victim age in years"),
+    Column("victim_sex", "code", codes=SEXES, description="M, F, X (other) or U (not known)"),
+    Column("suspect_id", "id",
+           description="suspect PNC ID (pseudonymised at import, never stored)"),
+    Column("knife_flag", "bool", description="knife or sharp instrument involved (Y/N)"),
+    Column("domestic_flag", "bool", description="domestic abuse flag (Y/N)"),
+    Column("last_outcome", "text", max_length=100, description="latest outcome, free text"),
+)
+
+CHECKS = (
+    Check("ho_offence_code",
+          "NOT regexp_full_match(upper(v_ho_offence_code), "
+          "'[0-9]{1,3}[A-Z]?(\\.[0-9]{1,2})?[A-Z]?')",
+          "not a Home Office offence code (e.g. 8N, 34B, 37.1, 105A)"),
+    Check("committed_to", "v_committed_to < v_committed_from",
+          "window ends before it starts (committed_to < committed_from)"),
+    Check("easting", "(v_easting IS NULL) <> (v_northing IS NULL)",
+          "easting and northing must be given together"),
+    Check("easting",
+          f"v_easting NOT BETWEEN {GB_EASTING[0]} AND {GB_EASTING[1]} "
+          f"OR v_northing NOT BETWEEN {GB_NORTHING[0]} AND {GB_NORTHING[1]}",
+          "outside the British National Grid (easting 0-700000, northing 0-1300000)"),
+    Check("crime_reference",
+          "EXISTS (SELECT 1 FROM crimes k WHERE k.source = 'police_rms' "
+          "AND k.crime_id = v_crime_reference)",
+          "crime reference already loaded from an earlier extract"),
+)
+
+FLAGS = (
+    Flag("no_location", "v_easting IS NULL"),
+    Flag("time_window", "v_committed_to > v_committed_from"),
+    Flag("offence_code_unmapped", f"{category_sql(CODE)} IS NULL"),
+)
+
+
+def _load(ctx: LoadContext) -> int:
+    project_lonlat(ctx.con)
+    ce, cn = cell_sql("v_easting", "v_northing", ctx.settings.grid)
+    agency = ctx.agreement.owning_agency
+    return inserted(ctx.con, f"""
+        INSERT INTO crimes (source, crime_id, month, occurred_from, occurred_to, reported_by,
+            falls_within, longitude, latitude, easting, northing, cell_e, cell_n, location,
+            lsoa_code, lsoa_name, crime_type, last_outcome, context, ho_offence_code,
+            victim_age, victim_sex, suspect_pid, knife_flag, domestic_flag, flags, file_id,
+            row_number, import_id)
+        SELECT 'police_rms', v_crime_reference, CAST(date_trunc('month', v_committed_from) AS DATE),
+               v_committed_from, coalesce(v_committed_to, v_committed_from), ?, ?,
+               x.longitude, x.latitude, v_easting, v_northing, {ce}, {cn}, v_location,
+               v_lsoa_code, NULL, coalesce({category_sql(CODE)}, 'Other crime'), v_last_outcome,
+               v_offence_description, {CODE}, v_victim_age, v_victim_sex, suspect_pid,
+               v_knife_flag, v_domestic_flag, flags, ?, o.row_number, ?
+        FROM hub_ok o LEFT JOIN hub_xy x USING (row_number)""",
+        [agency, agency, ctx.file_id, ctx.import_id])
+
+
+CRIMES = Contract(
+    source="police_rms", kind="crimes", title="Force crime extract (RMS)",
+    columns=COLUMNS, load=_load, checks=CHECKS, flags=FLAGS, unique=("crime_reference",),
+    identifiers=(Identifier("suspect_pid", "pnc_id", ("suspect_id",)),),
+    retention=(RetentionTarget("crimes", "occurred_from", "source = 'police_rms'"),),
+)
+
+POLICE_RMS = Source(name="police_rms", title="Police force extracts (RMS)", contracts=(CRIMES,))
+
+
+def import_police_rms(ws, paths: list[Path | str], progress=None, command: str | None = None,
+                      key: bytes | None = None):
+    return import_source(ws, POLICE_RMS, paths, progress=progress, command=command, key=key)
