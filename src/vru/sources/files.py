@@ -115,8 +115,9 @@ def content_sha256(f: InputFile) -> str:
 def read_header(f: InputFile) -> list[str]:
     """The header row (BOM and surrounding spaces removed). Refuses empty or binary files."""
     try:
-        with f.open_text() as fh:
-            row = next(csv.reader(fh), None)
+        with f.open_binary() as fh:
+            line = fh.readline(1 << 20).decode("utf-8-sig")
+        row = next(csv.reader([line]), None)
     except UnicodeDecodeError as exc:
         raise ImportRefused(f"{f.display}: not a UTF-8 text CSV file ({exc.reason})") from exc
     except (OSError, EOFError, csv.Error) as exc:

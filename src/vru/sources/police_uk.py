@@ -310,34 +310,43 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Planned], locals_: list[
         "file_force": pa.array([q.force for q in batch], type=pa.string()),
     }))
     try:
-        try:
-            con.execute(
-                f"""CREATE TEMP TABLE chk AS
-                    SELECT {cols}, m.fid, m.file_month, m.file_force, r.ordinality AS o, {checks}
-                    FROM read_csv(?, header = true, auto_detect = false, delim = ',',
-                        quote = '"', escape = '"', columns = {{{names}}}, strict_mode = true,
-                        null_padding = false, filename = true) WITH ORDINALITY r
-                    JOIN fid_map m ON r.filename = m.filename""",
-                [[str(x) for x in locals_]],
-            )
-            con.execute(
-                "CREATE TEMP TABLE off AS SELECT fid, min(o) - 1 AS o0, "
-                "max(o) - min(o) + 1 = count(*) AS contiguous FROM chk GROUP BY fid"
-            )
-            if con.execute("SELECT bool_and(contiguous) IS NOT FALSE FROM off").fetchone()[0]:
-                return
-        except (duckdb.InvalidInputException, duckdb.ConversionException):
-            pass
-        # Slow path, file by file.
-        for t in ("chk", "off"):
+        # Structural faults never abort the scan (that would abort the transaction): DuckDB
+        # records them in stg_rej, and those files are re-read by the slow path below.
+        con.execute(
+            f"""CREATE TEMP TABLE chk AS
+                SELECT {cols}, m.fid, m.file_month, m.file_force, r.ordinality AS o, {checks}
+                FROM read_csv(?, header = true, auto_detect = false, delim = ',',
+                    quote = '"', escape = '"', columns = {{{names}}}, strict_mode = true,
+                    null_padding = false, filename = true, ignore_errors = true,
+                    store_rejects = true, rejects_table = 'stg_rej',
+                    rejects_scan = 'stg_rej_scan') WITH ORDINALITY r
+                JOIN fid_map m ON r.filename = m.filename""",
+            [[str(x) for x in locals_]],
+        )
+        con.execute(
+            "CREATE TEMP TABLE off AS SELECT fid, min(o) - 1 AS o0, "
+            "max(o) - min(o) + 1 = count(*) AS contiguous FROM chk GROUP BY fid"
+        )
+        redo = {r[0] for r in con.execute(
+            """SELECT m.fid FROM stg_rej e JOIN stg_rej_scan s USING (scan_id, file_id)
+                                   JOIN fid_map m ON m.filename = s.file_path
+               UNION SELECT fid FROM off WHERE NOT contiguous"""
+        ).fetchall()}
+        for t in ("stg_rej", "stg_rej_scan"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
-        con.execute("CREATE TEMP TABLE off (fid BIGINT, o0 BIGINT, contiguous BOOLEAN)")
+        if not redo:
+            return
+        ids = ",".join(map(str, redo))
+        con.execute(f"DELETE FROM chk WHERE fid IN ({ids})")
+        con.execute(f"DELETE FROM off WHERE fid IN ({ids})")
+        # Slow path, file by file.
         for q, fid in zip(batch, file_ids, strict=True):
+            if fid not in redo:
+                continue
             table = _parse_python(con, q, fid)
             con.register("stg_arrow", table)
-            verb = "INSERT INTO chk" if _exists(con, "chk") else "CREATE TEMP TABLE chk AS"
             con.execute(
-                f"""{verb} SELECT {cols}, r.fid, m.file_month, m.file_force, r.o, {checks}
+                f"""INSERT INTO chk SELECT {cols}, r.fid, m.file_month, m.file_force, r.o, {checks}
                     FROM stg_arrow r JOIN fid_map m ON r.fid = m.fid"""
             )
             con.unregister("stg_arrow")
