@@ -1,0 +1,61 @@
+"""`vru profile`: a problem profile / Strategic Needs Assessment as HTML, PDF and DOCX."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from vru.cli.common import WorkspaceOption, console, fail, open_workspace
+
+
+def register(app: typer.Typer) -> None:
+    app.command("profile")(profile_cmd)
+
+
+def profile_cmd(
+    area: str = typer.Option(..., "--area", "-a",
+                             help="Local authority, community safety partnership or police force "
+                                  "(code or name, e.g. E06000055 or Bedford)."),
+    period: str = typer.Option(..., "--period", "-p",
+                               help="Financial year (2023/24) or months (2023-05..2024-04)."),
+    formats: str = typer.Option("html,pdf,docx", "--format", "-f",
+                                help="Comma-separated: html, pdf, docx."),
+    out: Path = typer.Option(Path("."), "--out", "-o", help="Folder for the files."),
+    privileged: bool = typer.Option(
+        False, "--privileged",
+        help="Show unrounded counts (no disclosure control). Never publish such a profile."),
+    workspace: Path = WorkspaceOption,
+) -> None:
+    """Build the problem profile for an area and period."""
+    from vru.analysis.trends import parse_period
+    from vru.reports import parse_formats, render
+    from vru.reports.profile import build_profile
+    from vru.reports.profile_data import AreaNotFound
+
+    try:
+        fmts = parse_formats(formats)
+        per = parse_period(period)
+    except ValueError as exc:
+        fail(str(exc))
+    ws = open_workspace(workspace, read_only=True)
+    try:
+        t0 = time.perf_counter()
+        try:
+            doc = build_profile(ws, area, per, privileged=privileged)
+        except AreaNotFound as exc:
+            fail(str(exc))
+        t1 = time.perf_counter()
+        paths = render(doc, fmts, out)
+        t2 = time.perf_counter()
+    finally:
+        ws.close()
+    console.print(f"[bold]{doc.title}[/] ({doc.subtitle})")
+    if privileged:
+        console.print("[yellow]privileged profile: unrounded counts; do not publish[/]")
+    for f in doc.findings():
+        console.print(f" - {f.text} ({doc.table_ref(f.table_id)})", highlight=False)
+    for p in paths:
+        console.print(f"wrote {p}")
+    console.print(f"built in {t1 - t0:.1f} s, rendered in {t2 - t1:.1f} s", style="dim")
