@@ -1,4 +1,4 @@
-"""A real workspace with synthetic crimes (inserted through ws.transaction) and one user per role."""
+"""A real workspace with synthetic crimes (inserted via ws.transaction) and one user per role."""
 
 from __future__ import annotations
 

@@ -172,7 +172,9 @@ def profiles_make(request: Request, area: str = Form(""), period: str = Form("")
     ex = _exit(request)
     if not optional.profiles_available():
         raise HTTPException(501, "profiles are not available in this build")
-    formats = [f for f in fmt if f in ("html", "pdf", "docx")] or ["html"]
+    formats = [f for f in fmt if f in ("html", "pdf", "docx")]
+    if not formats or len(formats) != len(fmt):
+        raise HTTPException(422, "formats must be among html, pdf, docx")
     use_exact = bool(exact) and ex.exact
     try:
         made = profiles_store.generate(ctx(request).ws, area or None, period or None, use_exact,

@@ -8,7 +8,7 @@ folder, whoever generated the file.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,15 @@ def generate(ws: Workspace, area: str | None, period: str | None, exact: bool,
     from vru.reports import render
     from vru.reports.profile import build_profile
 
+    if not area:
+        raise ValueError("choose an area (a local authority, partnership or force)")
+    if not period:
+        first, last = ws.sql("SELECT min(month), max(month) FROM crimes")[0]
+        if last is None:
+            raise ValueError("no crimes loaded, so there is no period to profile")
+        m = last.year * 12 + last.month - 1 - 11  # the latest 12 months in the data
+        start = max(date(m // 12, m % 12 + 1, 1), first)
+        period = f"{start:%Y-%m}..{last:%Y-%m}"
     doc = build_profile(ws, area, period, privileged=exact)
     kind = "exact" if exact else "controlled"
     paths = render(doc, formats, root(ws) / kind)
