@@ -1,0 +1,47 @@
+"""`vru serve`: run the web workbench (FastAPI + uvicorn) over a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from vru.cli.common import WorkspaceOption, console, fail, open_workspace
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for "
+                             "all interfaces; put a TLS proxy in front)."),
+    port: int = typer.Option(8000, "--port"),
+    secure_cookies: bool = typer.Option(False, "--secure-cookies",
+                                        help="Mark cookies Secure (when users reach it by HTTPS)."),
+    session_hours: float = typer.Option(8.0, "--session-hours", help="Sign-in lifetime."),
+    forwarded_allow_ips: str = typer.Option(None, "--forwarded-allow-ips", help="Trust "
+                                            "X-Forwarded-For from these proxy addresses."),
+    workspace: Path = WorkspaceOption,
+) -> None:
+    """Serve the web workbench: overview, map explorer, trends, profiles, data hub, patrol plans
+    and the JSON API (/api, OpenAPI at /api/openapi.json), with sign-in, roles and audit."""
+    import uvicorn
+
+    from vru.privacy.roles import Role
+    from vru.privacy.users import list_users
+    from vru.web.app import create_app
+
+    ws = open_workspace(workspace)
+    if not any(u.role is Role.ADMIN and u.active for u in list_users(ws)):
+        ws.close()
+        fail("no active admin user yet; create one first: vru users add NAME --role admin")
+    app = create_app(ws, secure_cookies=secure_cookies, session_hours=session_hours)
+    console.print(f"vru web workbench for [bold]{ws.settings.area_name}[/] on "
+                  f"http://{host}:{port}/  (Ctrl+C to stop)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                    proxy_headers=forwarded_allow_ips is not None,
+                    forwarded_allow_ips=forwarded_allow_ips)
+    finally:
+        ws.close()
