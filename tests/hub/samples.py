@@ -134,14 +134,40 @@ def write_csv(path: Path, rows: list[dict[str, str]], header: list[str] | None =
     return path
 
 
-def write_xlsx(path: Path, rows: list[dict[str, str]]) -> Path:
+def write_xlsx(path: Path, rows: list[dict[str, str]], types: dict[str, str] | None = None
+               ) -> Path:
+    """An Excel workbook as a partner would make it: dates as Excel dates, numbers as numbers
+    (an NHS number typed into Excel becomes a number), text as text."""
     import openpyxl
 
+    types = types or {}
     wb = openpyxl.Workbook()
     ws = wb.active
     header = list(rows[0])
     ws.append(header)
     for r in rows:
-        ws.append([r[h] if r[h] != "" else None for h in header])
+        ws.append([_excel_value(r[h], types.get(h, "text")) for h in header])
+    path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def _excel_value(v: str, t: str):
+    from datetime import datetime
+
+    if v == "":
+        return None
+    if t in ("date", "datetime"):
+        for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M"):
+            try:
+                d = datetime.strptime(v, fmt)
+            except ValueError:
+                continue
+            return d.date() if t == "date" else d
+    if t in ("int", "decimal") or (t == "id" and v.isdigit()):
+        try:
+            f = float(v)
+            return int(f) if f.is_integer() else f
+        except ValueError:
+            return v
+    return v

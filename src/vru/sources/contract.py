@@ -371,10 +371,12 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
     with ws.transaction() as con:
         if pseudo is not None:
             _check_key(con, pseudo)
+        # Any content loaded before is skipped, whatever became of it since (replaced by a
+        # later submission, or purged by retention): re-running an import never changes data.
         active = {
             (r[0], r[1]): r[2] for r in con.execute(
-                "SELECT sha256, kind, file_id FROM source_files WHERE source = ? "
-                "AND status = 'active'", [source.name]).fetchall()
+                "SELECT sha256, kind, max(file_id) FROM source_files WHERE source = ? "
+                "GROUP BY ALL", [source.name]).fetchall()
         }
         by_partition = {
             r[0]: r[1] for r in con.execute(
@@ -682,7 +684,8 @@ def _typed(col: Column) -> str:
     x = _q(col.name)
     t = col.type
     if t == "int":
-        return f"TRY_CAST({x} AS BIGINT)"
+        # TRY_CAST alone would round '19.5' to 20: accept only whole-number text.
+        return f"CASE WHEN regexp_full_match({x}, '[+-]?[0-9]+') THEN TRY_CAST({x} AS BIGINT) END"
     if t == "decimal":
         return f"CASE WHEN isfinite(TRY_CAST({x} AS DOUBLE)) THEN TRY_CAST({x} AS DOUBLE) END"
     if t == "date":
@@ -825,7 +828,7 @@ def _project(con: duckdb.DuckDBPyConnection, a: str, b: str, out: tuple[str, str
     reader = con.execute(
         f"SELECT row_number, {_q(a)} AS a, {_q(b)} AS b FROM hub_ok "
         f"WHERE {_q(a)} IS NOT NULL AND {_q(b)} IS NOT NULL"
-    ).fetch_record_batch(1_000_000)
+    ).to_arrow_reader(1_000_000)
     batches = []
     schema = pa.schema([("row_number", pa.int64()), (out[0], pa.float64()), (out[1], pa.float64())])
     for batch in reader:
