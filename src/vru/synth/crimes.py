@@ -66,6 +66,8 @@ class Hotspots:
     n: np.ndarray
     zone: np.ndarray
     rate: np.ndarray      # (hotspots, categories) events per year at the given scale
+    patrolled: np.ndarray  # bool: given hotspot patrols from patrol_start
+    patrol_start: date
 
 
 @dataclass
@@ -129,7 +131,14 @@ def build_model(world: World, p: SynthParams) -> CrimeModel:
     hrate = np.zeros((hs[0].size, len(CATEGORIES)))
     for name, rel in HOTSPOT_MIX.items():
         hrate[:, CATEGORIES.index(name)] = cp.hotspot_violence_per_year * rel * p.scale
-    hotspots = Hotspots(hs[0], hs[1], world.zone_of(hs[0], hs[1]), hrate)
+    months = months_of(p)
+    # A random half of the hotspots get patrols from the start of a later financial year; while
+    # patrolled their own rate falls by patrol_effect (the truth an evaluation should recover).
+    patrolled = np.zeros(hs[0].size, dtype=bool)
+    patrolled[rng.permutation(hs[0].size)[: min(cp.patrol_hotspots, hs[0].size)]] = True
+    fy = min(max(cp.patrol_start_year, 1), p.years)
+    hotspots = Hotspots(hs[0], hs[1], world.zone_of(hs[0], hs[1]), hrate, patrolled,
+                        date(p.start_year + fy - 1, 4, 1))
 
     season = np.ones((len(CATEGORIES), 12))
     hour = np.zeros((len(CATEGORIES), 24))
@@ -146,7 +155,6 @@ def build_model(world: World, p: SynthParams) -> CrimeModel:
         hour[j] = prof / prof.sum()
         d = DOW_WEEKEND if name in WEEKEND_CATEGORIES else DOW_FLAT
         dow[j] = d / d.mean()
-    months = months_of(p)
     start = np.datetime64(months[0].isoformat(), "s")
     last = months[-1]
     end_month = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
@@ -212,6 +220,8 @@ def generate(world: World, model: CrimeModel, p: SynthParams) -> Iterator[CrimeB
         # Hotspots.
         hs = model.hotspots
         hlam = hs.rate * (days / 365.25) * model.season[:, moy][None, :]
+        if month >= hs.patrol_start:
+            hlam = hlam * np.where(hs.patrolled, 1 - cp.patrol_effect, 1.0)[:, None]
         hcounts = rng.poisson(hlam)
         hidx = np.repeat(np.repeat(np.arange(hs.e.size), ncat), hcounts.ravel())
         hcat = np.repeat(np.tile(np.arange(ncat), hs.e.size), hcounts.ravel())

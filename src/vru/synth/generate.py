@@ -20,6 +20,8 @@ from vru.synth import crimes as crime_process
 from vru.synth.crime_details import details
 from vru.synth.geography import write_geography
 from vru.synth.params import SynthParams
+from vru.synth.partners import PartnerFiles
+from vru.synth.people import build_people
 from vru.synth.police_files import build_map_points, street_rows, write_street
 from vru.synth.truth import write_crime_truth, write_static_truth
 from vru.synth.world import build_world
@@ -45,7 +47,7 @@ def force_refs(batch: crime_process.CrimeBatch) -> pa.Array:
 
 
 def generate(out: Path | str, p: SynthParams, progress: ProgressFn | None = None,
-             crime_truth: bool = True) -> SynthSummary:
+             crime_truth: bool = True, partners: bool = True) -> SynthSummary:
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         # Only ever replace a folder this generator wrote (it carries truth/parameters.json).
@@ -61,16 +63,25 @@ def generate(out: Path | str, p: SynthParams, progress: ProgressFn | None = None
     write_static_truth(out / "truth", world, model, p)
     points = build_map_points(world, model, p)
     n_months = len(model.months)
+    hub = PartnerFiles(out, world, model, build_people(world, p), points, p) if partners else None
     police_dir = out / "police-uk"
     for i, batch in enumerate(crime_process.generate(world, model, p)):
         det = details(batch, world.centre_weight, p)
         cols, ids, _ = street_rows(batch, det, world, points, p)
         write_street(police_dir, batch, cols, p.force_slug)
+        refs = force_refs(batch).to_numpy(zero_copy_only=False)
         if crime_truth:
-            write_crime_truth(out / "truth", batch, world, ids, force_refs(batch))
+            write_crime_truth(out / "truth", batch, world, ids, refs)
+        if hub is not None:
+            hub.month(batch, det, refs)
         summary.crimes += len(batch)
         summary.months += 1
         summary.files["police-uk street"] = summary.files.get("police-uk street", 0) + 1
         if progress:
             progress("crimes", i + 1, n_months)
+    if hub is not None:
+        if progress:
+            progress("partner files", 0, 1)
+        for k, v in sorted(hub.finish().items()):
+            summary.files[f"{k} rows"] = v
     return summary

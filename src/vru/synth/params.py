@@ -62,6 +62,9 @@ class CrimeParams:
     hotspot_cell_m: int = 150          # hotspot centres sit at the centre of such a cell
     hotspot_sd_m: float = 25.0
     hotspot_violence_per_year: float = 55.0  # per hotspot, at scale 1
+    patrol_hotspots: int = 10          # hotspots given daily-ish foot patrols ...
+    patrol_start_year: int = 3         # ... from the start of this financial year (1 = first)
+    patrol_effect: float = 0.25        # true reduction of hotspot crime while patrolled
     no_location_share: float = 0.035   # police.uk rows without coordinates
     anon_points_per_100_people: float = 1.2
 
@@ -71,15 +74,19 @@ class PartnerParams:
     """Partner agencies' records."""
 
     ed_unknown_to_police: float = 0.5  # share of ED assault attendances never reported
-    ed_attend_share_of_injury_violence: float = 0.12  # reported injury violence seen in ED
-    admissions_per_ed_assault: float = 0.12
-    sharp_object_share_under25: float = 0.22
-    exclusions_per_1000_pupils: float = 9.0
-    yj_first_time_entrants_per_1000_10_17: float = 1.6
-    tagged_people: int = 60
-    gps_interval_minutes: int = 10
-    gps_days: int = 14
+    ed_attend_share_of_injury_violence: float = 0.12  # reported injury assaults seen in ED
+    ed_attend_share_knife: float = 0.6
+    admission_share_of_ed: float = 0.10     # ED assault attendances admitted (SHARP: x4)
+    non_assault_admissions_share: float = 0.3  # extra injury admissions that are not assaults
+    suspensions_per_year: float = 3000.0    # at scale 1 (permanent exclusions: 2% of events)
+    yj_share_of_youth_suspects: float = 0.08  # identified 10-17 suspects entering youth justice
+    suspect_identified: float = 0.45        # violence/robbery/weapons/drugs etc.
+    tagged_people: int = 40
+    gps_interval_minutes: int = 15
+    order_days: tuple[int, int] = (14, 60)
     gps_sd_m: float = 12.0
+    gps_gap_share: float = 0.03
+    exclusion_breach_share: float = 0.3      # tagged people who enter their exclusion zone
     patrols_per_hotspot_per_week: float = 4.0
 
 
@@ -87,10 +94,12 @@ class PartnerParams:
 class NoiseParams:
     """Identifier noise in partner files (per record, per field)."""
 
-    name_typo: float = 0.05
+    name_typo: float = 0.05            # per name field (forename, surname)
     dob_error: float = 0.02
-    nhs_missing: float = 0.10
-    postcode_missing: float = 0.08
+    nhs_missing: float = 0.03          # admissions: a missing NHS number is rejected at import
+    upn_typo: float = 0.01             # a mistyped digit: a different (wrong) pupil number
+    pnc_missing_youth_justice: float = 0.3  # youth justice rows without PNC ID (name+dob only)
+    pnc_format_variant: float = 0.2    # PNC IDs written as YYYY/0NNNNNNA (same ID)
     sex_missing: float = 0.01
 
 

@@ -54,6 +54,9 @@ def write_static_truth(root: Path, world: World, model: CrimeModel, p: SynthPara
         "violence_per_year": fmt_float(hs.rate[:, CATEGORIES.index("Violence and sexual offences")],
                                        3),
         "all_per_year": fmt_float(hs.rate.sum(axis=1), 3),
+        "patrolled": np.where(hs.patrolled, "Y", "N"),
+        "patrol_start": np.where(hs.patrolled, hs.patrol_start.isoformat(), ""),
+        "patrol_effect": np.where(hs.patrolled, f"{p.crime.patrol_effect:.3f}", ""),
     })
     zr: dict[str, list] = {"lsoa_code": [], "crime_type": [], "events_per_year": []}
     for j, name in enumerate(CATEGORIES):
