@@ -73,7 +73,8 @@ def is_financial_year(p: Period) -> bool:
     return p.first.month == 4 and p.n_months == 12
 
 
-_FY = re.compile(r"^(?:FY\s*)?(\d{4})\s*[/-]\s*(\d{2}|\d{4})$", re.IGNORECASE)
+# "2023/24", "2023/2024", "FY2023/24" or "2023-2024"; "2023-05" is a month, never a year.
+_FY = re.compile(r"^(?:FY\s*)?(\d{4})\s*(?:/\s*(\d{2}|\d{4})|-\s*(\d{4}))$", re.IGNORECASE)
 _RANGE = re.compile(r"^(\d{4})-(\d{2})\s*(?:\.\.|to)\s*(\d{4})-(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -83,7 +84,7 @@ def parse_period(text: str) -> Period:
     s = text.strip()
     m = _FY.match(s)
     if m:
-        y1, y2 = int(m.group(1)), m.group(2)
+        y1, y2 = int(m.group(1)), m.group(2) or m.group(3)
         y2i = int(y2) if len(y2) == 4 else (y1 // 100) * 100 + int(y2)
         if y2i != y1 + 1:
             raise ValueError(f"period {text!r}: a financial year runs from one year to the next, "
@@ -158,7 +159,7 @@ def time_of_day_by_weekday(timestamps) -> np.ndarray:
     ts = pd.to_datetime(pd.Series(timestamps)).dropna()
     grid = np.zeros((7, 24), dtype=np.int64)
     if len(ts):
-        np.add.at(grid, (ts.dt.dayofweek.to_numpy(), ts.dt.hour.to_numpy()), 1)
+        np.add.at(grid, (ts.dt.day_of_week.to_numpy(), ts.dt.hour.to_numpy()), 1)
     return grid
 
 

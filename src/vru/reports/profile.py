@@ -951,9 +951,9 @@ class _Builder:
         s.add(Paragraph(f"Serious violence (the partnership's definition): {sv.description} "
                         "For data.police.uk the categories counted are: "
                         + ", ".join(sv.police_uk_categories) + ". For force extracts, Home "
-                        "Office offence codes " + ", ".join(sv.ho_offence_codes) + "."))
+                        "Office offence codes " + _codes(sv.ho_offence_codes) + "."))
         s.add(Paragraph("Violence with injury (force extracts only): Home Office offence codes "
-                        + ", ".join(VWI_OFFENCE_CODES) + ". Knife crime: records flagged as "
+                        + _codes(VWI_OFFENCE_CODES) + ". Knife crime: records flagged as "
                         "involving a knife or sharp instrument in force extracts. Sharp-object "
                         "admissions: ICD-10 external cause X99, patients aged under 25."))
         s.add(Paragraph(f"Area: {self.area.name} was identified by {self.area.method}. "
@@ -999,6 +999,11 @@ def _concentration_table(vals: np.ndarray, shares: tuple[float, ...]) -> list[tu
         cum_h = np.concatenate([[0.0], np.cumsum(v) / v.sum()])
         return [(x, float(np.interp(x / 100, cum_a, cum_h)) * 100,
                  int(np.ceil(x / 100 * len(v) - 1e-9))) for x in shares]
+
+
+def _codes(codes) -> str:
+    """Offence codes are labels, not numbers: quoted so nobody reads '1' as a count."""
+    return ", ".join(f"'{c}'" for c in codes)
 
 
 def _fmt(v) -> str:
