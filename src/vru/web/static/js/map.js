@@ -7,7 +7,7 @@
   var form = document.getElementById("filters");
   var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25 }).setView([52.1, -0.45], 10);
   var layers = [];
-  var ramp = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
+  var ramp = ["#fed976", "#feb24c", "#fd8d3c", "#e31a1c", "#800026"];
   var hotColours = { 3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", "-1": "#d1e5f0", "-2": "#67a9cf", "-3": "#2166ac" };
 
   function params() {
@@ -19,7 +19,10 @@
     var v = values.filter(function (x) { return x !== null; }).sort(function (a, b) { return a - b; });
     if (!v.length) return [];
     var out = [];
-    for (var i = 1; i < ramp.length; i++) out.push(v[Math.min(v.length - 1, Math.floor(i * v.length / ramp.length))]);
+    for (var i = 1; i < ramp.length; i++) {
+      var b = v[Math.min(v.length - 1, Math.floor(i * v.length / ramp.length))];
+      if (!out.length || b > out[out.length - 1]) out.push(b);  // quantile breaks, no repeats
+    }
     return out;
   }
   function colour(value, br) {
