@@ -26,6 +26,7 @@ workspace as it was.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import zipfile
@@ -483,7 +484,11 @@ def _import_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source, 
     con.execute("CREATE TEMP TABLE hub_bad (row_number BIGINT, reason VARCHAR)")
     registered: list[str] = []
     try:
-        src_sql, params = _source_relation(con, source, p, registered)
+        probe = ws.reader()
+        try:
+            src_sql, params = _source_relation(con, probe, source, p, registered)
+        finally:
+            probe.close()
         _stage(con, c, p.header, src_sql, params, pseudo, registered)
         _validate(con, c)
         ctx = LoadContext(con, import_id, file_id, ws.settings, agreement)
@@ -517,12 +522,13 @@ def _import_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source, 
     finally:
         for name in registered:
             con.unregister(name)
-        _drop_temp(con)
+        with contextlib.suppress(duckdb.Error):  # after an error the transaction rolls back
+            _drop_temp(con)
 
 
 # ---------------------------------------------------------------------------- reading
-def _source_relation(con: duckdb.DuckDBPyConnection, source: Source, p: _Planned,
-                     registered: list[str]) -> tuple[str, list]:
+def _source_relation(con: duckdb.DuckDBPyConnection, probe: duckdb.DuckDBPyConnection,
+                     source: Source, p: _Planned, registered: list[str]) -> tuple[str, list]:
     """SQL for the file's rows as text columns c0..cN plus row_number (1 = first data row).
 
     Plain CSV files on disk are read by DuckDB's CSV reader (fast, parallel). Everything else,
@@ -537,8 +543,10 @@ def _source_relation(con: duckdb.DuckDBPyConnection, source: Source, p: _Planned
                f"columns = {{{cols}}}, strict_mode = true, null_padding = false) WITH ORDINALITY)")
         params = [str(p.f.path)]
         try:
-            # One cheap pass proves the file parses cleanly and numbers rows contiguously.
-            cnt, mx = con.execute(f"SELECT count(*), max(row_number) FROM {rel}", params).fetchone()
+            # One cheap pass proves the file parses cleanly and numbers rows contiguously. It
+            # runs on a separate cursor: a parse error must not abort the import transaction.
+            cnt, mx = probe.execute(f"SELECT count(*), max(row_number) FROM {rel}",
+                                    params).fetchone()
             if cnt == (mx or 0):
                 return rel, params
         except duckdb.Error:
