@@ -177,7 +177,7 @@ def test_same_person_same_pseudonym_across_sources(hub_ws, tmp_path):
     suspects = {r[0] for r in hub_ws.sql(
         "SELECT suspect_pid FROM crimes WHERE suspect_pid IS NOT NULL")}
     assert suspects == {expected}  # PNC[0] and PNC_SAME_AS_FIRST are one record
-    assert PNC_SAME_AS_FIRST != PNC[0]
+    assert PNC[0] != PNC_SAME_AS_FIRST
     assert hub_ws.scalar("SELECT person_pid FROM youth_justice_events WHERE pid_kind = 'pnc_id'"
                          ) == expected
     assert expected in {r[0] for r in hub_ws.sql("SELECT person_pid FROM em_people")}

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.hub.samples import NAME, NHS, NHS_BAD_CHECK, PNC, UPN, SAMPLES, write_csv, write_xlsx
+from tests.hub.samples import NAME, NHS, NHS_BAD_CHECK, PNC, SAMPLES, UPN, write_csv, write_xlsx
 from vru.cli import app
 from vru.sources.contract import import_source
 from vru.sources.files import ImportRefused
