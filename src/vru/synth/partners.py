@@ -518,11 +518,15 @@ class PartnerFiles:
             a = np.where((hour >= 23) | (hour < 8), 0, choice[block])
             ae = np.array([x[0] for x in anchors])[a] + rng.normal(0, pp.gps_sd_m, times.size)
             an = np.array([x[1] for x in anchors])[a] + rng.normal(0, pp.gps_sd_m, times.size)
-            # Planted visits: at the scene of crimes this person is suspected of, at the time.
+            # Planted visits: at the scene of crimes this person is suspected of, at the time
+            # (one visit per stretch of pings: a later crime never overwrites an earlier visit).
+            claimed = np.zeros(times.size, dtype=bool)
             for t, ce, cn, uid in by_person.get(who, []):
                 tm = t.astype("datetime64[m]")
                 near = np.abs((times - tm).astype(int)) <= 20
-                if near.any() and s.astype("datetime64[m]") <= tm < f.astype("datetime64[m]"):
+                if near.any() and not claimed[near].any() and \
+                        s.astype("datetime64[m]") <= tm < f.astype("datetime64[m]"):
+                    claimed |= near
                     ae[near] = ce + rng.normal(0, pp.gps_sd_m, near.sum())
                     an[near] = cn + rng.normal(0, pp.gps_sd_m, near.sum())
                     presence.append({"person_id": self.people.person_id[who], "pnc_id": pnc,
@@ -547,10 +551,14 @@ class PartnerFiles:
                     d = s + np.timedelta64(int(rng.integers(1, max(2, length - 1))), "D")
                     t0 = d.astype("datetime64[m]") + np.timedelta64(20 * 60, "m")
                     inside = (times >= t0) & (times < t0 + np.timedelta64(60, "m"))
+                    if claimed[inside].any():
+                        inside[:] = False
                     ae[inside] = ze + rng.normal(0, r / 4, inside.sum())
                     an[inside] = zn + rng.normal(0, r / 4, inside.sum())
-                    breaches.append({"person_id": self.people.person_id[who], "zone_id": zid,
-                                     "from": str(t0), "to": str(t0 + np.timedelta64(60, "m"))})
+                    if inside.any():
+                        breaches.append({"person_id": self.people.person_id[who],
+                                         "zone_id": zid, "from": str(t0),
+                                         "to": str(t0 + np.timedelta64(60, "m"))})
             keep = rng.random(times.size) >= pp.gps_gap_share
             lon, lat = to_lonlat(ae[keep], an[keep])
             acc = np.round(rng.gamma(2.0, 6.0, keep.sum()), 1)
