@@ -1,0 +1,203 @@
+"""Near repeats: the Knox test over distance x time bands with Monte Carlo permutation of dates
+(as in Ratcliffe's Near Repeat Calculator and pointpats.Knox).
+
+Implementation, and why it is ours: the close pairs in space never change under permutation of
+dates, so we find them once with a k-d tree (scipy ``query_pairs`` up to the largest distance
+band) and, for each permutation, only re-gather the two dates of every pair and count them into
+the bands with one ``bincount``. pointpats re-walks Python sets per event per permutation
+(about 12 s for 10k events x 99 permutations on these machines); this is vectorised NumPy.
+
+Bands are closed at the top: distance band k holds pairs with d_{k-1} < d <= d_k (the first
+band starts at 0 inclusive), and the same for time. Pairs farther apart than the last distance
+band are not tabulated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+
+@dataclass
+class KnoxResult:
+    distance_bands: np.ndarray     # upper edges (metres / coordinate units)
+    time_bands: np.ndarray         # upper edges (days / time units)
+    observed: np.ndarray           # (D, T) pair counts
+    expected: np.ndarray           # (D, T) mean over permutations
+    p_value: np.ndarray            # (D, T) (1 + #perm >= observed) / (perms + 1)
+    z: np.ndarray                  # (observed - expected) / sd of permutations
+    permutations: int
+    n_events: int
+    seed: int | None
+    units: tuple[str, str]
+
+    @property
+    def ratio(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.expected > 0, self.observed / self.expected, np.nan)
+
+    def _labels(self, edges: np.ndarray, unit: str) -> list[str]:
+        lows = np.concatenate([[0], edges[:-1]])
+        return [f"{lo:g}-{hi:g} {unit}" for lo, hi in zip(lows, edges, strict=True)]
+
+    def table(self, what: str = "ratio") -> pd.DataFrame:
+        data = {"ratio": self.ratio, "observed": self.observed, "expected": self.expected,
+                "p": self.p_value, "z": self.z}[what]
+        return pd.DataFrame(data, index=self._labels(self.distance_bands, self.units[0]),
+                            columns=self._labels(self.time_bands, self.units[1]))
+
+    def long_table(self) -> pd.DataFrame:
+        rows = []
+        dl = self._labels(self.distance_bands, self.units[0])
+        tl = self._labels(self.time_bands, self.units[1])
+        for i, d in enumerate(dl):
+            for j, t in enumerate(tl):
+                rows.append({"distance": d, "time": t, "observed": int(self.observed[i, j]),
+                             "expected": float(self.expected[i, j]),
+                             "ratio": float(self.ratio[i, j]), "p": float(self.p_value[i, j]),
+                             "z": float(self.z[i, j])})
+        return pd.DataFrame(rows)
+
+    def summary(self, alpha: float = 0.05) -> list[str]:
+        """Plain-language sentences, one per significant band, closest first, and a headline
+        for the closest band whatever its significance."""
+        du, tu = self.units
+        lines = []
+        r = self.ratio
+        first = (f"Within {self.distance_bands[0]:g} {du} and {self.time_bands[0]:g} {tu} of an "
+                 f"event there were {self.observed[0, 0]} pairs of events against "
+                 f"{self.expected[0, 0]:.1f} expected by chance ")
+        if np.isfinite(r[0, 0]):
+            pct = (r[0, 0] - 1) * 100
+            first += (f"({abs(pct):.0f}% {'more' if pct >= 0 else 'fewer'} than expected, "
+                      f"p = {self.p_value[0, 0]:.3f}).")
+        else:
+            first += "(no pairs expected)."
+        lines.append(first)
+        lows_d = np.concatenate([[0], self.distance_bands[:-1]])
+        lows_t = np.concatenate([[0], self.time_bands[:-1]])
+        for i in range(r.shape[0]):
+            for j in range(r.shape[1]):
+                if self.p_value[i, j] <= alpha and r[i, j] > 1:
+                    lines.append(
+                        f"{lows_d[i]:g}-{self.distance_bands[i]:g} {du} and "
+                        f"{lows_t[j]:g}-{self.time_bands[j]:g} {tu}: "
+                        f"{(r[i, j] - 1) * 100:.0f}% more pairs than expected "
+                        f"(p = {self.p_value[i, j]:.3f}).")
+        if len(lines) == 1:
+            lines.append(f"No distance-time band shows significantly more pairs than chance "
+                         f"at p <= {alpha:g} ({self.permutations} permutations).")
+        else:
+            lines.append(f"Significance from {self.permutations} random permutations of the "
+                         f"dates; the smallest possible p is {1 / (self.permutations + 1):.3f}.")
+        return lines
+
+
+def close_pairs(x, y, max_distance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All unordered pairs (i < j) within ``max_distance`` and their distances."""
+    pts = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
+    pairs = cKDTree(pts).query_pairs(max_distance, output_type="ndarray")
+    i = pairs[:, 0].astype(np.int64)
+    j = pairs[:, 1].astype(np.int64)
+    d = np.hypot(pts[i, 0] - pts[j, 0], pts[i, 1] - pts[j, 1])
+    return i, j, d
+
+
+def _band(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Band index (0..len-1) with bands closed at the top; len(edges) means beyond."""
+    return np.searchsorted(edges, values, side="left")
+
+
+def knox(x, y, t, distance_bands, time_bands, permutations: int = 99,
+         seed: int | None = 0, rng=None, units: tuple[str, str] = ("m", "days")) -> KnoxResult:
+    """Knox table for events at (x, y) with times t (numbers: e.g. days since an epoch).
+
+    ``distance_bands`` / ``time_bands`` are increasing upper edges. Dates are permuted over
+    events ``permutations`` times (``rng`` may be a NumPy Generator or RandomState; by default
+    one seeded with ``seed``)."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    t = np.asarray(t, float).ravel()
+    if not (len(x) == len(y) == len(t)):
+        raise ValueError("x, y and t must have the same length")
+    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(t)
+    x, y, t = x[ok], y[ok], t[ok]
+    dedges = np.asarray(distance_bands, float)
+    tedges = np.asarray(time_bands, float)
+    if np.any(np.diff(dedges) <= 0) or np.any(np.diff(tedges) <= 0) or dedges[0] < 0:
+        raise ValueError("bands must be increasing upper edges >= 0")
+    D, T = len(dedges), len(tedges)
+    i, j, d = close_pairs(x, y, dedges[-1])
+    order = np.lexsort((j, i))  # walk pairs in index order: the date gathers stay cache-local
+    i, j, d = i[order].astype(np.int32), j[order].astype(np.int32), d[order]
+    base = (_band(d, dedges) * (T + 1)).astype(np.int32)  # extra column: beyond last time band
+    integral = bool(np.all(t == np.round(t))) and np.abs(t).max(initial=0) < 2**30
+    if integral:
+        # integer times (e.g. days): band lookup table instead of a binary search per pair
+        cap = int(np.floor(tedges[-1])) + 1
+        lut = _band(np.arange(cap + 1, dtype=float), tedges).astype(np.int32)
+        t_use = t.astype(np.int32)
+    else:
+        t_use = t
+
+    # i is sorted, so its dates are a repeat of each first event's date (cheaper than a gather)
+    first, reps = np.unique(i, return_counts=True)
+
+    def count(tt: np.ndarray) -> np.ndarray:
+        dt = np.repeat(tt[first], reps)
+        dt -= tt[j]
+        np.abs(dt, out=dt)
+        if integral:
+            np.minimum(dt, cap, out=dt)
+            code = base + lut[dt]
+        else:
+            code = base + _band(dt, tedges).astype(np.int32)
+        c = np.bincount(code, minlength=D * (T + 1)).reshape(D, T + 1)
+        return c[:, :T]
+
+    t = t_use
+    observed = count(t)
+    if rng is None:
+        rng = np.random.default_rng(seed)
+    sims = np.empty((permutations, D, T))
+    n = len(t)
+    for k in range(permutations):
+        sims[k] = count(t[rng.permutation(n)])
+    expected = sims.mean(axis=0) if permutations else np.full((D, T), np.nan)
+    larger = (sims >= observed[None]).sum(axis=0)
+    p = (larger + 1.0) / (permutations + 1.0)
+    sd = sims.std(axis=0) if permutations else np.full((D, T), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sd > 0, (observed - expected) / sd, 0.0)
+    return KnoxResult(dedges, tedges, observed, expected, p, z, permutations, n, seed, units)
+
+
+def knox_global(x, y, t, delta: float, tau: float, permutations: int = 99, rng=None,
+                seed: int | None = 0) -> dict:
+    """The single-threshold Knox test (pairs within ``delta`` in space and ``tau`` in time),
+    returning the 2x2 observed/expected tables the way pointpats.Knox does."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    t = np.asarray(t, float).ravel()
+    n = len(t)
+    i, j, _ = close_pairs(x, y, delta)
+    ns = len(i)
+    order = np.sort(t)
+    # temporal pairs within tau: for each event, events after it within tau (sorted times)
+    nt = int((np.searchsorted(order, order + tau, side="right") - np.arange(n) - 1).sum())
+    nst = int((np.abs(t[i] - t[j]) <= tau).sum())
+    pairs = n * (n - 1) / 2
+    enst = ns * nt / pairs
+    observed = np.array([[nst, ns - nst], [nt - nst, pairs - ns - nt + nst]], float)
+    expected = np.array([[enst, ns - enst], [nt - enst, 0.0]])
+    expected[1, 1] = pairs - expected.sum()
+    if rng is None:
+        rng = np.random.default_rng(seed)
+    sims = np.array([(np.abs(tp[i] - tp[j]) <= tau).sum()
+                     for tp in (t[rng.permutation(n)] for _ in range(permutations))])
+    p_sim = (int((sims >= nst).sum()) + 1) / (permutations + 1)
+    return {"nst": nst, "ns": ns, "nt": nt, "observed": observed, "expected": expected,
+            "p_sim": p_sim, "sims": sims}

@@ -1,0 +1,112 @@
+"""The thin layer between the workspace and the pure hotspot functions: pull event tables with
+SQL (filters run in DuckDB) and record runs (parameters, data used, outputs) in
+``hotspot_runs``. Everything else in this package is pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from vru.workspace import Workspace
+
+
+@dataclass
+class Events:
+    """Events pulled from the workspace, with a record of what was pulled."""
+
+    frame: pd.DataFrame      # month, easting, northing, lsoa_code, crime_type, occurred_from
+    months: list[date]       # every month of the period, in order (steps of the cube)
+    data: dict               # provenance: table, filters, rows, files (+ sha256 digest)
+
+    def month_index(self) -> np.ndarray:
+        pos = {m: i for i, m in enumerate(self.months)}
+        return np.array([pos[m] for m in self.frame["month"]], dtype=np.int64)
+
+    def step_index(self, step: str = "month") -> tuple[np.ndarray, list[str]]:
+        mi = self.month_index()
+        if step == "month":
+            return mi, [m.strftime("%Y-%m") for m in self.months]
+        if step == "quarter":
+            labels = [f"{m.year}-Q{(m.month - 1) // 3 + 1}" for m in self.months]
+            uniq = list(dict.fromkeys(labels))
+            q = np.array([uniq.index(lab) for lab in labels])
+            return q[mi], uniq
+        raise ValueError("step must be 'month' or 'quarter'")
+
+
+def _month(s: str | date | None) -> date | None:
+    if s is None or isinstance(s, date):
+        return s
+    try:
+        return datetime.strptime(s, "%Y-%m").date()
+    except ValueError:
+        raise ValueError(f"month {s!r} is not YYYY-MM") from None
+
+
+def month_range(first: date, last: date) -> list[date]:
+    out, y, m = [], first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        out.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def load_events(ws: Workspace, categories: list[str] | None = None, start: str | None = None,
+                end: str | None = None, source: str | None = None) -> Events:
+    """Crimes of ``categories`` (police.uk crime types; default: the workspace's serious
+    violence definition) between months ``start`` and ``end`` (YYYY-MM, inclusive)."""
+    cats = list(categories) if categories else list(
+        ws.settings.serious_violence.police_uk_categories)
+    s, e = _month(start), _month(end)
+    where = ["crime_type IN (SELECT unnest(?))"]
+    params: list = [cats]
+    if s:
+        where.append("month >= ?")
+        params.append(s)
+    if e:
+        where.append("month <= ?")
+        params.append(e)
+    if source:
+        where.append("source = ?")
+        params.append(source)
+    w = " AND ".join(where)
+    df = ws.df(f"""SELECT month, easting, northing, lsoa_code, crime_type, occurred_from,
+                          file_id
+                   FROM crimes WHERE {w}""", params)
+    if df.empty:
+        raise ValueError(f"no crimes of {', '.join(cats)} in the workspace for that period")
+    df["month"] = pd.to_datetime(df["month"]).dt.date
+    first = s or min(df["month"])
+    last = e or max(df["month"])
+    files = ws.df(f"""SELECT f.file_id, f.name, f.sha256 FROM source_files f
+                      WHERE f.file_id IN (SELECT DISTINCT file_id FROM crimes WHERE {w})
+                      ORDER BY f.file_id""", params)
+    digest = hashlib.sha256("".join(files["sha256"]).encode()).hexdigest()
+    data = {
+        "table": "crimes", "categories": cats, "source": source or "all",
+        "months": [first.strftime("%Y-%m"), last.strftime("%Y-%m")],
+        "rows": int(len(df)), "rows_with_location": int(df["easting"].notna().sum()),
+        "files": int(len(files)), "files_sha256_digest": digest,
+        "file_names": files["name"].tolist()[:5] + (["..."] if len(files) > 5 else []),
+        "workspace": str(ws.path),
+    }
+    return Events(df.drop(columns=["file_id"]), month_range(first, last), data)
+
+
+def record_run(ws: Workspace, kind: str, params: dict, data: dict, summary: dict | None = None,
+               outputs: list[str] | None = None) -> int:
+    """Store a run; returns its id."""
+    with ws.transaction() as con:
+        run_id = ws.next_id(con, "hotspot_run_seq")
+        con.execute(
+            "INSERT INTO hotspot_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, kind, datetime.now(), ws.user_name(), " ".join(sys.argv),
+             json.dumps(params, default=str), json.dumps(data, default=str),
+             json.dumps(summary or {}, default=str), outputs or []])
+    return run_id

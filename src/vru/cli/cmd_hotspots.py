@@ -1,0 +1,523 @@
+"""`vru hotspots ...`: concentration, Gi*, emerging hot spots, near repeats, backtests, patrol
+plans and dosage. Thin: query the workspace (vru.analysis.hotspots.store), call the pure
+functions, print, write files with a run.json beside them, record the run."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from vru.cli.common import WorkspaceOption, console, fail, open_workspace
+
+# The analysis modules (scipy) are imported inside the commands so that `vru --help` and other
+# command groups do not pay for them.
+
+app = typer.Typer(help="Hotspot policing: where harm concentrates, emerging hot spots, near "
+                       "repeats, backtested forecasts, patrol plans and dosage.",
+                  no_args_is_help=True)
+
+CrimeTypes = typer.Option(None, "--crime-type", "-c",
+                          help="police.uk category (repeat); default: the workspace's serious "
+                               "violence definition.")
+FromOpt = typer.Option(None, "--from", help="First month, YYYY-MM (default: earliest).")
+ToOpt = typer.Option(None, "--to", help="Last month, YYYY-MM (default: latest).")
+UnitOpt = typer.Option("grid", "--unit", help="grid | hex | lsoa | snap")
+SizeOpt = typer.Option(None, "--size", help="Grid cell size in metres (default: settings).")
+OriginE = typer.Option(None, "--origin-e", help="Grid origin easting (default: settings).")
+OriginN = typer.Option(None, "--origin-n", help="Grid origin northing (default: settings).")
+ResOpt = typer.Option(9, "--resolution", help="H3 resolution for --unit hex.")
+WeightOpt = typer.Option("count", "--weighting", help="count | harm")
+HarmOpt = typer.Option(None, "--harm-table",
+                       help="CSV replacing the default harm table (category + weight columns).")
+OutOpt = typer.Option(None, "--out", help="Output folder (default: <workspace>/exports/...).")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="hotspots")
+
+
+# ---------------------------------------------------------------- shared plumbing
+def _floats(text: str, what: str) -> list[float]:
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        fail(f"{what}: {text!r} is not a comma-separated list of numbers")
+    if not vals:
+        fail(f"{what}: give at least one number")
+    return vals
+
+
+def _prepare(ws, crime_type, start, end, unit, size, origin_e, origin_n, resolution,
+             weighting, harm_table, extent="events"):
+    from vru.analysis.hotspots import harm as hm
+    from vru.analysis.hotspots import store
+    from vru.analysis.hotspots import units as un
+
+    try:
+        events = store.load_events(ws, crime_type, start, end)
+    except ValueError as exc:
+        fail(str(exc))
+    f = events.frame[events.frame["easting"].notna()].reset_index(drop=True)
+    g = ws.settings.grid
+    size = float(size if size is not None else g.cell_size_m)
+    oe = float(origin_e if origin_e is not None else g.origin_e)
+    on = float(origin_n if origin_n is not None else g.origin_n)
+    try:
+        table = hm.load_harm_table(harm_table) if harm_table else None
+        w = hm.event_weights(f["crime_type"].to_numpy(), weighting, table)
+        units = un.make_units(unit, f["easting"], f["northing"], f["lsoa_code"], size=size,
+                              origin_e=oe, origin_n=on, extent=extent, resolution=resolution)
+    except ValueError as exc:
+        fail(str(exc))
+    idx = units.assign(f["easting"], f["northing"], f["lsoa_code"])
+    params = {"unit": unit, "units": units.describe(), "n_units": len(units),
+              "weighting": weighting,
+              "harm_table": (str(harm_table) if harm_table else hm.DEFAULT_HARM_NAME)
+              if weighting == "harm" else None}
+    events.data["rows_used"] = int(len(f))
+    events.data["rows_without_location"] = int(len(events.frame) - len(f))
+    return events, f, units, idx, w, params
+
+
+def _out_dir(ws, kind: str, out: Path | None) -> Path:
+    d = out or ws.path / "exports" / "hotspots" / f"{kind}-{datetime.now():%Y%m%d-%H%M%S}"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _finish(ws, kind: str, d: Path, params: dict, data: dict, summary: dict,
+            files: list[Path]) -> None:
+    from vru.analysis.hotspots import store
+
+    meta = {"kind": kind, "params": params, "data": data, "summary": summary,
+            "created_at": datetime.now().isoformat(timespec="seconds")}
+    (d / "run.json").write_text(json.dumps(meta, indent=2, default=str))
+    outputs = [str(p) for p in files] + [str(d / "run.json")]
+    run_id = store.record_run(ws, kind, params, data, summary, outputs)
+    console.print(f"run {run_id}: outputs in {d}")
+
+
+def _print_df(df: pd.DataFrame, title: str, floats: str = "{:.2f}") -> None:
+    t = Table(title=title)
+    for c in df.columns:
+        t.add_column(str(c))
+    for row in df.itertuples(index=False):
+        t.add_row(*[floats.format(v) if isinstance(v, float | np.floating) else str(v)
+                    for v in row])
+    console.print(t)
+
+
+# ---------------------------------------------------------------- commands
+@app.command()
+def concentration(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
+                  start: str = FromOpt, end: str = ToOpt, unit: str = UnitOpt,
+                  size: float = SizeOpt, origin_e: float = OriginE, origin_n: float = OriginN,
+                  resolution: int = ResOpt, weighting: str = WeightOpt,
+                  harm_table: Path = HarmOpt, out: Path = OutOpt) -> None:
+    """Share of harm in the top x% of area (table and curve) and the Gini coefficient."""
+    from vru.analysis.hotspots import concentration as conc
+
+    ws = open_workspace(workspace)
+    ev, f, units, idx, w, params = _prepare(ws, crime_type, start, end, unit, size, origin_e,
+                                            origin_n, resolution, weighting, harm_table)
+    values = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(units))
+    area = units.area_m2 if units.has_area else None
+    table = conc.harm_share_at(values, area)
+    g = conc.gini(values, area)
+    half = conc.area_for_harm(values, area, 50.0)
+    basis = "area" if area is not None else "units (no area for these units)"
+    params.update({"share_of": basis, "area": "units with at least one event"})
+    _print_df(table, f"Concentration ({units.describe()}, {weighting}; share of {basis})")
+    console.print(f"Gini {g:.3f}; 50% of {weighting} in {half:.2f}% of the {basis}.")
+    d = _out_dir(ws, "concentration", out)
+    curve = conc.concentration_curve(values, area)
+    curve["unit_id"] = units.ids[curve["unit"]]
+    table.to_csv(d / "concentration_table.csv", index=False)
+    curve.drop(columns="unit").to_csv(d / "concentration_curve.csv", index=False)
+    _finish(ws, "concentration", d, params, ev.data,
+            {"gini": g, "area_pct_for_half": half, "table": table.to_dict("records")},
+            [d / "concentration_table.csv", d / "concentration_curve.csv"])
+
+
+@app.command()
+def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
+           start: str = FromOpt, end: str = ToOpt, unit: str = UnitOpt, size: float = SizeOpt,
+           origin_e: float = OriginE, origin_n: float = OriginN, resolution: int = ResOpt,
+           weighting: str = WeightOpt, harm_table: Path = HarmOpt,
+           distance: float = typer.Option(None, help="Neighbour distance in metres (default: "
+                                                     "1.5 cells for grids)."),
+           extent: str = typer.Option("buffer", help="events | buffer | bbox: grid cells "
+                                                     "analysed (buffer = within 2 cells of "
+                                                     "an event)."),
+           fdr: bool = typer.Option(True, "--fdr/--no-fdr", help="Benjamini-Hochberg FDR."),
+           out: Path = OutOpt) -> None:
+    """Getis-Ord Gi* hot and cold spots with FDR correction; CSV and GeoJSON map."""
+    from vru.analysis.hotspots import gistar as gi
+    from vru.analysis.hotspots import patrol as pt
+    from vru.analysis.hotspots import units as un
+
+    ws = open_workspace(workspace)
+    ev, f, units, idx, w, params = _prepare(ws, crime_type, start, end, unit, size, origin_e,
+                                            origin_n, resolution, weighting, harm_table, extent)
+    values = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(units))
+    dist = distance or un.default_threshold(units)
+    W = un.distance_band_weights(units.x, units.y, dist)
+    r = gi.gi_star(values, W, fdr=fdr)
+    params.update({"distance_m": dist, "fdr": fdr, "extent": extent, **r.params})
+    bins = pd.Series(r.bin).value_counts().reindex([3, 2, 1, 0, -1, -2, -3], fill_value=0)
+    _print_df(pd.DataFrame({"gi_bin": bins.index, "units": bins.values}),
+              f"Gi* bins ({units.describe()}, {dist:g} m neighbourhood, "
+              f"{'FDR' if fdr else 'no FDR'})")
+    d = _out_dir(ws, "gistar", out)
+    df = pd.DataFrame({"unit_id": units.ids, "x": units.x, "y": units.y, "value": values,
+                       "z": r.z, "p": r.p, "p_fdr": r.p_fdr, "gi_bin": r.bin})
+    df.to_csv(d / "gistar.csv", index=False)
+    mapped = df[(df["value"] > 0) | (df["gi_bin"] != 0)]
+    (d / "gistar.geojson").write_text(json.dumps(pt.to_geojson(
+        mapped, units, {"params": params, "data": ev.data}), default=str))
+    _finish(ws, "gistar", d, params, ev.data,
+            {"bins": {int(k): int(v) for k, v in bins.items()}},
+            [d / "gistar.csv", d / "gistar.geojson"])
+
+
+@app.command()
+def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
+             start: str = FromOpt, end: str = ToOpt, unit: str = UnitOpt, size: float = SizeOpt,
+             origin_e: float = OriginE, origin_n: float = OriginN, resolution: int = ResOpt,
+             weighting: str = WeightOpt, harm_table: Path = HarmOpt,
+             step: str = typer.Option("month", help="month | quarter"),
+             distance: float = typer.Option(None, help="Neighbour distance in metres."),
+             alpha: float = typer.Option(0.05, help="Significance after FDR."),
+             out: Path = OutOpt) -> None:
+    """Emerging hot spot analysis: Gi* per step, Mann-Kendall trend, 8 hot + 8 cold categories."""
+    from vru.analysis.hotspots import emerging as ehs
+    from vru.analysis.hotspots import patrol as pt
+    from vru.analysis.hotspots import units as un
+
+    ws = open_workspace(workspace)
+    ev, f, units, idx, w, params = _prepare(ws, crime_type, start, end, unit, size, origin_e,
+                                            origin_n, resolution, weighting, harm_table)
+    all_steps, labels = ev.step_index(step)
+    steps = all_steps[ev.frame["easting"].notna().to_numpy()]
+    cube = ehs.space_time_cube(idx, steps, len(units), len(labels), w)
+    dist = distance or un.default_threshold(units)
+    W = un.distance_band_weights(units.x, units.y, dist)
+    try:
+        r = ehs.emerging_hot_spots(cube, W, alpha=alpha)
+    except ValueError as exc:
+        fail(str(exc))
+    params.update({"step": step, "steps": labels, "distance_m": dist, **r.params})
+    summ = r.summary()
+    _print_df(summ[summ["units"] > 0], f"Emerging hot spots ({units.describe()}, "
+                                       f"{len(labels)} {step}s)")
+    d = _out_dir(ws, "emerging", out)
+    tab = r.table(units.ids)
+    tab.insert(1, "x", units.x)
+    tab.insert(2, "y", units.y)
+    tab.to_csv(d / "emerging.csv", index=False)
+    (d / "emerging.geojson").write_text(json.dumps(pt.to_geojson(
+        tab[tab["category"] != "no pattern"], units, {"params": params, "data": ev.data}),
+        default=str))
+    _finish(ws, "emerging", d, params, ev.data,
+            {"categories": dict(zip(summ["category"], summ["units"].astype(int), strict=True))},
+            [d / "emerging.csv", d / "emerging.geojson"])
+
+
+@app.command()
+def nearrepeat(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
+               start: str = FromOpt, end: str = ToOpt,
+               csv: Path = typer.Option(None, help="Read events from this CSV instead of the "
+                                                   "workspace (e.g. a force or NYC extract)."),
+               x_col: str = typer.Option("x", help="CSV: x column."),
+               y_col: str = typer.Option("y", help="CSV: y column."),
+               date_col: str = typer.Option("date", help="CSV: date column."),
+               crs: str = typer.Option("EPSG:27700", help="CSV: projected CRS of x/y."),
+               dedupe: str = typer.Option(None, help="CSV: keep one row per value of this "
+                                                     "column (e.g. INCIDENT_KEY)."),
+               distance_bands: str = typer.Option("100,200,300,400",
+                                                  help="Upper edges, metres."),
+               time_bands: str = typer.Option("7,14,21,28", help="Upper edges, days (months "
+                                              "for police.uk data without dates)."),
+               permutations: int = typer.Option(99), seed: int = typer.Option(0),
+               out: Path = OutOpt) -> None:
+    """Knox near-repeat test: observed/expected ratios and p over distance x time bands."""
+    from vru.analysis.hotspots import near_repeat as nr
+    from vru.analysis.hotspots import store
+
+    ws = open_workspace(workspace)
+    dbands = _floats(distance_bands, "--distance-bands")
+    tbands = _floats(time_bands, "--time-bands")
+    if csv is not None:
+        x, y, t, data, tunit = _csv_events(csv, x_col, y_col, date_col, crs, dedupe)
+    else:
+        try:
+            ev = store.load_events(ws, crime_type, start, end)
+        except ValueError as exc:
+            fail(str(exc))
+        fr = ev.frame[ev.frame["easting"].notna()]
+        if fr["occurred_from"].notna().mean() > 0.9:
+            fr = fr[fr["occurred_from"].notna()]
+            t = ((pd.to_datetime(fr["occurred_from"]) - pd.Timestamp("1970-01-01"))
+                 / pd.Timedelta(days=1)).to_numpy()
+            tunit = "days"
+        else:
+            mi = ev.month_index()[ev.frame["easting"].notna().to_numpy()]
+            t, tunit = mi.astype(float), "months"
+            console.print("[yellow]these events carry months only (police.uk): time bands are "
+                          "in months and same-month pairs have distance 0 in time[/]")
+        x, y = fr["easting"].to_numpy(float), fr["northing"].to_numpy(float)
+        data = ev.data
+    r = nr.knox(x, y, t, dbands, tbands, permutations=permutations, seed=seed,
+                units=("m", tunit))
+    params = {"distance_bands_m": dbands, "time_bands": tbands, "time_unit": tunit,
+              "permutations": permutations, "seed": seed, "events": r.n_events}
+    _print_df(r.table("ratio").reset_index(names="distance"), "Knox ratio observed/expected")
+    _print_df(r.table("p").reset_index(names="distance"), "Knox p (permutation)", "{:.3f}")
+    lines = r.summary()
+    for line in lines:
+        console.print(line)
+    d = _out_dir(ws, "nearrepeat", out)
+    r.long_table().to_csv(d / "knox.csv", index=False)
+    (d / "summary.txt").write_text("\n".join(lines) + "\n")
+    _finish(ws, "nearrepeat", d, params, data, {"summary": lines},
+            [d / "knox.csv", d / "summary.txt"])
+
+
+def _csv_events(path: Path, x_col: str, y_col: str, date_col: str, crs: str,
+                dedupe: str | None):
+    from pyproj import CRS
+
+    try:
+        df = pd.read_csv(path, low_memory=False)
+    except (OSError, ValueError) as exc:
+        fail(f"{path}: cannot read: {exc}")
+    missing = [c for c in (x_col, y_col, date_col, dedupe) if c and c not in df.columns]
+    if missing:
+        fail(f"{path}: no column(s) {', '.join(missing)}")
+    rows_read = len(df)
+    if dedupe:
+        df = df.drop_duplicates(dedupe)
+    dates = pd.to_datetime(df[date_col], errors="coerce")
+    bad = dates.isna()
+    if bad.all():
+        fail(f"{path}: field {date_col!r}: no row holds a date (row 1: {df[date_col].iloc[0]!r})")
+    try:
+        factor = CRS.from_user_input(crs).axis_info[0].unit_conversion_factor
+    except Exception as exc:  # noqa: BLE001 - pyproj raises several kinds
+        fail(f"--crs {crs!r}: {exc}")
+    x = pd.to_numeric(df[x_col], errors="coerce").to_numpy(float) * factor
+    y = pd.to_numeric(df[y_col], errors="coerce").to_numpy(float) * factor
+    t = ((dates - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(float)
+    t = np.floor(t)
+    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(t)
+    data = {"file": str(path), "rows_read": rows_read, "deduplicated_on": dedupe,
+            "events": int(len(df)), "events_used": int(ok.sum()),
+            "rejected_no_date_or_location": int((~ok).sum()), "crs": crs,
+            "metres_per_unit": factor}
+    return x[ok], y[ok], t[ok], data, "days"
+
+
+@app.command()
+def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
+             start: str = FromOpt, end: str = ToOpt, size: float = SizeOpt,
+             origin_e: float = OriginE, origin_n: float = OriginN,
+             weighting: str = WeightOpt, harm_table: Path = HarmOpt,
+             eval_months: int = typer.Option(12, help="Evaluate the last N months."),
+             coverages: str = typer.Option("1,2,5,10", help="Area coverage %, comma list."),
+             methods: str = typer.Option("naive,count,kde,prospective,hawkes",
+                                         help="Comma list of methods."),
+             area: str = typer.Option("active", help="active | grid (PAI denominator)."),
+             sizes: str = typer.Option(None, help="Sensitivity: grid sizes, e.g. 150,250,400."),
+             offsets: str = typer.Option("0,0.5", help="Sensitivity: origin offsets as a "
+                                                        "fraction of the cell size."),
+             out: Path = OutOpt) -> None:
+    """Rolling-origin month-ahead backtest of every method: hit rate, PAI, PEI, RRI."""
+    from vru.analysis.hotspots import backtest as bt
+    from vru.analysis.hotspots import forecast as fc
+
+    ws = open_workspace(workspace)
+    extent = "buffer" if area == "grid" else "events"
+    ev, f, units, idx, w, params = _prepare(ws, crime_type, start, end, "grid", size, origin_e,
+                                            origin_n, 9, weighting, harm_table, extent)
+    mi = ev.month_index()[ev.frame["easting"].notna().to_numpy()]
+    labels = [m.strftime("%Y-%m") for m in ev.months]
+    events = bt.EventSet(f["easting"], f["northing"], mi, w, labels)
+    chosen = [m.strip() for m in methods.split(",") if m.strip()]
+    bad = [m for m in chosen if m not in fc.METHODS]
+    if bad:
+        fail(f"unknown method(s) {', '.join(bad)}; choose from {', '.join(fc.METHODS)}")
+    specs = {m: fc.DEFAULT_SPECS[m] for m in chosen}
+    n = len(labels)
+    if eval_months >= n:
+        fail(f"need history before the {eval_months} evaluated months; data has {n} months")
+    steps = list(range(n - eval_months, n))
+    covs = _floats(coverages, "--coverages")
+    res = bt.backtest(events, units, steps, specs, covs, area)
+    summ = bt.summarise(res)
+    params.update({"methods": specs, "coverages_pct": covs, "area": area,
+                   "evaluated": [labels[s] for s in steps], "horizon": "1 month ahead"})
+    area_def = summ["area_definition"].iloc[0]
+    _print_df(summ[["method", "coverage_pct", "hit_rate", "pai", "pei", "rri"]],
+              f"Backtest {labels[steps[0]]}..{labels[steps[-1]]} ({units.describe()}; "
+              f"PAI area = {area_def}, {int(summ['area_units'].iloc[0])} units)")
+    headline = {}
+    if 5.0 in covs:
+        best, best_pai = bt.best_method(summ, 5.0)
+        at5 = summ[summ["coverage_pct"] == 5.0].set_index("method")["pai"]
+        headline = {"best_method": best, "best_pai_5": best_pai,
+                    "naive_pai_5": float(at5.get("naive", np.nan)), "area_definition": area_def}
+        console.print(f"PAI at 5% coverage: best = {best} {best_pai:.2f}; naive (last month) "
+                      f"= {headline['naive_pai_5']:.2f}  [area: {area_def}]")
+    d = _out_dir(ws, "backtest", out)
+    res.to_csv(d / "backtest_steps.csv", index=False)
+    summ.to_csv(d / "backtest_summary.csv", index=False)
+    files = [d / "backtest_steps.csv", d / "backtest_summary.csv"]
+    if sizes:
+        offs = _floats(offsets, "--offsets")
+        sens = bt.sensitivity(events, steps, _floats(sizes, "--sizes"), offs, specs, 5.0, area)
+        _print_df(sens[["grid_m", "offset_m", "method", "pai", "hit_rate"]],
+                  "Sensitivity of PAI at 5% to grid size and offset")
+        sens.to_csv(d / "sensitivity.csv", index=False)
+        files.append(d / "sensitivity.csv")
+        params.update({"sensitivity_sizes": sizes, "sensitivity_offsets": offs})
+    _finish(ws, "backtest", d, params, ev.data, headline, files)
+
+
+@app.command()
+def plan(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
+         start: str = FromOpt, end: str = ToOpt, unit: str = UnitOpt, size: float = SizeOpt,
+         origin_e: float = OriginE, origin_n: float = OriginN, resolution: int = ResOpt,
+         weighting: str = typer.Option("harm", "--weighting", help="count | harm"),
+         harm_table: Path = HarmOpt,
+         top: int = typer.Option(None, help="Number of spots (default 20 unless --coverage)."),
+         coverage: float = typer.Option(None, help="Or: % of the area to cover."),
+         window_hours: int = typer.Option(2, help="Length of each patrol window."),
+         windows: int = typer.Option(2, help="Number of patrol windows."),
+         title: str = typer.Option("Hot spot patrol plan"), out: Path = OutOpt) -> None:
+    """Top spots for the period with their share of harm; patrol windows; CSV/GeoJSON/HTML."""
+    from vru.analysis.hotspots import patrol as pt
+
+    ws = open_workspace(workspace)
+    ev, f, units, idx, w, params = _prepare(ws, crime_type, start, end, unit, size, origin_e,
+                                            origin_n, resolution, weighting, harm_table)
+    values = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(units))
+    if top is None and coverage is None:
+        top = 20
+    try:
+        spots = pt.plan_spots(units, values, top=top, coverage_pct=coverage)
+    except ValueError as exc:
+        fail(str(exc))
+    in_plan = np.isin(idx, pd.Index(units.ids).get_indexer(spots["unit_id"]))
+    hours = pd.to_datetime(f["occurred_from"]).dt.hour.to_numpy(float)
+    win = pt.patrol_windows(hours[in_plan], window_hours, windows, w[in_plan])
+    params.update({"top": top, "coverage_pct": coverage, "period": ev.data["months"],
+                   "window_hours": window_hours, "windows": windows,
+                   "share_basis": "share of the period's harm inside the spots",
+                   "area": "units with at least one event"})
+    _print_df(spots[["rank", "unit_id", "harm", "share_pct", "cumulative_share_pct"]],
+              f"Patrol plan: {len(spots)} spots, "
+              f"{spots['cumulative_share_pct'].iloc[-1]:.1f}% of {weighting} in "
+              f"{spots['cumulative_area_pct'].iloc[-1]:.2f}% of the area")
+    if len(win):
+        _print_df(win, "Patrol windows (hour of day)")
+    else:
+        console.print("No event times (police.uk data has months only): no patrol windows.")
+    d = _out_dir(ws, "plan", out)
+    meta = {"params": params, "data": ev.data}
+    spots.to_csv(d / "plan.csv", index=False)
+    (d / "plan.geojson").write_text(json.dumps(pt.to_geojson(spots, units, meta), default=str))
+    (d / "plan.html").write_text(pt.to_html(spots, units, title, meta, win,
+                                            (f["easting"].to_numpy(), f["northing"].to_numpy())))
+    _finish(ws, "plan", d, params, ev.data,
+            {"spots": len(spots), "share_pct": float(spots["cumulative_share_pct"].iloc[-1]),
+             "area_pct": float(spots["cumulative_area_pct"].iloc[-1]),
+             "windows": win.to_dict("records")},
+            [d / "plan.csv", d / "plan.geojson", d / "plan.html"])
+
+
+@app.command()
+def dosage(workspace: Path = WorkspaceOption,
+           plan_csv: Path = typer.Option(..., "--plan", help="plan.csv from `vru hotspots plan`."),
+           gps: Path = typer.Option(..., help="GPS CSV: patrol_id, timestamp and lon/lat or "
+                                              "easting/northing."),
+           size: float = typer.Option(None, help="Square spots of this side (m); default: "
+                                                 "the workspace grid size."),
+           radius: float = typer.Option(None, help="Or circular geofences of this radius (m)."),
+           target: float = typer.Option(15.0, help="Target minutes per spot per day."),
+           max_gap: float = typer.Option(5.0, help="Longest ping gap credited (minutes)."),
+           out: Path = OutOpt) -> None:
+    """Minutes in each planned spot per day from patrol GPS, against the target."""
+    from vru.analysis.hotspots import dosage as dos
+
+    ws = open_workspace(workspace)
+    try:
+        plan_df = pd.read_csv(plan_csv)
+    except (OSError, ValueError) as exc:
+        fail(f"{plan_csv}: cannot read: {exc}")
+    for c in ("unit_id", "x", "y"):
+        if c not in plan_df.columns:
+            fail(f"{plan_csv}: no column {c!r}")
+    if radius is None and size is None:
+        size = float(ws.settings.grid.cell_size_m)
+    spots = dos.spots_from_plan(plan_df, size=None if radius else size, radius=radius)
+    pings = _read_gps(gps)
+    mins = dos.dosage(pings, spots, max_gap)
+    days = pd.date_range(pings["timestamp"].min().date(), pings["timestamp"].max().date())
+    per, summ = dos.compliance(mins, spots, days, target)
+    gaps = dos.gps_gaps(pings, max_gap)
+    _print_df(per[["unit_id", "planned_days", "days_met", "compliance_pct", "mean_minutes"]],
+              f"Dosage against {target:g} minutes a day")
+    console.print(f"Overall: {summ['spot_days_met']} of {summ['spot_days']} spot-days met the "
+                  f"target ({summ['compliance_pct']:.1f}%). GPS gaps > {max_gap:g} min: "
+                  f"{int(gaps['gaps'].sum())} ({gaps['gap_minutes'].sum():.0f} min unseen).")
+    d = _out_dir(ws, "dosage", out)
+    mins.to_csv(d / "minutes_per_spot_day.csv", index=False)
+    per.to_csv(d / "compliance.csv", index=False)
+    gaps.to_csv(d / "gps_gaps.csv", index=False)
+    params = {"target_minutes": target, "max_gap_minutes": max_gap, "size_m": size,
+              "radius_m": radius, "days": [str(days[0].date()), str(days[-1].date())]}
+    data = {"plan": str(plan_csv), "gps": str(gps), "pings": len(pings),
+            "patrols": int(pings["patrol_id"].nunique())}
+    _finish(ws, "dosage", d, params, data, summ,
+            [d / "minutes_per_spot_day.csv", d / "compliance.csv", d / "gps_gaps.csv"])
+
+
+def _read_gps(path: Path) -> pd.DataFrame:
+    from vru.geo.bng import to_bng
+
+    try:
+        df = pd.read_csv(path, dtype=str)
+    except (OSError, ValueError) as exc:
+        fail(f"{path}: cannot read: {exc}")
+    for c in ("patrol_id", "timestamp"):
+        if c not in df.columns:
+            fail(f"{path}: no column {c!r}")
+    ts = pd.to_datetime(df["timestamp"], errors="coerce")
+    if ts.isna().any():
+        i = int(np.flatnonzero(ts.isna().to_numpy())[0])
+        fail(f"{path}: row {i + 1}, field 'timestamp': {df['timestamp'].iloc[i]!r} is not a "
+             f"date-time")
+    if {"easting", "northing"} <= set(df.columns):
+        cols = ("easting", "northing")
+    elif {"lon", "lat"} <= set(df.columns) or {"longitude", "latitude"} <= set(df.columns):
+        cols = ("lon", "lat") if "lon" in df.columns else ("longitude", "latitude")
+    else:
+        fail(f"{path}: needs easting/northing or lon/lat columns")
+    a = pd.to_numeric(df[cols[0]], errors="coerce")
+    b = pd.to_numeric(df[cols[1]], errors="coerce")
+    bad = a.isna() | b.isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        field = cols[0] if a.isna().iloc[i] else cols[1]
+        fail(f"{path}: row {i + 1}, field {field!r}: {df[field].iloc[i]!r} is not a number")
+    if cols[0] == "easting":
+        x, y = a.to_numpy(float), b.to_numpy(float)
+    else:
+        x, y = to_bng(a.to_numpy(float), b.to_numpy(float))
+    return pd.DataFrame({"patrol_id": df["patrol_id"], "timestamp": ts, "x": x, "y": y})
