@@ -258,9 +258,11 @@ def _form(f: InputFile, source: Source) -> str:
 
 
 def _header_csv(f: InputFile) -> list[str]:
+    # Decode the first line only: a bad byte further down is a row problem, not a file problem.
     try:
-        with f.open_text() as fh:
-            row = next(csv.reader(fh), None)
+        with f.open_binary() as fh:
+            first = fh.read(1 << 16).split(b"\n", 1)[0]
+        row = next(csv.reader([first.decode("utf-8-sig").rstrip("\r")]), None)
     except UnicodeDecodeError:
         raise ImportRefused(f"{f.display}: not a UTF-8 text CSV file") from None
     except (OSError, EOFError, csv.Error, zipfile.BadZipFile) as exc:
