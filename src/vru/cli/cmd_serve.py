@@ -37,6 +37,11 @@ def serve(
         ws.close()
         fail("no active admin user yet; create one first: vru users add NAME --role admin")
     app = create_app(ws, secure_cookies=secure_cookies, session_hours=session_hours)
+    import threading
+
+    from vru.web.optional import warm_up
+
+    threading.Thread(target=warm_up, name="vru-warm-up", daemon=True).start()
     console.print(f"vru web workbench for [bold]{ws.settings.area_name}[/] on "
                   f"http://{host}:{port}/  (Ctrl+C to stop)")
     try:

@@ -6,6 +6,7 @@ modules (and tables) that produce them exist in this installation/workspace.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 from typing import Any
@@ -13,23 +14,30 @@ from typing import Any
 from vru.workspace import Workspace
 
 
-def _has(module: str, *names: str) -> bool:
+def _has(*modules: str) -> bool:
+    """Whether the modules exist, without importing them (some pull in heavy chart/PDF stacks)."""
     try:
-        if importlib.util.find_spec(module) is None:
-            return False
-        mod = importlib.import_module(module)
-    except ImportError:
+        return all(importlib.util.find_spec(m) is not None for m in modules)
+    except (ImportError, ValueError):
         return False
-    return all(hasattr(mod, n) for n in names)
 
 
 def profiles_available() -> bool:
-    return _has("vru.reports.profile", "build_profile") and _has("vru.reports", "render")
+    return _has("vru.reports", "vru.reports.profile")
 
 
 def hotspots_available() -> bool:
-    return _has("vru.analysis.hotspots.gistar", "gi_star") and _has(
-        "vru.analysis.hotspots.units", "grid_units", "distance_band_weights")
+    return _has("vru.analysis.hotspots.gistar", "vru.analysis.hotspots.units",
+                "vru.analysis.hotspots.emerging")
+
+
+def warm_up() -> None:
+    """Import the heavy optional modules ahead of the first request that needs them."""
+    for m in ("vru.reports.profile", "vru.analysis.hotspots.gistar"):
+        if _has(m):
+            # a broken optional module must not stop the server; its pages report the error
+            with contextlib.suppress(Exception):
+                importlib.import_module(m)
 
 
 # Table names the data hub may use for data-sharing agreements (first one present wins).
