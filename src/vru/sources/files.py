@@ -102,14 +102,21 @@ def _expand(p: Path, suffixes: tuple[str, ...], explicit: bool) -> list[InputFil
 
 def content_sha256(f: InputFile) -> str:
     """Checksum of the decompressed content, so a .csv, its .csv.gz and a ZIP member agree."""
+    return content_digest(f)[0]
+
+
+def content_digest(f: InputFile) -> tuple[str, int]:
+    """(sha256 of the decompressed content, its size in bytes)."""
     h = hashlib.sha256()
+    size = 0
     try:
         with f.open_binary() as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
+                size += len(block)
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ImportRefused(f"{f.display}: cannot be read ({exc})") from exc
-    return h.hexdigest()
+    return h.hexdigest(), size
 
 
 def read_header(f: InputFile) -> list[str]:

@@ -39,14 +39,15 @@ from vru.sources.files import (
     ImportRefused,
     InputFile,
     check_columns,
-    content_sha256,
+    content_digest,
     discover,
     read_header,
 )
 from vru.workspace import Workspace
 
 SOURCE = "police_uk"
-BATCH_FILES = 48  # files staged per DuckDB scan
+BATCH_FILES = 48  # at most this many files per DuckDB scan...
+BATCH_BYTES = 96 << 20  # ...and about this much CSV text, to bound memory on big imports
 
 STREET_COLUMNS = [
     "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
@@ -124,6 +125,7 @@ class _Planned:
     kind: str
     header: list[str]
     sha256: str
+    size: int
     force: str | None
     month: date | None
 
@@ -178,7 +180,8 @@ def plan(paths: list[Path | str]) -> list[_Planned]:
             header = read_header(f)
             kind, force, month = classify(f, header)
             check_columns(f, header, KIND_COLUMNS[kind])
-            planned.append(_Planned(f, kind, header, content_sha256(f), force, month))
+            sha, size = content_digest(f)
+            planned.append(_Planned(f, kind, header, sha, size, force, month))
         except ImportRefused as exc:
             errors.append(str(exc))
     if errors:
@@ -282,8 +285,19 @@ def _write_log(ws: Workspace, summary: ImportSummary) -> None:
         )
 
 
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+def _chunks(items: list[_Planned], size: int) -> list[list[_Planned]]:
+    out: list[list[_Planned]] = []
+    current: list[_Planned] = []
+    volume = 0
+    for p in items:
+        if current and (len(current) >= size or volume + p.size > BATCH_BYTES):
+            out.append(current)
+            current, volume = [], 0
+        current.append(p)
+        volume += p.size
+    if current:
+        out.append(current)
+    return out
 
 
 def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Planned], locals_: list[Path],
@@ -543,8 +557,11 @@ def _load_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, batch: list[_Plan
     con.register("bng_arrow", pa.table({"fid": np.asarray(arrs["fid"], dtype="int64"),
                                         "o": np.asarray(arrs["o"], dtype="int64"),
                                         "e": e.astype("float64"), "n": n.astype("float64")}))
-    _insert_rows(ws, con, p, import_id)
+    # A native temp table (not a scan of the Arrow object) lets DuckDB hash-join in parallel.
+    con.execute("CREATE OR REPLACE TEMP TABLE bng AS SELECT * FROM bng_arrow")
     con.unregister("bng_arrow")
+    _insert_rows(ws, con, p, import_id)
+    con.execute("DROP TABLE bng")
     table = KIND_TABLE[p.kind]
     counts = {
         fid: [0, 0, 0, 0] for fid in file_ids  # read, loaded, rejected, flagged
@@ -586,7 +603,7 @@ def _insert_rows(ws: Workspace, con: duckdb.DuckDBPyConnection, p: _Planned,
     c = lambda name: _col(p, name)  # noqa: E731 - short alias keeps the SQL readable
     lon = f"CAST({c('Longitude')} AS DOUBLE)"
     lat = f"CAST({c('Latitude')} AS DOUBLE)"
-    where = ("FROM chk JOIN off USING (fid) LEFT JOIN bng_arrow b USING (fid, o) "
+    where = ("FROM chk JOIN off USING (fid) LEFT JOIN bng b USING (fid, o) "
              "WHERE len(problems) = 0")
     if p.kind == "street":
         ce, cn = cell_sql("b.e", "b.n", ws.settings.grid)

@@ -1,0 +1,187 @@
+"""Import throughput: vru's data.police.uk import vs DuckDB's bare read_csv vs pandas.
+
+    .venv/bin/python bench/bench_import.py            # Bedfordshire street files + scale run
+    .venv/bin/python bench/bench_import.py --quick    # small scale run only
+
+Goals (issue 2): full import within 4x of the bare scan, >= 5x faster than pandas; a scale run
+to 10 million synthetic rows with time growing linearly and peak memory under 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import SHARED, run_child, save, table, timed_code  # noqa: E402
+
+# The baseline is the fastest bare scan: schema given, no sniffing (sniffing every file of a
+# multi-file read costs DuckDB far more than the scan itself on small files).
+_BARE_ARGS = (
+    "header=true, auto_detect=false, columns={"
+    + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(12)) + "}"
+)
+BARE_COUNT = timed_code("import duckdb, sys, glob", f"""
+files = sorted(glob.glob(sys.argv[1]))
+duckdb.connect().execute("SELECT count(*) FROM read_csv(?, {_BARE_ARGS})", [files]).fetchall()
+""")
+BARE_LOAD = timed_code("import duckdb, sys, glob", f"""
+files = sorted(glob.glob(sys.argv[1]))
+con = duckdb.connect(sys.argv[2])
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, {_BARE_ARGS})", [files])
+con.close()
+""")
+VRU = timed_code("""import sys, glob
+from vru import Workspace
+from vru.sources.police_uk import import_police
+ws = Workspace.init(sys.argv[2])""", """
+s = import_police(ws, sorted(glob.glob(sys.argv[1])))
+assert s.rows_read == s.rows_loaded + s.rows_rejected
+ws.close()
+""")
+# A straightforward pandas implementation of the same job: read, validate the same fields,
+# project to BNG, keep rejects, write to DuckDB.
+PANDAS = timed_code("""import sys, glob, re
+import duckdb, numpy as np, pandas as pd
+from vru.geo.bng import to_bng
+""", """
+TYPES = {'Anti-social behaviour','Bicycle theft','Burglary','Criminal damage and arson','Drugs',
+ 'Other crime','Other theft','Possession of weapons','Public order','Robbery','Shoplifting',
+ 'Theft from the person','Vehicle crime','Violence and sexual offences'}
+con = duckdb.connect(sys.argv[2])
+good_parts, bad_parts = [], []
+for path in sorted(glob.glob(sys.argv[1])):
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df['row_number'] = np.arange(1, len(df) + 1)
+    df['file'] = path
+    month = pd.to_datetime(df['Month'], format='%Y-%m', errors='coerce')
+    lon = pd.to_numeric(df['Longitude'].replace('', np.nan), errors='coerce')
+    lat = pd.to_numeric(df['Latitude'].replace('', np.nan), errors='coerce')
+    bad = month.isna()
+    bad |= (df['Longitude'] != '') & lon.isna()
+    bad |= (df['Latitude'] != '') & lat.isna()
+    bad |= lon.notna() & ~lon.between(-8.75, 1.85) | lat.notna() & ~lat.between(49.8, 60.95)
+    bad |= (df['LSOA code'] != '') & ~df['LSOA code'].str.fullmatch(r'[EW]01\\d{6}')
+    bad |= ~df['Crime type'].isin(TYPES)
+    bad |= (df['Crime ID'] != '') & ~df['Crime ID'].str.fullmatch(r'[0-9a-fA-F]{64}')
+    ok = df[~bad].copy()
+    e, n = to_bng(lon[~bad].to_numpy(), lat[~bad].to_numpy())
+    ok['easting'], ok['northing'] = e, n
+    ok['month'] = month[~bad]
+    good_parts.append(ok)
+    bad_parts.append(df[bad])
+good = pd.concat(good_parts, ignore_index=True)
+con.execute('CREATE TABLE crimes AS SELECT * FROM good')
+bad = pd.concat(bad_parts, ignore_index=True)
+con.execute('CREATE TABLE rejects AS SELECT * FROM bad')
+con.close()
+""")
+
+
+def real_data_run() -> dict | None:
+    street = SHARED / "police-uk" / "bedfordshire" / "street"
+    if not street.exists():
+        print(f"(skipping real-data run: {street} absent)")
+        return None
+    pattern = str(street / "*.csv.gz")
+    n_files = len(glob.glob(pattern))
+    results = {}
+    with tempfile.TemporaryDirectory() as d:
+        for name, code, target in (
+            ("duckdb bare read_csv (count)", BARE_COUNT, ""),
+            ("duckdb bare read_csv -> table", BARE_LOAD, f"{d}/bare.duckdb"),
+            ("vru import police", VRU, f"{d}/ws"),
+            ("pandas implementation", PANDAS, f"{d}/pandas.duckdb"),
+        ):
+            secs, peak, _ = run_child(code, pattern, target)
+            results[name] = {"seconds": secs, "peak_mb": peak}
+            shutil.rmtree(target, ignore_errors=True)
+    base_count = results["duckdb bare read_csv (count)"]["seconds"]
+    base_load = results["duckdb bare read_csv -> table"]["seconds"]
+    vru = results["vru import police"]["seconds"]
+    pandas = results["pandas implementation"]["seconds"]
+    rows = [[k, f"{v['seconds']:.2f}", f"{v['seconds'] / base_count:.2f}x",
+             f"{v['seconds'] / base_load:.2f}x", f"{v['peak_mb']:.0f}"] for k, v in results.items()]
+    print(f"\nBedfordshire street files ({n_files} files, 182,113 rows), each in a fresh process:")
+    print(table(rows, ["step", "seconds", "vs count", "vs load", "peak MB"]))
+    print(f"\nvru import / bare scan (count)     : {vru / base_count:.2f}x   (goal <= 4x)")
+    print(f"vru import / bare scan (to table)  : {vru / base_load:.2f}x")
+    print(f"pandas / vru import                : {pandas / vru:.2f}x   (goal >= 5x)")
+    return {"results": results, "vru_vs_bare_count": vru / base_count,
+            "vru_vs_bare_load": vru / base_load, "pandas_vs_vru": pandas / vru}
+
+
+SYNTH = """
+import sys, duckdb
+out, rows, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+con = duckdb.connect()
+per = rows // files
+for i in range(files):
+    y, m = 2000 + i // 12, i % 12 + 1
+    con.execute(f'''COPY (
+      SELECT sha256((i + {i * per})::VARCHAR) AS "Crime ID", '{y}-{m:02d}' AS "Month",
+        'Synthetic Police' AS "Reported by", 'Synthetic Police' AS "Falls within",
+        CASE WHEN i % 29 = 0 THEN NULL ELSE round(-0.6 + (hash(i) % 40000) / 100000.0, 6) END
+          AS "Longitude",
+        CASE WHEN i % 29 = 0 THEN NULL ELSE round(51.9 + (hash(i * 7) % 40000) / 100000.0, 6) END
+          AS "Latitude",
+        'On or near Synthetic Road' AS "Location",
+        CASE WHEN i % 29 = 0 THEN NULL ELSE 'E0101' || lpad((i % 9000)::VARCHAR, 4, '0') END
+          AS "LSOA code",
+        CASE WHEN i % 29 = 0 THEN NULL ELSE 'Bedford ' || lpad((i % 900)::VARCHAR, 3, '0') || 'A' END
+          AS "LSOA name",
+        ['Violence and sexual offences', 'Anti-social behaviour', 'Shoplifting', 'Burglary',
+         'Vehicle crime'][1 + i % 5] AS "Crime type",
+        'Under investigation' AS "Last outcome category", NULL AS "Context"
+      FROM range({per}) t(i)) TO '{out}/{y}-{m:02d}-synthetic-street.csv' (HEADER)''')
+"""
+
+
+def scale_run(sizes: list[int]) -> list[dict]:
+    print("\nScale run: synthetic police.uk street files, vru import in a fresh process")
+    out = []
+    with tempfile.TemporaryDirectory() as d:
+        for n in sizes:
+            folder = Path(d) / f"n{n}"
+            folder.mkdir()
+            files = max(12, n // 100_000)
+            run_child(SYNTH, str(folder), str(n), str(files))
+            pattern = str(folder / "*.csv")
+            base, _, _ = run_child(BARE_COUNT, pattern)
+            secs, peak, _ = run_child(VRU, pattern, f"{d}/ws{n}")
+            shutil.rmtree(f"{d}/ws{n}", ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            out.append({"rows": n, "files": files, "seconds": secs, "bare_seconds": base,
+                        "peak_mb": peak, "us_per_row": secs / n * 1e6})
+    rows = [[f"{r['rows']:,}", r["files"], f"{r['seconds']:.1f}", f"{r['bare_seconds']:.1f}",
+             f"{r['seconds'] / r['bare_seconds']:.2f}x", f"{r['us_per_row']:.2f}",
+             f"{r['peak_mb']:.0f}"] for r in out]
+    print(table(rows, ["rows", "files", "vru s", "bare s", "ratio", "us/row", "peak MB"]))
+    first, last = out[0], out[-1]
+    growth = (last["seconds"] / first["seconds"]) / (last["rows"] / first["rows"])
+    print(f"time growth vs row growth ({first['rows']:,} -> {last['rows']:,}): {growth:.2f} "
+          "(1.0 = linear)")
+    print(f"peak memory at {last['rows']:,} rows: {last['peak_mb']:.0f} MB (goal < 2048 MB)")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small scale run only")
+    args = ap.parse_args()
+    result = {}
+    if not args.quick:
+        result["real"] = real_data_run()
+        result["scale"] = scale_run([1_000_000, 2_500_000, 5_000_000, 10_000_000])
+    else:
+        result["scale"] = scale_run([100_000, 300_000])
+    save("import", result)
+
+
+if __name__ == "__main__":
+    main()
