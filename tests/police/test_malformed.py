@@ -90,8 +90,8 @@ def test_bad_row_is_rejected_with_reason(workspace, tmp_path, case_id, kind, ove
 
 
 def _street_text(extra_lines: list[str]) -> str:
-    import io
     import csv
+    import io
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

@@ -7,8 +7,8 @@ accuracy warning here, deliberately and only here.
 
 from __future__ import annotations
 
-import warnings
 import threading
+import warnings
 
 import numpy as np
 from pyproj import Transformer
