@@ -70,11 +70,13 @@ def test_web_requests_are_audited_and_tampering_shows(tmp_path):
         fill_crimes(ws, n=300)
         users.add_user(ws, "pat", PASSWORD, "partner", agency="Bedfordshire Police")
         users.add_user(ws, "root", PASSWORD, "admin")
-        c = TestClient(create_app(ws, audit_durable=False))
+        web = create_app(ws, audit_durable=False)
+        c = TestClient(web)
         login(c, "pat", "wrong password here")
         login(c, "pat")
         assert c.get("/api/map/points?crime_type=Robbery").status_code == 200
         assert c.get("/api/data-hub/rejects").status_code == 403
+        assert web.state.ctx.audit_writer.drain()  # the background writer has flushed
         recs = [json.loads(x) for x in (ws.path / "logs" / "audit.log").read_text().splitlines()]
         acts = [(r["kind"], r["actor"], r["action"]) for r in recs]
         assert ("login", "pat", "login.failed") in acts and ("login", "pat", "login.ok") in acts
@@ -82,6 +84,9 @@ def test_web_requests_are_audited_and_tampering_shows(tmp_path):
         assert len(access) == 1
         assert access[0]["actor"] == "pat" and access[0]["detail"]["crime_type"] == "Robbery"
         assert access[0]["detail"]["agency"] == "Bedfordshire Police"
+        assert access[0]["detail"]["rows"] == ws.scalar(
+            "SELECT count(*) FROM crimes WHERE crime_type = 'Robbery' AND longitude IS NOT NULL "
+            "AND reported_by = 'Bedfordshire Police'")
         denied = [r for r in recs if r["action"] == "GET /api/data-hub/rejects"]
         assert denied[0]["detail"]["status"] == 403 and denied[0]["actor"] == "pat"
         # the admin's verify endpoint sees the chain intact, then a deletion

@@ -16,6 +16,7 @@ from vru.privacy.roles import ROLES
 from vru.reports import FORMATS as REPORT_FORMATS
 from vru.web import optional, profiles_store, views
 from vru.web import queries as q
+from vru.web.cache import JSONBytes
 from vru.web.exit import Exit
 from vru.web.filters import filters
 from vru.web.hotspot_view import hotspots
@@ -60,8 +61,11 @@ def me(request: Request) -> dict[str, Any]:
 
 
 @router.get("/meta", summary="Areas, crime types, month span and optional capabilities")
-def meta(request: Request) -> dict[str, Any]:
-    ws = ctx(request).ws
+def meta(request: Request) -> JSONBytes:
+    return ctx(request).cache.json(("meta",), lambda: _meta(ctx(request).ws))
+
+
+def _meta(ws) -> dict[str, Any]:
     first, last = q.month_span(ws)
     return {
         "area_name": ws.settings.area_name,
@@ -77,57 +81,56 @@ def meta(request: Request) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- aggregates
 @router.get("/overview", summary="Headline serious-violence indicators per area")
-def overview(request: Request) -> dict[str, Any]:
+def overview(request: Request) -> JSONBytes:
     ex = exit_for(request)
-    out = views.overview(ctx(request).ws, ex)
     record_access(request, "crimes.aggregate", view="overview", exact=ex.exact)
-    return out
+    return ctx(request).cache.json(("overview", ex.exact),
+                                   lambda: views.overview(ctx(request).ws, ex))
 
 
 @router.get("/trends", summary="Monthly counts by crime type or by area")
 def trends(request: Request, f: q.Filters = Depends(filters),
-           by: Literal["crime_type", "area"] = Query("crime_type")) -> dict[str, Any]:
+           by: Literal["crime_type", "area"] = Query("crime_type")) -> JSONBytes:
     ex = exit_for(request)
-    out = views.trends(ctx(request).ws, ex, f, by)
     record_access(request, "crimes.aggregate", view="trends", by=by, exact=ex.exact,
                   **f.as_dict())
-    return out
+    return ctx(request).cache.json(("trends", f, by, ex.exact),
+                                   lambda: views.trends(ctx(request).ws, ex, f, by))
 
 
 @router.get("/map/grid", summary="Grid-cell counts as GeoJSON polygons")
-def map_grid(request: Request, f: q.Filters = Depends(filters)) -> dict[str, Any]:
+def map_grid(request: Request, f: q.Filters = Depends(filters)) -> JSONBytes:
     ex = exit_for(request)
-    out = views.grid_layer(ctx(request).ws, ex, f)
-    record_access(request, "crimes.aggregate", view="grid", cells=len(out["features"]),
-                  exact=ex.exact, **f.as_dict())
-    return out
+    record_access(request, "crimes.aggregate", view="grid", exact=ex.exact, **f.as_dict())
+    return ctx(request).cache.json(("grid", f, ex.exact),
+                                   lambda: views.grid_layer(ctx(request).ws, ex, f))
 
 
 @router.get("/map/lsoa", summary="LSOA counts as GeoJSON (boundaries, or centroids if absent)")
-def map_lsoa(request: Request, f: q.Filters = Depends(filters)) -> dict[str, Any]:
+def map_lsoa(request: Request, f: q.Filters = Depends(filters)) -> JSONBytes:
     ex = exit_for(request)
-    out = views.lsoa_layer(ctx(request).ws, ex, f)
-    record_access(request, "crimes.aggregate", view="lsoa", areas=len(out["features"]),
-                  exact=ex.exact, **f.as_dict())
-    return out
+    record_access(request, "crimes.aggregate", view="lsoa", exact=ex.exact, **f.as_dict())
+    return ctx(request).cache.json(("lsoa", f, ex.exact),
+                                   lambda: views.lsoa_layer(ctx(request).ws, ex, f))
 
 
 @router.get("/map/hotspots", summary="Gi* hot and cold spots, or emerging hot-spot categories")
 def map_hotspots(request: Request, f: q.Filters = Depends(filters),
-                 method: Literal["gi_star", "emerging"] = Query("gi_star")) -> dict[str, Any]:
-    out = hotspots(ctx(request).ws, f, method)
-    record_access(request, "crimes.hotspots", method=method, cells=len(out["features"]),
-                  **f.as_dict())
-    return out
+                 method: Literal["gi_star", "emerging"] = Query("gi_star")) -> JSONBytes:
+    record_access(request, "crimes.hotspots", method=method, **f.as_dict())
+    return ctx(request).cache.json(("hotspots", f, method),
+                                   lambda: hotspots(ctx(request).ws, f, method))
 
 
 @router.get("/map/points", summary="Record-level crimes (partners: their own agency only)")
-def map_points(request: Request, f: q.Filters = Depends(filters)) -> dict[str, Any]:
+def map_points(request: Request, f: q.Filters = Depends(filters)) -> JSONBytes:
     ex = exit_for(request)
-    out = views.points_layer(ctx(request).ws, ex, f)
-    record_access(request, "crimes.records", rows=len(out["features"]), scope=ex.scope,
-                  agency=out["meta"]["agency"], **f.as_dict())
-    return out
+    resp = ctx(request).cache.json(("points", f, ex.records_agency),
+                                   lambda: views.points_layer(ctx(request).ws, ex, f))
+    record_access(request, "crimes.records", scope=ex.scope, agency=ex.user.agency
+                  if ex.scope == "own_agency" else None, rows=int(resp.headers.get("x-rows", 0)),
+                  **f.as_dict())
+    return resp
 
 
 # --------------------------------------------------------------------------- data hub
@@ -271,11 +274,13 @@ def admin_users_active(request: Request, username: str,
 def audit_tail(request: Request, limit: int = Query(100, ge=1, le=5000),
                actor: str | None = Query(None, max_length=100),
                kind: str | None = Query(None, max_length=40)) -> dict[str, Any]:
+    ctx(request).audit_writer.drain()
     return {"records": audit_mod.tail(ctx(request).audit.dir, limit, actor, kind)}
 
 
 @router.get("/audit/verify", summary="Verify the audit log's hash chain and head anchor")
 def audit_verify(request: Request) -> dict[str, Any]:
+    ctx(request).audit_writer.drain()
     r = audit_mod.verify(ctx(request).audit.dir)
     return {"ok": r.ok, "records": r.records, "head_seq": r.head_seq, "head_hash": r.head_hash,
             "problems": r.problems}

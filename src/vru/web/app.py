@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from vru.privacy.audit import AuditLog
+from vru.web.audit_writer import AuditWriter
+from vru.web.cache import ResultCache
 from vru.web.security import AuthAuditMiddleware, NeedLogin, authorize, login_redirect
 from vru.web.sessions import SessionStore
 from vru.web.throttle import LoginThrottle
@@ -28,6 +31,8 @@ class WebContext:
     audit: AuditLog
     throttle: LoginThrottle
     templates: Jinja2Templates
+    audit_writer: AuditWriter
+    cache: ResultCache
     secure_cookies: bool = False
     extras: dict = field(default_factory=dict)
 
@@ -41,15 +46,24 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, session_hours: fl
     if ws.read_only:
         raise ValueError("the web app needs the workspace open for writing (sessions, users)")
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    audit = AuditLog.for_workspace(ws, durable=audit_durable)
     ctx = WebContext(
         ws=ws,
         sessions=SessionStore(ws, timedelta(hours=session_hours)),
-        audit=AuditLog.for_workspace(ws, durable=audit_durable),
+        audit=audit,
         throttle=throttle or LoginThrottle(),
         templates=templates,
+        audit_writer=AuditWriter(audit),
+        cache=ResultCache(ws),
         secure_cookies=secure_cookies,
     )
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        ctx.audit_writer.drain()  # nothing queued is lost on a clean shutdown
+
     app = FastAPI(
+        lifespan=lifespan,
         title="vru web workbench API",
         version="1",
         description="JSON API behind the vru web workbench. Sign in at /login; send the session "
@@ -83,6 +97,7 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, session_hours: fl
         )
 
     app.add_middleware(AuthAuditMiddleware, ctx=ctx)
+
     return app
 
 

@@ -52,6 +52,11 @@ class Exit:
         return self.user.agency or "\x00no agency\x00"
 
     @property
+    def cache_key(self) -> tuple:
+        """Everything about the user that changes what they are shown."""
+        return (self.exact, self.scope, self.records_agency)
+
+    @property
     def may_see_records(self) -> bool:
         return self.scope != "none"
 

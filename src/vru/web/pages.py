@@ -127,7 +127,8 @@ def _exit(request: Request) -> Exit:
 @router.get("/", response_class=HTMLResponse)
 def overview_page(request: Request) -> HTMLResponse:
     ex = _exit(request)
-    data = views.overview(ctx(request).ws, ex)
+    data = ctx(request).cache.value(("overview", ex.exact),
+                                    lambda: views.overview(ctx(request).ws, ex))
     for a in data["areas"]:
         a["spark"] = views.sparkline_svg(a["monthly"])
     record_access(request, "crimes.aggregate", view="overview", exact=ex.exact)
@@ -135,7 +136,10 @@ def overview_page(request: Request) -> HTMLResponse:
 
 
 def _filter_choices(request: Request) -> dict[str, Any]:
-    ws = ctx(request).ws
+    return ctx(request).cache.value(("choices",), lambda: _choices(ctx(request).ws))
+
+
+def _choices(ws) -> dict[str, Any]:
     first, last = q.month_span(ws)
     return {"areas": q.areas(ws), "crime_types": q.crime_types(ws),
             "first": first.isoformat()[:7] if first else "",
@@ -287,5 +291,6 @@ def users_password(request: Request, username: str, password: str = Form(..., ma
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(request: Request, actor: str | None = None) -> HTMLResponse:
     c = ctx(request)
+    c.audit_writer.drain()
     return render(request, "admin_audit.html", records=audit_mod.tail(c.audit.dir, 200, actor),
                   check=audit_mod.verify(c.audit.dir), actor=actor or "")

@@ -16,6 +16,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -68,7 +69,8 @@ class AuthAuditMiddleware:
             return
         t0 = time.perf_counter()
         state = scope.setdefault("state", {})
-        session = self.ctx.sessions.get(_cookie(scope, SESSION_COOKIE))
+        token = _cookie(scope, SESSION_COOKIE)
+        session = await anyio.to_thread.run_sync(self.ctx.sessions.get, token) if token else None
         state["session"] = session
         state["accesses"] = []
         status = {"code": 500}
@@ -107,7 +109,7 @@ class AuthAuditMiddleware:
                                      user.role.value if user else None, acc["detail"]))
             for extra in state.get("audit_events", []):
                 entries.append(extra)
-            self.ctx.audit.append(*entries)
+            self.ctx.audit_writer.put(*entries)
 
 
 def record_access(request: Request, dataset: str, **detail: Any) -> None:

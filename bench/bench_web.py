@@ -1,0 +1,282 @@
+"""Web workbench under load: 20 concurrent signed-in users on a demo-sized workspace.
+
+Starts `vru serve` in a subprocess over a workspace (the synthetic demo when `vru.synth.demo`
+is available, else synthetic crimes generated here), signs in N users across the four roles and
+has each walk the main pages and API calls in a loop. Reports p50/p95 per endpoint against a
+baseline measured in the same run under the same load: `/health`, a static response that does
+no data work (so the ratio isolates what the data endpoints add). Goal: p95 < 150 ms.
+
+    .venv/bin/python bench/bench_web.py            # demo workspace, 20 users, 30 s
+    .venv/bin/python bench/bench_web.py --quick    # small synthetic workspace, 10 s
+    .venv/bin/python bench/bench_web.py --workspace PATH   # an existing workspace
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "bench password 1234"
+ROLES = ["analyst", "viewer", "partner", "admin"]
+GOAL_P95_MS = 150.0
+
+
+def synthetic_workspace(path: Path, n: int, seed: int = 3) -> None:
+    """Police.uk-like crimes over 36 months in three areas (only when no demo is available)."""
+    from vru.geo.bng import to_bng
+    from vru.geo.grid import cell_sql
+    from vru.workspace import Workspace
+
+    rng = np.random.default_rng(seed)
+    types = ["Violence and sexual offences", "Anti-social behaviour", "Burglary", "Robbery",
+             "Shoplifting", "Vehicle crime", "Possession of weapons", "Public order",
+             "Criminal damage and arson", "Other theft", "Drugs"]
+    centres = [("Bedford", -0.47, 52.135), ("Luton", -0.42, 51.88),
+               ("Central Bedfordshire", -0.45, 52.0)]
+    area = rng.integers(len(centres), size=n)
+    lon = np.array([centres[a][1] for a in area]) + rng.normal(0, 0.04, n)
+    lat = np.array([centres[a][2] for a in area]) + rng.normal(0, 0.025, n)
+    e, nn = to_bng(lon, lat)
+    m = rng.integers(36, size=n)
+    months = [date(2022 + int(k) // 12, int(k) % 12 + 1, 1) for k in m]
+    lsoa_n = rng.integers(60, size=n)
+    import pandas as pd
+
+    df = pd.DataFrame({
+        "crime_id": [f"b{i:08d}" for i in range(n)], "month": months,
+        "reported_by": np.where(rng.random(n) < 0.97, "Bedfordshire Police",
+                                "City of London Police"),
+        "longitude": lon, "latitude": lat, "easting": e, "northing": nn,
+        "location": [f"On or near Street {i % 500}" for i in range(n)],
+        "lsoa_code": [f"E01{a:03d}{k:03d}" for a, k in zip(area, lsoa_n, strict=True)],
+        "lsoa_name": [f"{centres[a][0]} {k:03d}A" for a, k in zip(area, lsoa_n, strict=True)],
+        "crime_type": np.array(types)[rng.integers(len(types), size=n)],
+        "row_number": np.arange(n),
+    })
+    ws = Workspace.init(path, area_name="Bench area (synthetic)")
+    ce, cn = cell_sql("easting", "northing", ws.settings.grid)
+    with ws.transaction() as con:
+        con.register("bench_df", df)
+        con.execute("INSERT INTO imports (import_id, source, started_at, rows_read, rows_loaded, "
+                    "rows_rejected) VALUES (1, 'police_uk', ?, ?, ?, 0)", [datetime.now(), n, n])
+        con.execute("INSERT INTO source_files VALUES (1, 1, 'police_uk', 'street', 'bench.csv', "
+                    "'bench.csv', 'x', 'street/bench', 'bedfordshire', NULL, ?, ?, 0, 0, "
+                    "'active', ?)", [n, n, datetime.now()])
+        con.execute(
+            "INSERT INTO crimes (source, crime_id, month, reported_by, falls_within, longitude, "
+            "latitude, easting, northing, cell_e, cell_n, location, lsoa_code, lsoa_name, "
+            f"crime_type, file_id, row_number, import_id) SELECT 'police_uk', crime_id, month, "
+            f"reported_by, reported_by, longitude, latitude, easting, northing, {ce}, {cn}, "
+            "location, lsoa_code, lsoa_name, crime_type, 1, row_number, 1 FROM bench_df")
+        con.unregister("bench_df")
+    ws.close()
+
+
+def prepare(args, tmp: Path) -> tuple[Path, str]:
+    from vru.privacy import users
+    from vru.workspace import Workspace
+
+    if args.workspace:
+        path, kind = Path(args.workspace), "given workspace"
+    else:
+        path = tmp / "ws"
+        demo = None
+        if not args.quick:
+            try:
+                from vru.synth.demo import build_demo as demo
+            except ImportError:
+                demo = None
+        if demo is not None:
+            t = time.perf_counter()
+            demo(path, seed=1, data_dir=tmp / "demo-data")
+            kind = f"synthetic demo (vru.synth.demo, built in {time.perf_counter() - t:.0f} s)"
+        else:
+            n = 20_000 if args.quick else 300_000
+            synthetic_workspace(path, n)
+            kind = f"synthetic crimes generated by the bench ({n:,} rows)"
+    ws = Workspace.open(path)
+    agency = ws.scalar("SELECT reported_by FROM crimes GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    have = {u.username for u in users.list_users(ws)}
+    for role in ROLES:
+        if f"bench.{role}" not in have:
+            users.add_user(ws, f"bench.{role}", PASSWORD, role,
+                           agency=agency if role == "partner" else None)
+    rows = ws.scalar("SELECT count(*) FROM crimes")
+    ws.close()
+    return path, f"{kind}; {rows:,} crimes"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(ws: Path, port: int) -> subprocess.Popen:
+    vru = Path(sys.executable).with_name("vru")
+    cmd = [str(vru), "serve", "-w", str(ws), "--port", str(port)] if vru.exists() else \
+        [sys.executable, "-m", "vru.cli", "serve", "-w", str(ws), "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            raise SystemExit(f"vru serve exited: {proc.stderr.read().decode()[-2000:]}")
+    proc.kill()
+    raise SystemExit("vru serve did not start within 60 s")
+
+
+def sign_in(base: str, username: str) -> httpx.Client:
+    c = httpx.Client(base_url=base, timeout=60)
+    page = c.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = c.post("/login", data={"username": username, "password": PASSWORD,
+                               "csrf_token": token, "next": "/"})
+    if r.status_code != 303:
+        raise SystemExit(f"sign-in failed for {username}: {r.status_code}")
+    return c
+
+
+def workload(role: str, last_month: str, first_month: str) -> list[tuple[str, str]]:
+    year_ago = f"{int(last_month[:4]) - 1}{last_month[4:]}"
+    year_ago = max(year_ago, first_month)
+    period = f"from={year_ago}&to={last_month}"
+    calls = [
+        ("page /", "/"), ("page /map", "/map"), ("page /trends", "/trends"),
+        ("api overview", "/api/overview"),
+        ("api trends", "/api/trends?crime_type=serious_violence"),
+        ("api map/grid", f"/api/map/grid?crime_type=serious_violence&{period}"),
+        ("api map/lsoa", f"/api/map/lsoa?{period}"),
+        ("api map/hotspots", f"/api/map/hotspots?crime_type=serious_violence&{period}"),
+    ]
+    if role != "viewer":
+        calls += [("page /data-hub", "/data-hub"),
+                  ("api map/points", f"/api/map/points?crime_type=Robbery&{period}")]
+    return calls
+
+
+def run(base: str, n_users: int, duration: float, months: tuple[str, str]):
+    results: dict[str, list[float]] = {}
+    errors: dict[str, int] = {}
+    lock = threading.Lock()
+    clients = [sign_in(base, f"bench.{ROLES[i % len(ROLES)]}") for i in range(n_users)]
+    start = threading.Barrier(n_users)
+    stop_at = [0.0]
+
+    def user(i: int) -> None:
+        role = ROLES[i % len(ROLES)]
+        calls = workload(role, months[1], months[0])
+        c = clients[i]
+        rng = np.random.default_rng(i)
+        start.wait()
+        if i == 0:
+            stop_at[0] = time.perf_counter() + duration
+        while not stop_at[0]:
+            time.sleep(0.001)
+        k = int(rng.integers(len(calls)))
+        while time.perf_counter() < stop_at[0]:
+            # the baseline is interleaved with the real calls so both see the same load
+            for name, url in (calls[k % len(calls)], ("baseline /health", "/health")):
+                t = time.perf_counter()
+                r = c.get(url)
+                ms = (time.perf_counter() - t) * 1000
+                with lock:
+                    results.setdefault(name, []).append(ms)
+                    if r.status_code != 200:
+                        errors[name] = errors.get(name, 0) + 1
+            k += 1
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(n_users)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    for c in clients:
+        c.close()
+    return results, errors, wall
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small workspace, 10 s, 8 users")
+    ap.add_argument("--users", type=int, default=None)
+    ap.add_argument("--duration", type=float, default=None, help="seconds of load")
+    ap.add_argument("--workspace", help="use this workspace instead of building one")
+    args = ap.parse_args()
+    n_users = args.users or (8 if args.quick else 20)
+    duration = args.duration or (10.0 if args.quick else 30.0)
+    tmp = Path(tempfile.mkdtemp(prefix="vru-bench-web-"))
+    proc = None
+    try:
+        t = time.perf_counter()
+        ws, kind = prepare(args, tmp)
+        print(f"workspace: {kind} (ready in {time.perf_counter() - t:.1f} s)")
+        from vru.workspace import Workspace
+
+        with Workspace.open(ws, read_only=True) as w:
+            first, last = w.sql("SELECT min(month), max(month) FROM crimes")[0]
+        months = (first.isoformat()[:7], last.isoformat()[:7])
+        port = free_port()
+        proc = start_server(ws, port)
+        base = f"http://127.0.0.1:{port}"
+        # one warm-up pass so first-use imports and caches are not in the figures
+        warm = sign_in(base, "bench.analyst")
+        for _name, url in workload("analyst", months[1], months[0]):
+            warm.get(url)
+        warm.close()
+        print(f"load: {n_users} concurrent users ({', '.join(ROLES)} in turn), {duration:.0f} s, "
+              f"server: `vru serve` (1 process), cores: {os.cpu_count()}")
+        results, errors, wall = run(base, n_users, duration, months)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        if not args.workspace:
+            shutil.rmtree(tmp, ignore_errors=True)
+    base_p50 = pct(results["baseline /health"], 50)
+    base_p95 = pct(results["baseline /health"], 95)
+    total = sum(len(v) for v in results.values())
+    print(f"{total:,} requests in {wall:.1f} s ({total / wall:.0f} req/s)\n")
+    print(f"{'endpoint':<22}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p95/base':>10}{'errors':>8}  goal")
+    worst = 0.0
+    data_calls = [x for k, v in results.items() if not k.startswith("baseline") for x in v]
+    for name in sorted(results, key=lambda k: (k.startswith("baseline"), k)):
+        v = results[name]
+        p50, p95 = pct(v, 50), pct(v, 95)
+        if not name.startswith("baseline"):
+            worst = max(worst, p95)
+        ok = "ok" if p95 < GOAL_P95_MS else "MISSED"
+        print(f"{name:<22}{len(v):>7}{p50:>9.1f}{p95:>9.1f}{p95 / base_p95:>10.1f}"
+              f"{errors.get(name, 0):>8}  {ok}")
+    print(f"\nbaseline (/health) p50 {base_p50:.1f} ms, p95 {base_p95:.1f} ms; "
+          f"worst endpoint p95 {worst:.1f} ms "
+          f"({'meets' if worst < GOAL_P95_MS else 'misses'} the {GOAL_P95_MS:.0f} ms goal); "
+          f"p95 of all data calls {pct(data_calls, 95):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

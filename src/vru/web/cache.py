@@ -1,0 +1,101 @@
+"""A small result cache for the JSON API, keyed by what was asked and the data's version.
+
+Dashboards ask the same questions many times (every board member opens the same overview);
+results are computed once per (question, data version) and served as ready-made JSON bytes.
+The data version (row counts and latest import) is re-read at most every ``check_s`` seconds,
+so an import done through this process shows within that time. Written here because the
+caching must key on our data version and run the computation once under a per-key lock, which
+``functools.lru_cache`` cannot do.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import date, datetime
+from typing import Any
+
+from fastapi.responses import Response
+
+from vru.workspace import Workspace
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, datetime | date):
+        return o.isoformat()
+    if hasattr(o, "item"):  # numpy scalars
+        return o.item()
+    return str(o)
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, default=_default, separators=(",", ":"),
+                      ensure_ascii=False).encode()
+
+
+class JSONBytes(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else dumps(content)
+
+
+def _response(hit: tuple[bytes, int | None]) -> JSONBytes:
+    """The cached body; ``X-Rows`` says how many features a GeoJSON answer holds."""
+    return JSONBytes(hit[0], headers={"X-Rows": str(hit[1])} if hit[1] is not None else None)
+
+
+class ResultCache:
+    def __init__(self, ws: Workspace, max_entries: int = 256, check_s: float = 2.0) -> None:
+        self.ws = ws
+        self.max_entries = max_entries
+        self.check_s = check_s
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, tuple[bytes, int | None]] = OrderedDict()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._version: tuple | None = None
+        self._checked = 0.0
+
+    def _data_version(self) -> tuple:
+        now = time.monotonic()
+        if self._version is None or now - self._checked > self.check_s:
+            from vru.web.queries import data_version
+
+            v = data_version(self.ws)
+            with self._lock:
+                if v != self._version:
+                    self._entries.clear()
+                    self._version = v
+                self._checked = now
+        return self._version
+
+    def json(self, key: Hashable, compute: Callable[[], Any]) -> JSONBytes:
+        version = self._data_version()
+        full = (version, key)
+        with self._lock:
+            hit = self._entries.get(full)
+            if hit is not None:
+                self._entries.move_to_end(full)
+                return _response(hit)
+            klock = self._key_locks.setdefault(full, threading.Lock())
+        with klock:  # one computation per key; concurrent askers wait for it
+            with self._lock:
+                hit = self._entries.get(full)
+            if hit is None:
+                data = compute()
+                rows = len(data["features"]) if isinstance(data, dict) and isinstance(
+                    data.get("features"), list) else None
+                hit = (dumps(data), rows)
+                with self._lock:
+                    self._entries[full] = hit
+                    while len(self._entries) > self.max_entries:
+                        self._entries.popitem(last=False)
+                    self._key_locks.pop(full, None)
+        return _response(hit)
+
+    def value(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """Cached Python value (for server-rendered pages), via its JSON form."""
+        return json.loads(self.json(key, compute).body)
