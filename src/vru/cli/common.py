@@ -27,5 +27,5 @@ def open_workspace(path: Path | None, read_only: bool = False) -> Workspace:
 
 
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
