@@ -127,3 +127,13 @@ def test_change_between_matches_exact_conditional_poisson_test():
         expect = ("rose" if after > before else "fell") if ref < 0.05 else \
             "no significant change"
         assert ch.direction == expect
+
+
+def test_vectorised_change_p_values_equal_scipy_binomtest():
+    rng = np.random.default_rng(7)
+    before = rng.integers(0, 80, 400)
+    after = rng.integers(0, 80, 400)
+    got = ind.change_p_values(before, after)
+    for b, a, p in zip(before, after, got, strict=True):
+        ref = stats.binomtest(int(a), int(a + b), 0.5).pvalue if a + b else 1.0
+        assert p == pytest.approx(ref, rel=1e-9, abs=1e-15)

@@ -201,3 +201,19 @@ def change_between(before: int, after: int, alpha: float = 0.05) -> Change:
     ratio = after / before if before > 0 else None
     direction = ("rose" if after > before else "fell") if p < alpha else "no significant change"
     return Change(int(before), int(after), ratio, p, direction)
+
+
+def change_p_values(before, after) -> np.ndarray:
+    """Vectorised two-sided p-values of ``change_between`` for many pairs of counts.
+
+    Under no change the later count is Binomial(n, 1/2), a symmetric distribution, so the
+    exact two-sided p-value is twice the smaller tail, capped at 1 (the same value SciPy's
+    binomtest gives for p = 1/2).
+    """
+    b = np.asarray(before, dtype=np.int64)
+    a = np.asarray(after, dtype=np.int64)
+    n = a + b
+    lower = stats.binom.cdf(a, n, 0.5)
+    upper = stats.binom.sf(a - 1, n, 0.5)
+    p = np.minimum(1.0, 2 * np.minimum(lower, upper))
+    return np.where(n > 0, p, 1.0)

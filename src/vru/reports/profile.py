@@ -631,6 +631,10 @@ class _Builder:
                     f"{label}")
             if ratio:
                 text += f" ({ratio:.2f} ED attendances per police-recorded offence)"
+            if res.unplaced:
+                text += (f"; {self.pub.count_text(res.unplaced)} further attendances had "
+                         "no location and could not be placed in any area, so this may "
+                         "understate the gap")
             self._find(text + ".", t.id)
 
     def _ed_where_when(self, s: Section) -> None:
@@ -675,7 +679,14 @@ class _Builder:
                 AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 1""",
             [*a.params, self.source, p.first, p.last])
         counts = {c: int(n) for c, _, n in lsoa_rows}
-        names = {c: nm for c, nm, _ in lsoa_rows}
+        # Force extracts carry no LSOA names: take them from the geography pack when loaded.
+        names = {c: nm for c, nm in self.ws.sql(
+            "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
+            "(SELECT unnest(?::VARCHAR[])) AND lsoa_name IS NOT NULL",
+            [sorted(set(counts) | set(a.lsoa_codes))])}
+        for c, nm, _ in lsoa_rows:
+            if nm:
+                names.setdefault(c, nm)
         pops = lsoa_populations(self.ws, a.lsoa_codes) if self.pop.total else {}
         self._map(s, counts, names)
         total = sum(counts.values())
@@ -792,11 +803,16 @@ class _Builder:
                 AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 2""",
             [p.first, p.last, prev.first, prev.last, *a.params, self.source, prev.first,
              p.last])
+        names = dict(self.ws.sql(
+            "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
+            "(SELECT unnest(?::VARCHAR[])) AND lsoa_name IS NOT NULL", [[r[1] for r in rows]]))
         rising = []
-        for name, code, cur, bef in rows:
-            ch = ind.change_between(int(bef), int(cur), alpha=0.01)
-            if ch.direction == "rose":
-                rising.append((int(cur) - int(bef), name or code, code, int(cur), int(bef), ch))
+        pvals = ind.change_p_values([r[3] for r in rows], [r[2] for r in rows])
+        for (name, code, cur, bef), pv in zip(rows, pvals, strict=True):
+            if pv < 0.01 and cur > bef:
+                ch = ind.change_between(int(bef), int(cur), alpha=0.01)
+                rising.append((int(cur) - int(bef), name or names.get(code) or code, code,
+                               int(cur), int(bef), ch))
         rising.sort(key=lambda x: (-x[0], x[2]))
         if not rising:
             s.add(Paragraph("Emerging places: no neighbourhood's serious violence rose "

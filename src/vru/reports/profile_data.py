@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from vru.analysis.trends import Period
 from vru.workspace import Workspace
@@ -181,6 +182,7 @@ class Population:
 _AGE_NUM = re.compile(r"\d+")
 
 
+@lru_cache(maxsize=1024)
 def band_is_under25(label: str) -> bool | None:
     """True if an age band lies wholly below 25 (e.g. 'Aged 16 to 24 years', '0-15'),
     False if not, None for 'all'."""

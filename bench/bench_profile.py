@@ -1,0 +1,158 @@
+"""Benchmark: one local-authority problem profile in HTML, PDF and DOCX (target < 10 s).
+
+    .venv/bin/python bench/bench_profile.py                 # build a demo workspace, then time
+    .venv/bin/python bench/bench_profile.py --quick         # small synthetic world (smoke)
+    .venv/bin/python bench/bench_profile.py --workspace WS --area Kingsmere --period 2023/24
+
+Without --workspace, a synthetic force area is generated with ``vru.synth`` and imported with
+the project's own importers (police.uk street files, force extracts, ISTV, admissions,
+education, youth justice, geography pack) into a temporary workspace. Set-up is not timed.
+
+Printed, all from the same run: the raw SQL aggregation of the headline counts (baseline),
+build_profile, each renderer, the same HTML without charts and maps, and the total against
+the 10 s target. Module imports are timed separately (they are paid once per process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_S = 10.0
+
+
+def build_demo_workspace(root: Path, scale: float, years: int) -> Path:
+    from vru.geo.packs import import_geography
+    from vru.privacy import agreements
+    from vru.sources.police_uk import import_police
+    from vru.synth.generate import generate
+    from vru.synth.params import SynthParams
+    from vru.workspace import Workspace
+
+    os.environ.setdefault("VRU_PSEUDONYM_KEY", "bench-only-key-not-secret-0123456789")
+    world = root / "world"
+    t = time.perf_counter()
+    generate(world, SynthParams(seed=1, scale=scale, years=years), crime_truth=False)
+    print(f"setup: synthetic world (scale {scale}) in {time.perf_counter() - t:.1f} s")
+    ws_path = root / "ws"
+    ws = Workspace.init(ws_path, area_name="Kingsmere")
+    try:
+        t = time.perf_counter()
+        import_geography(ws, world / "geography")
+        import_police(ws, [world / "police-uk"])
+        for source, module, fn, folder in (
+                ("police_rms", "police_rms", "import_police_rms", "police-rms"),
+                ("istv", "istv", "import_istv", "istv"),
+                ("admissions", "admissions", "import_admissions", "admissions"),
+                ("education", "education", "import_education", "education"),
+                ("youth_justice", "youth_justice", "import_youth_justice", "youth-justice")):
+            if not (world / folder).exists():
+                print(f"setup: no {folder} in the synthetic world; skipped")
+                continue
+            with ws.transaction() as con:
+                agreements.add(con, source, "Benchmark partner", "Serious Violence Duty "
+                               "(benchmark data)", ["benchmark"], 84)
+            getattr(importlib.import_module(f"vru.sources.{module}"), fn)(ws, [world / folder])
+        print(f"setup: imports in {time.perf_counter() - t:.1f} s; "
+              f"{ws.scalar('SELECT count(*) FROM crimes'):,} crime rows")
+    finally:
+        ws.close()
+    return ws_path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workspace", type=Path, help="an existing (demo) workspace to profile")
+    ap.add_argument("--area", default="Kingsmere")
+    ap.add_argument("--period", default="2023/24")
+    ap.add_argument("--quick", action="store_true", help="small synthetic world")
+    ap.add_argument("--repeat", type=int, default=1, help="time the run this many times")
+    args = ap.parse_args()
+
+    t = time.perf_counter()
+    from vru.reports import render_one
+    from vru.reports.html import render_html
+    from vru.reports.profile import build_profile
+    from vru.reports.profile_data import resolve_area
+    from vru.workspace import Workspace
+
+    importlib.import_module("weasyprint")
+    importlib.import_module("docx")
+    print(f"imports: {time.perf_counter() - t:.2f} s (once per process, not in the totals)")
+
+    tmp = None
+    ws_path = args.workspace
+    if ws_path is None:
+        tmp = tempfile.TemporaryDirectory(prefix="vru-bench-profile-")
+        ws_path = build_demo_workspace(Path(tmp.name), 0.1 if args.quick else 1.0,
+                                       2 if args.quick else 3)
+    ws = Workspace.open(ws_path, read_only=True)
+    try:
+        for run in range(1, args.repeat + 1):
+            area = resolve_area(ws, args.area)
+            src = ws.scalar(f"SELECT CASE WHEN count(*) FILTER (WHERE source = 'police_rms') > 0 "
+                            f"THEN 'police_rms' ELSE 'police_uk' END FROM crimes_geo c "
+                            f"WHERE {area.where}", area.params)
+            t = time.perf_counter()
+            # Baseline: the raw aggregation an analyst would write by hand for the headline
+            # table (counts by crime type and month for the area, this year and last).
+            ws.sql(f"SELECT crime_type, month, count(*) FROM crimes_geo c WHERE {area.where} "
+                   "AND source = ? GROUP BY ALL", [*area.params, src])
+            t_sql = time.perf_counter() - t
+
+            t = time.perf_counter()
+            doc = build_profile(ws, area, args.period)
+            t_build = time.perf_counter() - t
+            times = {}
+            sizes = {}
+            for fmt in ("html", "pdf", "docx"):
+                t = time.perf_counter()
+                data = render_one(doc, fmt)
+                times[fmt] = time.perf_counter() - t
+                sizes[fmt] = len(data)
+            # Baseline for rendering: the same HTML with the charts and maps left out.
+            bare = _without_figures(doc)
+            t = time.perf_counter()
+            render_html(bare)
+            t_bare = time.perf_counter() - t
+            total = t_build + sum(times.values())
+            print(f"\nrun {run}: {doc.title} ({doc.subtitle}); {len(doc.tables())} tables, "
+                  f"{len(doc.charts())} charts, {len(doc.maps())} maps")
+            print(f"  baseline raw SQL aggregation  {t_sql:7.3f} s")
+            print(f"  build_profile                 {t_build:7.3f} s  "
+                  f"({t_build / max(t_sql, 1e-6):,.0f}x the raw aggregation)")
+            for fmt in ("html", "pdf", "docx"):
+                print(f"  render {fmt:<5}                  {times[fmt]:7.3f} s  "
+                      f"({sizes[fmt] / 1024:,.0f} KiB)")
+            print(f"  baseline HTML without figures {t_bare:7.3f} s  (html with figures is "
+                  f"{times['html'] / max(t_bare, 1e-6):,.1f}x)")
+            print(f"  total (build + 3 formats)     {total:7.3f} s  target < {TARGET_S:.0f} s: "
+                  f"{'PASS' if total < TARGET_S else 'MISS'} ({total / TARGET_S:.2f} of target)")
+    finally:
+        ws.close()
+        if tmp is not None:
+            tmp.cleanup()
+    return 0
+
+
+def _without_figures(doc):
+    import copy
+
+    from vru.reports.document import Chart, MapFigure
+
+    bare = copy.copy(doc)
+    bare.sections = []
+    for s in doc.sections:
+        s2 = copy.copy(s)
+        s2.blocks = [b for b in s.blocks if not isinstance(b, Chart | MapFigure)]
+        bare.sections.append(s2)
+    return bare
+
+
+if __name__ == "__main__":
+    sys.exit(main())
