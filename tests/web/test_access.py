@@ -28,7 +28,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/"): ALL, ("GET", "/map"): ALL, ("GET", "/trends"): ALL,
     ("GET", "/profiles"): ALL, ("POST", "/profiles"): {A, N}, ("GET", "/profiles/{name}"): ALL,
     ("GET", "/data-hub"): {A, N, P}, ("GET", "/data-hub/rejects"): {A, N},
-    ("GET", "/patrol"): {A, N, P},
+    ("GET", "/patrol"): {A, N, P}, ("GET", "/patrol/{run_id}/{file}"): {A, N, P},
     ("GET", "/admin/users"): {A}, ("POST", "/admin/users"): {A},
     ("POST", "/admin/users/{username}/active"): {A},
     ("POST", "/admin/users/{username}/password"): {A}, ("GET", "/admin/audit"): {A},
@@ -39,13 +39,15 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/data-hub/agreements"): {A, N, P}, ("GET", "/api/data-hub/rejects"): {A, N},
     ("GET", "/api/profiles"): ALL, ("POST", "/api/profiles"): {A, N},
     ("GET", "/api/profiles/{name}"): ALL, ("GET", "/api/patrol-plans"): {A, N, P},
+    ("GET", "/api/patrol-plans/{run_id}"): {A, N, P},
     ("GET", "/api/admin/users"): {A}, ("POST", "/api/admin/users"): {A},
     ("POST", "/api/admin/users/{username}/active"): {A},
     ("GET", "/api/audit"): {A}, ("GET", "/api/audit/verify"): {A},
 }
 
 # Harmless concrete requests for each route (bad ids / bodies, so allowed calls change nothing).
-PATH_VALUES = {"{name}": "controlled--no-such-profile.html", "{username}": "ghost"}
+PATH_VALUES = {"{name}": "controlled--no-such-profile.html", "{username}": "ghost",
+               "{run_id}": "999", "{file}": "plan.csv"}
 BODIES = {
     ("POST", "/api/profiles"): {"json": {"formats": ["nope"]}},
     ("POST", "/api/admin/users"): {"json": {"username": "x"}},
@@ -291,3 +293,43 @@ def test_hotspot_layer_finds_the_planted_cluster(clients):
     assert any(holds(f) for f in hot), "the planted centre is not in a 99% hot cell"
     # and nothing far from the planted cluster is a 99% hot spot (Luton is ~28 km away)
     assert all(abs(f["geometry"]["coordinates"][0][0][1] - lat) < 0.05 for f in hot)
+
+
+def test_patrol_plan_from_hotspots_cli_is_listed_served_and_mapped(app, clients, web_ws):
+    """A plan made by the hotspot engineer's `vru hotspots plan` shows on the patrol page."""
+    from vru.web import patrol_view
+
+    if not patrol_view.available(web_ws):
+        pytest.skip("hotspot runs (vru.analysis.hotspots) not in this build")
+    import json
+
+    import numpy as np
+
+    from vru.analysis.hotspots import patrol as pt
+    from vru.analysis.hotspots.store import record_run
+    from vru.analysis.hotspots.units import grid_units
+
+    # The server holds the workspace's only writer, so the run is recorded the way
+    # `vru hotspots plan` records it (its own patrol and store modules), in this process.
+    e, n = np.array(web_ws.sql("SELECT easting, northing FROM crimes WHERE easting IS NOT NULL "
+                               "AND crime_type = 'Violence and sexual offences'")).T
+    units = grid_units(e, n, size=150)
+    idx = units.assign(e, n)
+    values = np.bincount(idx[idx >= 0], minlength=len(units)).astype(float)
+    spots = pt.plan_spots(units, values, top=5)
+    out = web_ws.path / "exports" / "hotspots" / "plan-test"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "plan.geojson").write_text(json.dumps(pt.to_geojson(spots, units, {})))
+    spots.to_csv(out / "plan.csv", index=False)
+    run_id = record_run(web_ws, "plan", {"period": ["2023-01", "2024-12"], "weighting": "count"},
+                        {}, {"spots": 5, "share_pct": 12.5, "area_pct": 0.5, "windows": []},
+                        [str(out / "plan.csv"), str(out / "plan.geojson")])
+    page = clients["partner"].get("/patrol").text
+    assert f"/patrol/{run_id}/plan.csv" in page and "12.5%" in page
+    csv = clients["partner"].get(f"/patrol/{run_id}/plan.csv")
+    assert csv.status_code == 200 and csv.text.startswith(spots.columns[0])
+    assert clients["partner"].get(f"/patrol/{run_id}/..%2Fsecret.csv").status_code == 404
+    fc = clients["analyst"].get(f"/api/patrol-plans/{run_id}").json()
+    assert len(fc["features"]) == 5
+    assert clients["viewer"].get(f"/api/patrol-plans/{run_id}").status_code == 403
+    assert f"plan:{run_id}" in clients["analyst"].get("/map").text

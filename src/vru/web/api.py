@@ -14,7 +14,7 @@ from vru.privacy import users as users_mod
 from vru.privacy.audit import Entry
 from vru.privacy.roles import ROLES
 from vru.reports import FORMATS as REPORT_FORMATS
-from vru.web import optional, profiles_store, views
+from vru.web import optional, patrol_view, profiles_store, views
 from vru.web import queries as q
 from vru.web.cache import JSONBytes
 from vru.web.exit import Exit
@@ -216,13 +216,21 @@ def profiles_get(request: Request, name: str) -> FileResponse:
 
 
 # --------------------------------------------------------------------------- patrol
-@router.get("/patrol-plans", summary="Patrol plans (when hotspot patrol planning has run)")
+@router.get("/patrol-plans", summary="Patrol plans made by `vru hotspots plan`")
 def patrol_plans(request: Request) -> dict[str, Any]:
     ws = ctx(request).ws
-    table = optional.first_table(ws, optional.PATROL_TABLES)
-    rows = q.any_table(ws, table) if table else []
-    record_access(request, "patrol.plans", table=table, rows=len(rows))
-    return {"available": table is not None, "table": table, "plans": rows}
+    found = patrol_view.plans(ws)
+    record_access(request, "patrol.plans", plans=len(found))
+    return {"available": patrol_view.available(ws), "plans": found}
+
+
+@router.get("/patrol-plans/{run_id}", summary="One patrol plan's spots as GeoJSON")
+def patrol_plan(request: Request, run_id: int) -> dict[str, Any]:
+    fc = patrol_view.plan_geojson(ctx(request).ws, run_id)
+    if fc is None:
+        raise HTTPException(404, "no such patrol plan (or its GeoJSON output is gone)")
+    record_access(request, "patrol.plan", run_id=run_id, spots=len(fc.get("features", [])))
+    return fc
 
 
 # --------------------------------------------------------------------------- admin

@@ -13,7 +13,7 @@ from vru.privacy import audit as audit_mod
 from vru.privacy import users as users_mod
 from vru.privacy.audit import Entry
 from vru.privacy.roles import ROLES, allows
-from vru.web import optional, profiles_store, views
+from vru.web import optional, patrol_view, profiles_store, views
 from vru.web import queries as q
 from vru.web.exit import Exit
 from vru.web.permissions import ROUTE_PERMISSIONS
@@ -152,6 +152,9 @@ def map_page(request: Request) -> HTMLResponse:
     return render(request, "map.html", choices=_filter_choices(request), access=ex.describe(),
                   can_points=ex.may_see_records and allows(ex.user.role, ROUTE_PERMISSIONS[
                       ("GET", "/api/map/points")]),
+                  plans=patrol_view.plans(ctx(request).ws, 20) if allows(
+                      ex.user.role, ROUTE_PERMISSIONS[("GET", "/api/patrol-plans/{run_id}")])
+                  else [],
                   hotspots=optional.hotspots_available())
 
 
@@ -203,23 +206,29 @@ def profiles_download(request: Request, name: str) -> FileResponse:
 @router.get("/data-hub", response_class=HTMLResponse)
 def datahub_page(request: Request) -> HTMLResponse:
     ws, ex = ctx(request).ws, _exit(request)
+    data = ctx(request).cache.value(("datahub", ex.exact), lambda: _datahub(ws, ex))
+    record_access(request, "datahub.overview")
+    table = optional.first_table(ws, optional.AGREEMENT_TABLES)
+    return render(request, "datahub.html", **data, agreements_table=table,
+                  agreements=q.any_table(ws, table) if table else [],
+                  rejects=q.rejects_summary(ws) if allows(ex.user.role, ROUTE_PERMISSIONS[
+                      ("GET", "/data-hub/rejects")]) else None)
+
+
+def _datahub(ws, ex: Exit) -> dict[str, Any]:
     sources = q.sources_summary(ws)
     for r in sources:
         for k in ("rows_read", "rows_loaded", "rows_rejected"):
             r[k] = ex.count(r[k])
     cov = q.coverage(ws)
-    months = sorted({r["month"] for r in cov})
-    grid: dict[tuple[str, str], dict] = {}
+    months = sorted({r["month"].isoformat()[:7] for r in cov})
+    grid: dict[str, dict] = {}
     for r in cov:
-        grid.setdefault((r["source"], r["agency"]), {})[r["month"]] = ex.count(r["records"])
-    table = optional.first_table(ws, optional.AGREEMENT_TABLES)
-    record_access(request, "datahub.overview")
-    return render(request, "datahub.html", sources=sources,
-                  imports=q.imports(ws, 20) if ex.exact else [],
-                  months=months, coverage=grid, agreements_table=table,
-                  agreements=q.any_table(ws, table) if table else [],
-                  rejects=q.rejects_summary(ws) if allows(ex.user.role, ROUTE_PERMISSIONS[
-                      ("GET", "/data-hub/rejects")]) else None)
+        key = f"{r['source']} | {r['agency']}"
+        grid.setdefault(key, {"source": r["source"], "agency": r["agency"], "months": {}})
+        grid[key]["months"][r["month"].isoformat()[:7]] = ex.count(r["records"])
+    return {"sources": sources, "imports": q.imports(ws, 20) if ex.exact else [],
+            "months": months, "coverage": list(grid.values())}
 
 
 @router.get("/data-hub/rejects", response_class=HTMLResponse)
@@ -233,10 +242,18 @@ def rejects_page(request: Request) -> HTMLResponse:
 @router.get("/patrol", response_class=HTMLResponse)
 def patrol_page(request: Request) -> HTMLResponse:
     ws = ctx(request).ws
-    table = optional.first_table(ws, optional.PATROL_TABLES)
-    rows = q.any_table(ws, table) if table else []
-    record_access(request, "patrol.plans", table=table, rows=len(rows))
-    return render(request, "patrol.html", table=table, rows=rows)
+    found = patrol_view.plans(ws)
+    record_access(request, "patrol.plans", plans=len(found))
+    return render(request, "patrol.html", available=patrol_view.available(ws), plans=found)
+
+
+@router.get("/patrol/{run_id}/{file}")
+def patrol_file(request: Request, run_id: int, file: str) -> FileResponse:
+    path = patrol_view.output_file(ctx(request).ws, run_id, file)
+    if path is None:
+        raise HTTPException(404, "no such patrol plan file")
+    record_access(request, "patrol.file", run_id=run_id, file=file)
+    return FileResponse(path, media_type=patrol_view.MEDIA[path.suffix], filename=path.name)
 
 
 # --------------------------------------------------------------------------- admin

@@ -71,12 +71,25 @@
     legend([[hotColours[3], "hot 99%"], [hotColours[2], "hot 95%"], [hotColours[1], "hot 90%"], [hotColours[-1], "cold 90%"], [hotColours[-2], "cold 95%"], [hotColours[-3], "cold 99%"]]);
     return layer;
   }
+  function planLayer(fc) {
+    var layer = L.geoJSON(fc, {
+      style: function () { return { color: "#0b2239", weight: 2, fillColor: "#2b8cbe", fillOpacity: 0.6 }; },
+      pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 7 }); },
+      onEachFeature: function (f, l) {
+        var p = f.properties;
+        l.bindTooltip("Spot " + (p.rank !== undefined ? p.rank : "") + (p.share_pct !== undefined ? ": " + p.share_pct.toFixed(1) + "% of harm" : ""));
+      }
+    });
+    legend([["#2b8cbe", "patrol spot"]]);
+    return layer;
+  }
   function load(ev) {
     if (ev) ev.preventDefault();
     var data = new FormData(form), kind = data.get("layer") || "grid";
     var p = params(), url;
     if (kind === "hotspots") url = "/api/map/hotspots?" + p + "&method=gi_star";
     else if (kind === "emerging") url = "/api/map/hotspots?" + p + "&method=emerging";
+    else if (kind.indexOf("plan:") === 0) url = "/api/patrol-plans/" + kind.slice(5);
     else url = "/api/map/" + kind + "?" + p;
     statusEl.textContent = "Loading…";
     var jobs = [get(url)];
@@ -84,7 +97,8 @@
     Promise.all(jobs).then(function (res) {
       clear();
       var fc = res[0];
-      var layer = (kind === "hotspots" || kind === "emerging") ? hotLayer(fc) : choropleth(fc);
+      var layer = (kind === "hotspots" || kind === "emerging") ? hotLayer(fc)
+        : kind.indexOf("plan:") === 0 ? planLayer(fc) : choropleth(fc);
       layer.addTo(map); layers.push(layer);
       var msg = fc.features.length + " " + (kind === "lsoa" ? "areas" : "cells") + " shown";
       if (res[1]) {
