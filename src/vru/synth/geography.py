@@ -61,8 +61,12 @@ def write_geography(world: World, p: SynthParams, root: Path) -> dict[str, int]:
         "imd_decile": world.imd_decile,
     })
     features = []
-    for code, name, poly in zip(world.zone_code, world.zone_name, world.polygons, strict=True):
-        plon, plat = to_lonlat(poly[:, 0], poly[:, 1])
+    allv = np.vstack(world.polygons)
+    vlon, vlat = to_lonlat(allv[:, 0], allv[:, 1])
+    ends = np.cumsum([len(poly) for poly in world.polygons])
+    for code, name, end, poly in zip(world.zone_code, world.zone_name, ends, world.polygons,
+                                     strict=True):
+        plon, plat = vlon[end - len(poly):end], vlat[end - len(poly):end]
         ring = [[round(float(a), 6), round(float(b), 6)] for a, b in zip(plon, plat, strict=True)]
         ring.append(ring[0])
         features.append({"type": "Feature",

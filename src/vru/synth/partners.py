@@ -296,7 +296,8 @@ class PartnerFiles:
                          dtype=object)
         rows["desc"] = np.where(loc == "HOME", "at home address",
                                 np.array([f"outside {x}" for x in place], dtype=object))
-        geo = rng.choice(3, k, p=[0.55, 0.25, 0.20])  # coordinates / LSOA only / none
+        # Geocoded by the partner (coordinates and LSOA) / LSOA only / no usable location.
+        geo = rng.choice(3, k, p=[0.55, 0.25, 0.20])
         rows["geo"] = geo
         rows["lsoa"] = self.world.zone_code[zone]
         rows["zone"] = zone
@@ -344,7 +345,7 @@ class PartnerFiles:
                 "sex": [r["sex"] for r in rs],
                 "longitude": fmt_float(lon, 4),
                 "latitude": fmt_float(lat, 4),
-                "lsoa_code": [r["lsoa"] if g == 1 else "" for r, g in zip(rs, geo, strict=True)],
+                "lsoa_code": [r["lsoa"] if g < 2 else "" for r, g in zip(rs, geo, strict=True)],
             })
             self.counts["istv"] += len(rs)
             for ref, r in zip(refs, rs, strict=True):
@@ -447,8 +448,8 @@ class PartnerFiles:
         sessions = np.where(permanent, "", rng.integers(1, 11, n).astype(str))
         # Academic year starts 1 September; year group = age on 31 August minus 4 ('R' at 4).
         ay = np.where(day.astype("datetime64[M]").astype(int) % 12 + 1 >= 9, ys, ys - 1)
-        age_aug = np.array([self.people.age_on(np.datetime64(f"{y}-08-31"))[w]
-                            for y, w in zip(ay, who, strict=True)])
+        age_aug = self.people.age_of(who, np.array([f"{y}-08-31" for y in ay],
+                                                   dtype="datetime64[D]"))
         yg = age_aug - 4
         year_group = np.where(yg <= 0, "R", yg.astype(str))
         urn = np.array([f"99{(z % 400) + 1000:04d}" for z in self.people.home_zone[who] // 6],

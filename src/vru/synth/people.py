@@ -65,8 +65,14 @@ class People:
         return int(self.person_id.size)
 
     def age_on(self, d: np.datetime64) -> np.ndarray:
-        """Everyone's whole years of age on date d."""
-        return self.age_of(np.arange(len(self)), np.full(len(self), d, dtype="datetime64[D]"))
+        """Everyone's whole years of age on date d (cached per date: called per record)."""
+        key = np.datetime64(d, "D")
+        cache = self.__dict__.setdefault("_age_cache", {})
+        if key not in cache:
+            if len(cache) > 4096:
+                cache.clear()
+            cache[key] = self.age_of(np.arange(len(self)), np.full(len(self), key))
+        return cache[key]
 
     def age_of(self, idx: np.ndarray, d: np.ndarray) -> np.ndarray:
         """Whole years of age of people[idx] on dates d (same length)."""

@@ -28,19 +28,19 @@ def fmt_float(x: np.ndarray, decimals: int) -> pa.Array:
 
 
 def _text(col: object) -> pa.Array:
-    """Any column as Arrow text, quoted where CSV needs it (commas, quotes, line breaks)."""
+    """Any column as Arrow text, quoted where CSV needs it (commas, quotes, line breaks).
+
+    Arrow arrays (from fmt_float) and numeric arrays are written as they are: no quoting needed.
+    """
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
-    if not isinstance(col, pa.Array):
-        arr = np.asarray(col)
-        if arr.dtype.kind in "iub":
-            col = pa.array(arr)
-        else:
-            col = pa.array(arr.astype(object) if arr.dtype.kind != "O" else arr, type=pa.string(),
-                           from_pandas=True)
-    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
-        col = pc.cast(col, pa.string())
-    col = col.fill_null("")
+    if isinstance(col, pa.Array):
+        return col.fill_null("") if pa.types.is_string(col.type) else pc.cast(col, pa.string())
+    arr = np.asarray(col)
+    if arr.dtype.kind in "iub":
+        return pc.cast(pa.array(arr), pa.string())
+    col = pa.array(arr.astype(object) if arr.dtype.kind != "O" else arr, type=pa.string(),
+                   from_pandas=True).fill_null("")
     needs = pc.match_substring_regex(col, '[,"\r\n]')
     if pc.any(needs).as_py():
         quoted = pc.binary_join_element_wise('"', pc.replace_substring(col, '"', '""'), '"', "")
