@@ -4,6 +4,7 @@ police.uk-format files built from them, and (slow) the real Bedfordshire months.
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,8 @@ def write_street_files(folder: Path, n_months: int = 14, seed: int = 3) -> Path:
             w = csv.writer(fh)
             w.writerow(STREET_HEADER)
             for i in np.flatnonzero(m == k):
-                w.writerow([f"id{k}-{i}", month, "Testshire Police", "Testshire Police",
+                crime_id = hashlib.sha256(f"id{k}-{i}".encode()).hexdigest()
+                w.writerow([crime_id, month, "Testshire Police", "Testshire Police",
                             f"{lon[i]:.6f}", f"{lat[i]:.6f}", "On or near Test Street",
                             "E01000001", "Testtown 001A", types[i], "", ""])
     return folder
