@@ -333,3 +333,14 @@ def test_patrol_plan_from_hotspots_cli_is_listed_served_and_mapped(app, clients,
     assert len(fc["features"]) == 5
     assert clients["viewer"].get(f"/api/patrol-plans/{run_id}").status_code == 403
     assert f"plan:{run_id}" in clients["analyst"].get("/map").text
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example"])
+def test_sign_in_never_redirects_off_site(app, target):
+    c = TestClient(app)
+    page = c.get("/login", params={"next": target})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = c.post("/login", data={"username": "viewer", "password": PASSWORD, "csrf_token": token,
+                               "next": target}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    c.close()

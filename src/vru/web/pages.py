@@ -23,6 +23,7 @@ from vru.web.security import (
     _cookie,
     record_access,
     record_event,
+    safe_next,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +60,7 @@ def health() -> PlainTextResponse:
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/", error: str | None = None) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
-    resp = render(request, "login.html", next=next, error=error, login_csrf=token)
+    resp = render(request, "login.html", next=safe_next(next), error=error, login_csrf=token)
     resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                     secure=ctx(request).secure_cookies, max_age=3600)
     return resp
@@ -74,7 +75,7 @@ def login(request: Request, username: str = Form("", max_length=200),
           password: str = Form("", max_length=500), csrf_token: str = Form(""),
           next: str = Form("/")):
     c = ctx(request)
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    target = safe_next(next)
     cookie = _cookie(request.scope, LOGIN_CSRF_COOKIE)
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
         return render(request, "login.html", 403, next=target, login_csrf=cookie or "",

@@ -153,6 +153,12 @@ async def authorize(request: Request) -> None:
             raise HTTPException(403, "missing or wrong CSRF token")
 
 
+def safe_next(url: str) -> str:
+    """A same-site path to go to after sign-in; anything else (//host, /\\host, URLs) -> '/'."""
+    if not url.startswith("/") or url[1:2] in ("/", "\\") or any(c < " " for c in url):
+        return "/"
+    return url
+
+
 def login_redirect(next_url: str) -> str:
-    safe = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
-    return "/login?next=" + quote(safe, safe="")
+    return "/login?next=" + quote(safe_next(next_url), safe="")
