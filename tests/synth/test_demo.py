@@ -1,0 +1,75 @@
+"""`vru demo` end to end on a small world, with the network switched off."""
+
+from __future__ import annotations
+
+import socket
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from vru.cli import app
+from vru.workspace import Workspace
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    def refuse(*_a, **_k):
+        raise OSError("network use during the demo")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.mark.slow
+def test_demo_builds_everything_offline(tmp_path, no_network, monkeypatch):
+    monkeypatch.delenv("VRU_KEY_FILE", raising=False)
+    monkeypatch.delenv("VRU_PSEUDONYM_KEY", raising=False)
+    ws_path = tmp_path / "demo"
+    res = CliRunner().invoke(app, ["demo", "--workspace", str(ws_path), "--seed", "3",
+                                   "--scale", "0.1"])
+    assert res.exit_code == 0, res.output
+    assert "Demo ready" in res.output and "vru serve --workspace" in res.output
+    data = tmp_path / "demo-data"
+    key = data / "demo-pseudonymisation.key"
+    assert key.exists() and ws_path not in key.parents
+
+    ws = Workspace.open(ws_path, read_only=True)
+    try:
+        sources = dict(ws.sql("SELECT source, count(*) FROM crimes GROUP BY 1"))
+        assert set(sources) == {"police_uk", "police_rms"}
+        for table in ("ed_assaults", "hospital_admissions", "education_exclusions",
+                      "youth_justice_events", "em_pings", "em_zones", "patrol_logs",
+                      "geo_lsoa", "sharing_agreements", "web_users"):
+            assert ws.scalar(f"SELECT count(*) FROM {table}") > 0, table
+        # Counts reconcile for every import.
+        bad = ws.sql("SELECT source FROM imports WHERE rows_read <> rows_loaded + rows_rejected")
+        assert bad == []
+        # No raw identifier reached the workspace: check a few true NHS numbers and PNC IDs.
+        people = pd.read_csv(data / "truth" / "people.csv", dtype=str, keep_default_na=False)
+        raw = ws_path.joinpath("vru.duckdb").read_bytes()
+        for v in list(people.nhs_number[:50]) + [p for p in people.pnc_id[:200] if p][:50]:
+            assert v.encode() not in raw
+    finally:
+        ws.close()
+
+    # Outputs: profiles in three formats; hotspot runs whose patrol plan finds the planted spots.
+    prof = ws_path / "exports" / "profile"
+    for suffix in ("html", "pdf", "docx"):
+        assert list(prof.glob(f"profile-kingsmere-2023-24.{suffix}")), suffix
+    plans = sorted((ws_path / "exports" / "hotspots").glob("plan-*/plan.csv"))
+    if plans:  # the hotspot commands are in this build
+        plan = pd.read_csv(plans[-1])
+        truth = pd.read_csv(data / "truth" / "hotspots.csv")
+        planted = set(zip(truth.easting.round(), truth.northing.round(), strict=True))
+        found = sum((round(x), round(y)) in planted for x, y in zip(plan.x, plan.y, strict=True))
+        assert found >= len(truth) // 2, found
+
+
+def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path):
+    target = tmp_path / "precious"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep")
+    res = CliRunner().invoke(app, ["demo", "--workspace", str(target), "--no-analyses"])
+    assert res.exit_code != 0
+    assert "not a demo workspace" in res.output
+    assert (target / "notes.txt").read_text() == "keep"
