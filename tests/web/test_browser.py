@@ -148,3 +148,12 @@ def test_viewer_sees_no_points_and_no_admin(chromium_browser, server):
     assert resp.status == 403
     assert "may not" in page.inner_text("main")
     ctx.close()
+
+
+def test_admin_pages(chromium_browser, server):
+    ctx, page, problems = _signed_in_page(chromium_browser, server, "admin", "/admin/audit")
+    assert "Chain intact" in page.inner_text("#audit-check")
+    page.goto(server + "/admin/users")
+    assert page.locator("#users tbody tr").count() >= 4
+    assert problems == [], problems
+    ctx.close()
