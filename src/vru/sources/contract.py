@@ -50,11 +50,9 @@ from vru.workspace import Workspace
 TYPES = ("text", "int", "decimal", "date", "datetime", "code", "bool", "lsoa", "postcode",
          "icd10", "time", "id")
 
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
-DATETIME_FORMATS = [
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
-    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
-]
+# Accepted text: dates YYYY-MM-DD or DD/MM/YYYY; date-times YYYY-MM-DD HH:MM[:SS] (or with T)
+# or DD/MM/YYYY HH:MM[:SS].
+DAYFIRST_DATETIME = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 EARLIEST = "1900-01-01"
 
@@ -472,9 +470,10 @@ def _clean(expr: str) -> str:
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    for t in ("hub_chk", "hub_stg", "hub_xy", "hub_bad"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
     con.execute("DROP VIEW IF EXISTS hub_ok")
+    for t in ("hub_chk", "hub_xy", "hub_bad"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    con.execute("DROP VIEW IF EXISTS hub_stg")
 
 
 def _import_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source, p: _Planned,
@@ -488,10 +487,10 @@ def _import_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source, 
     try:
         probe = ws.reader()
         try:
-            src_sql, params = _source_relation(con, probe, source, p, registered)
+            src_sql = _source_relation(con, probe, source, p, registered)
         finally:
             probe.close()
-        _stage(con, c, p.header, src_sql, params, pseudo, registered)
+        _stage(con, c, p.header, src_sql, pseudo, registered)
         _validate(con, c)
         ctx = LoadContext(con, import_id, file_id, ws.settings, agreement)
         loaded = c.load(ctx)
@@ -530,7 +529,7 @@ def _import_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source, 
 
 # ---------------------------------------------------------------------------- reading
 def _source_relation(con: duckdb.DuckDBPyConnection, probe: duckdb.DuckDBPyConnection,
-                     source: Source, p: _Planned, registered: list[str]) -> tuple[str, list]:
+                     source: Source, p: _Planned, registered: list[str]) -> str:
     """SQL for the file's rows as text columns c0..cN plus row_number (1 = first data row).
 
     Plain CSV files on disk are read by DuckDB's CSV reader (fast, parallel). Everything else,
@@ -540,17 +539,16 @@ def _source_relation(con: duckdb.DuckDBPyConnection, probe: duckdb.DuckDBPyConne
     n = len(p.header)
     if p.form == "csv" and not p.f.member:
         cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n))
-        rel = (f"(SELECT *, ordinality AS row_number FROM read_csv(?, header = true, "
+        rel = (f"(SELECT *, ordinality AS row_number FROM read_csv({_lit(str(p.f.path))}, "
+               f"header = true, "
                f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
                f"columns = {{{cols}}}, strict_mode = true, null_padding = false) WITH ORDINALITY)")
-        params = [str(p.f.path)]
         try:
             # One cheap pass proves the file parses cleanly and numbers rows contiguously. It
             # runs on a separate cursor: a parse error must not abort the import transaction.
-            cnt, mx = probe.execute(f"SELECT count(*), max(row_number) FROM {rel}",
-                                    params).fetchone()
+            cnt, mx = probe.execute(f"SELECT count(*), max(row_number) FROM {rel}").fetchone()
             if cnt == (mx or 0):
-                return rel, params
+                return rel
         except duckdb.Error:
             # DuckDB's message quotes the offending line (it may hold identifiers): drop it.
             pass
@@ -565,7 +563,7 @@ def _source_relation(con: duckdb.DuckDBPyConnection, probe: duckdb.DuckDBPyConne
     table = _to_arrow(rows, n)
     con.register("hub_src", table)
     registered.append("hub_src")
-    return "hub_src", []
+    return "hub_src"
 
 
 def _to_arrow(rows: Iterable[tuple[int, list[Any]]], n: int) -> pa.Table:
@@ -656,7 +654,8 @@ def _iter_xlsx(f: InputFile, c: Contract, header: list[str]) -> Iterator[tuple[i
 
 # ---------------------------------------------------------------------------- staging
 def _stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: str,
-           params: list, pseudo: Pseudonymiser | None, registered: list[str]) -> None:
+           pseudo: Pseudonymiser | None, registered: list[str]) -> None:
+    """The view hub_stg: the file's rows as trimmed text, identifiers already pseudonymised."""
     pos = {h: i for i, h in enumerate(header)}
     select = ["s.row_number"]
     for col in c.stored:
@@ -669,7 +668,7 @@ def _stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: 
         assert pseudo is not None
         exprs = [(_clean(f"s.c{pos[n]}") if n in pos else "NULL::VARCHAR") for n in ident.columns]
         keys = ", ".join(f"{e} AS k{j}" for j, e in enumerate(exprs))
-        distinct = con.execute(f"SELECT DISTINCT {keys} FROM {src} s", params).fetchall()
+        distinct = con.execute(f"SELECT DISTINCT {keys} FROM {src} s").fetchall()
         pids, problems = pseudo.map_values(ident.kind, distinct)
         m = {f"k{j}": pa.array([r[j] for r in distinct], type=pa.string())
              for j in range(len(exprs))}
@@ -683,9 +682,9 @@ def _stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: 
         joins.append(f"LEFT JOIN {name} m{g} ON {on}")
         select.append(f"m{g}.pid AS {_q(ident.name)}")
         select.append(f"m{g}.problem AS {_q(ident.name + '__problem')}")
+    # A view, not a table: the file is read once more, straight into validation.
     con.execute(
-        f"CREATE TEMP TABLE hub_stg AS SELECT {', '.join(select)} FROM {src} s {' '.join(joins)}",
-        params,
+        f"CREATE TEMP VIEW hub_stg AS SELECT {', '.join(select)} FROM {src} s {' '.join(joins)}"
     )
 
 
@@ -698,10 +697,18 @@ def _typed(col: Column) -> str:
         return f"CASE WHEN regexp_full_match({x}, '[+-]?[0-9]+') THEN TRY_CAST({x} AS BIGINT) END"
     if t == "decimal":
         return f"CASE WHEN isfinite(TRY_CAST({x} AS DOUBLE)) THEN TRY_CAST({x} AS DOUBLE) END"
+    # ISO text goes through DuckDB's cast (about 25x faster than try_strptime with a list of
+    # formats); day-first UK text through strptime.
     if t == "date":
-        return f"CAST(try_strptime({x}, {DATE_FORMATS!r}) AS DATE)"
+        return (f"coalesce(CASE WHEN length({x}) = 10 AND {x} NOT LIKE '%/%' "
+                f"THEN TRY_CAST({x} AS DATE) END, "
+                f"CASE WHEN {x} LIKE '%/%' THEN CAST(try_strptime({x}, '%d/%m/%Y') AS DATE) END, "
+                f"CASE WHEN length({x}) > 10 AND {x} NOT LIKE '%/%' "
+                f"THEN CAST(TRY_CAST({x} AS TIMESTAMP) AS DATE) END)")
     if t == "datetime":
-        return f"try_strptime({x}, {DATETIME_FORMATS!r})"
+        return (f"coalesce(CASE WHEN length({x}) >= 16 AND {x} NOT LIKE '%/%' "
+                f"THEN TRY_CAST({x} AS TIMESTAMP) END, "
+                f"CASE WHEN {x} LIKE '%/%' THEN try_strptime({x}, {DAYFIRST_DATETIME!r}) END)")
     if t == "time":
         return f"CAST(try_strptime({x}, {TIME_FORMATS!r}) AS TIME)"
     if t == "code":
@@ -791,25 +798,31 @@ def _validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
     flags = [f"CASE WHEN {fl.when} THEN {_lit(fl.name)} END" for fl in c.flags]
     flag_sql = (f"list_filter([{', '.join(flags)}], x -> x IS NOT NULL)" if flags
                 else "[]::VARCHAR[]")
+    # Kept per row: typed values, pseudonyms, problems, flags; the staged text only for
+    # rejected rows (as the JSON stored in rejects.raw).
+    raw_cols = [col.name for col in c.stored] + [i.name for i in c.identifiers]
+    raw = "json_object(" + ", ".join(f"{_lit(n)}, {_q(n)}" for n in raw_cols) + ")"
+    keep = ", ".join(["row_number", *(_q("v_" + col.name) for col in c.stored),
+                      *(_q(i.name) for i in c.identifiers), "problems", "flags"])
     con.execute(
         f"""CREATE TEMP TABLE hub_chk AS
             WITH typed AS (SELECT s.*, {', '.join(typed)} FROM hub_stg s),
-            typed2 AS (SELECT *{''.join(', ' + w for w in windows)} FROM typed)
-            SELECT *, list_filter([{', '.join(problems)}], x -> x IS NOT NULL) AS problems,
-                   {flag_sql} AS flags
-            FROM typed2"""
+            typed2 AS (SELECT *{''.join(', ' + w for w in windows)} FROM typed),
+            checked AS (
+                SELECT *, list_filter([{', '.join(problems)}], x -> x IS NOT NULL) AS problems,
+                       {flag_sql} AS flags
+                FROM typed2)
+            SELECT {keep}, CASE WHEN len(problems) > 0 THEN {raw} END AS __raw FROM checked"""
     )
     con.execute("CREATE TEMP VIEW hub_ok AS SELECT * FROM hub_chk WHERE len(problems) = 0")
 
 
 def _write_rejects(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int,
                    file_id: int) -> None:
-    raw_cols = [col.name for col in c.stored] + [i.name for i in c.identifiers]
-    raw = "json_object(" + ", ".join(f"{_lit(n)}, {_q(n)}" for n in raw_cols) + ")"
     con.execute(
-        f"""INSERT INTO rejects SELECT ?, ?, ?, ?, row_number, problems[1].field,
+        """INSERT INTO rejects SELECT ?, ?, ?, ?, row_number, problems[1].field,
                 array_to_string(list_transform(problems, p -> p.field || ': ' || p.reason), '; '),
-                {raw}
+                __raw
             FROM hub_chk WHERE len(problems) > 0""",
         [import_id, file_id, c.source, c.kind],
     )
