@@ -36,7 +36,7 @@ def class_values(values: list, symbol: str | None, n_classes: int = 4
     classes = [MapClass("None", ZERO)]
     idx_supp = None
     if symbol is not None and any(v == symbol for v in values):
-        classes.append(MapClass("Suppressed (small count)", SUPPRESSED))
+        classes.append(MapClass("Suppressed", SUPPRESSED))
         idx_supp = len(classes) - 1
     positive = np.array([float(v) for v in values if not isinstance(v, str) and v and v > 0])
     first_q = len(classes)
@@ -111,7 +111,7 @@ def render_svg(shapes: list[Shape], classes: list[MapClass], title: str, legend_
     allpts = np.vstack([r for s in shapes for r in s.rings])
     (xmin, ymin), (xmax, ymax) = allpts.min(axis=0), allpts.max(axis=0)
     span_x, span_y = max(xmax - xmin, 1.0), max(ymax - ymin, 1.0)
-    map_w = width - 170
+    map_w = width - 150
     scale = map_w / span_x
     map_h = span_y * scale
     if map_h > 520:

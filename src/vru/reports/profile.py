@@ -297,9 +297,11 @@ class _Builder:
             note=("Rates per 1,000 residents (" + self.pop.source + "); 95% confidence "
                   "intervals by Byar's method (exact below 10). 'Compared with force' is "
                   "higher/lower when the interval excludes the force rate. Change: exact "
-                  "conditional test of the two periods' counts at the 5% level."
+                  "conditional test of the two periods' counts; '(rose)' or '(fell)' "
+                  "marks a change significant at the 5% level."
                   if self.pop.total else "No population denominators loaded: rates "
-                  "unavailable.")))
+                  "unavailable. '(rose)' or '(fell)' marks a change significant at the 5% "
+                  "level (exact conditional test).")))
         sv, sv_before = cur.get("sv", 0), before.get("sv", 0)
         if sv:
             rate = ind.crude_rate(sv, self.pop.total)
@@ -341,7 +343,9 @@ class _Builder:
         if ch.before == 0:
             return "new" if ch.after else "none"
         pct = 100.0 * (ch.after - ch.before) / ch.before
-        return f"{pct:+.1f}% ({ch.direction})"
+        # Only a statistically significant change is named; the notes say so.
+        return f"{pct:+.1f}%" + (f" ({ch.direction})" if ch.direction in ("rose", "fell")
+                                 else "")
 
     def _partner_row(self, res: PartnerResult) -> list:
         lab = res.indicator.label
@@ -413,8 +417,8 @@ class _Builder:
         rows = ws.sql(f"SELECT c.month, count(*) FROM crimes_geo c WHERE {a.where} AND "
                       f"c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ? "
                       "GROUP BY 1 ORDER BY 1", [*a.params, self.source, start, p.last])
-        bounds = ws.sql("SELECT min(month), max(month) FROM crimes WHERE source = ?",
-                        [self.source])[0]
+        bounds = ws.sql(f"SELECT min(c.month), max(c.month) FROM crimes_geo c WHERE {a.where} "
+                        "AND c.source = ?", [*a.params, self.source])[0]
         if not rows or bounds[0] is None:
             s.add(Paragraph("No serious violence was recorded in this period."))
             return
@@ -521,7 +525,8 @@ class _Builder:
         s.add(Table("t_types", "All police-recorded crime by type",
                     [Column("Crime type", LABEL), Column(p.label, COUNT),
                      Column(prev.label, COUNT), Column("Change", TEXT)], out,
-                    note="Police-recorded crime of every type in the area, for context."))
+                    note="Police-recorded crime of every type in the area, for context. "
+                         "'(rose)' or '(fell)' marks a significant change (5% level)."))
 
     # ------------------------------------------------------------------ people
     def _people(self, s: Section) -> None:
@@ -710,6 +715,7 @@ class _Builder:
                            f"{names.get(code) or code} ({self.pub.count_text(n)} offences, "
                            f"{share:.1f}% of the area's total).", t.id)
         self._concentration(s, sv)
+        self._hotspots(s, sv)
         self._emerging(s, sv)
         self._deprivation(s, counts, pops)
 
@@ -793,6 +799,56 @@ class _Builder:
                    f"cells with any offence held {harm5:.1f}% of located serious violence.",
                    t.id)
 
+    def _hotspots(self, s: Section, sv: PoliceIndicator) -> None:
+        """Getis-Ord Gi* hot spots on the workspace grid, from the hotspot toolkit."""
+        try:
+            from vru.analysis.hotspots.gistar import gi_star
+            from vru.analysis.hotspots.units import (
+                default_threshold,
+                distance_band_weights,
+                grid_units,
+            )
+        except ImportError:  # the hotspot toolkit is optional for profiles
+            return
+        p, a, g = self.period, self.area, self.ws.settings.grid
+        pts = self.ws.sql(
+            f"""SELECT c.easting, c.northing FROM crimes_geo c WHERE {a.where}
+                AND c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ?
+                AND c.easting IS NOT NULL""", [*a.params, self.source, p.first, p.last])
+        if len(pts) < 30:
+            return
+        e = np.array([r[0] for r in pts], float)
+        n = np.array([r[1] for r in pts], float)
+        units = grid_units(e, n, g.cell_size_m, g.origin_e, g.origin_n, extent="buffer")
+        idx = units.assign(e, n)
+        y = np.bincount(idx[idx >= 0], minlength=len(units)).astype(float)
+        w = distance_band_weights(units.x, units.y, default_threshold(units))
+        res = gi_star(y, w, fdr=True)
+        hot = np.flatnonzero(res.bin == 3)
+        if not len(hot):
+            s.add(Paragraph("Hot spots: no grid cell is a statistically significant hot spot "
+                            "(Getis-Ord Gi*, 99% confidence after false-discovery-rate "
+                            "correction)."))
+            return
+        order = hot[np.lexsort((-res.z[hot], -y[hot]))]  # busiest first, then strongest
+        in_hot = int(y[hot].sum())
+        total = int(y.sum())
+        rows = [[str(units.ids[i]), self.pub.count(int(y[i])), float(res.z[i])]
+                for i in order[:10]]
+        rows.append([f"All {words(len(hot))} hot-spot cells" if len(hot) <= 20
+                     else f"All {len(hot):,} hot-spot cells", self.pub.count(in_hot), None])
+        t = s.add(Table("t_hotspots", "Hot spots: grid cells with significant clustering of "
+                        "serious violence", [Column("Cell", LABEL), Column("Offences", COUNT),
+                                               Column("Gi* z-score", NUMBER)], rows,
+                        note=f"Getis-Ord Gi* on {g.cell_size_m} m cells (neighbours within "
+                             f"{default_threshold(units):,.0f} m), 99% confidence after "
+                             "Benjamini-Hochberg correction; the ten busiest hot-spot cells shown."))
+        share = self.pub.share(in_hot, total)
+        if isinstance(share, float):
+            self._find(f"Hot-spot analysis (Getis-Ord Gi*) found {len(hot):,} grid cells of "
+                       f"{g.cell_size_m} m with significant clustering; they held {share:.1f}% "
+                       "of located serious violence.", t.id)
+
     def _emerging(self, s: Section, sv: PoliceIndicator) -> None:
         p, prev, a = self.period, self.prev, self.area
         rows = self.ws.sql(
@@ -828,9 +884,11 @@ class _Builder:
                                   "1% level; at most ten shown."))
         visible = [r for r in rising if not (self.pub.hidden(r[3]) or self.pub.hidden(r[4]))]
         if visible:
-            self._find(f"Serious violence rose significantly in {words(len(rising))} "
-                       f"neighbourhood{'s' if len(rising) != 1 else ''}, most of all in "
-                       f"{visible[0][1]}.", t.id)
+            if len(rising) == 1:
+                text = f"in one neighbourhood: {visible[0][1]}"
+            else:
+                text = f"in {words(len(rising))} neighbourhoods, most of all in {visible[0][1]}"
+            self._find(f"Serious violence rose significantly {text}.", t.id)
 
     def _deprivation(self, s: Section, counts: dict[str, int], pops: dict[str, float]) -> None:
         if not self.ws.scalar("SELECT count(*) FROM geo_deprivation") or not pops:
