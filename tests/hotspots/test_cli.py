@@ -106,3 +106,20 @@ def test_bad_gps_file_names_row_and_field(street_workspace, tmp_path):
                                  "--gps", str(tmp_path / "gps.csv")])
     assert r.exit_code == 2
     assert "row 2, field 'easting'" in r.output
+
+
+def test_dosage_from_imported_patrol_pings(street_workspace, tmp_path):
+    ws = street_workspace
+    with ws.transaction() as con:
+        for k in range(16):  # 15 minutes inside the spot, one ping a minute
+            con.execute("INSERT INTO patrol_pings (patrol_id, ping_at, longitude, latitude, "
+                        "easting, northing, file_id, row_number, import_id) "
+                        "VALUES ('P7', TIMESTAMP '2024-02-01 20:00' + INTERVAL (?) MINUTE, "
+                        "-0.4, 52.1, 500070, 220080, 99, ?, 99)", [k, k + 1])
+    pd.DataFrame({"rank": [1], "unit_id": ["S1"], "x": [500_075.0], "y": [220_075.0]}).to_csv(
+        tmp_path / "plan.csv", index=False)
+    _run(ws, "dosage", "--plan", str(tmp_path / "plan.csv"), "--size", "150",
+         "--out", str(tmp_path / "d"))
+    comp = pd.read_csv(tmp_path / "d" / "compliance.csv")
+    assert comp.loc[0, "total_minutes"] == 15 and comp.loc[0, "compliance_pct"] == 100
+    assert _run_json(tmp_path / "d")["data"]["table"] == "patrol_pings"

@@ -444,8 +444,11 @@ def plan(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
 @app.command()
 def dosage(workspace: Path = WorkspaceOption,
            plan_csv: Path = typer.Option(..., "--plan", help="plan.csv from `vru hotspots plan`."),
-           gps: Path = typer.Option(..., help="GPS CSV: patrol_id, timestamp and lon/lat or "
-                                              "easting/northing."),
+           gps: Path = typer.Option(None, help="GPS CSV: patrol_id, timestamp and lon/lat or "
+                                               "easting/northing (default: the pings imported "
+                                               "with `vru import patrols`)."),
+           start: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD."),
+           end: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD."),
            size: float = typer.Option(None, help="Square spots of this side (m); default: "
                                                  "the workspace grid size."),
            radius: float = typer.Option(None, help="Or circular geofences of this radius (m)."),
@@ -454,6 +457,7 @@ def dosage(workspace: Path = WorkspaceOption,
            out: Path = OutOpt) -> None:
     """Minutes in each planned spot per day from patrol GPS, against the target."""
     from vru.analysis.hotspots import dosage as dos
+    from vru.analysis.hotspots import store
 
     ws = open_workspace(workspace)
     try:
@@ -466,7 +470,20 @@ def dosage(workspace: Path = WorkspaceOption,
     if radius is None and size is None:
         size = float(ws.settings.grid.cell_size_m)
     spots = dos.spots_from_plan(plan_df, size=None if radius else size, radius=radius)
-    pings = _read_gps(gps)
+    if gps is not None:
+        pings = _read_gps(gps)
+        gps_data = {"gps": str(gps)}
+        if start:
+            pings = pings[pings["timestamp"] >= pd.Timestamp(start)]
+        if end:
+            pings = pings[pings["timestamp"] < pd.Timestamp(end) + pd.Timedelta(days=1)]
+        if pings.empty:
+            fail(f"{gps}: no pings in that period")
+    else:
+        try:
+            pings, gps_data = store.load_pings(ws, start, end)
+        except ValueError as exc:
+            fail(str(exc))
     mins = dos.dosage(pings, spots, max_gap)
     days = pd.date_range(pings["timestamp"].min().date(), pings["timestamp"].max().date())
     per, summ = dos.compliance(mins, spots, days, target)
@@ -482,7 +499,7 @@ def dosage(workspace: Path = WorkspaceOption,
     gaps.to_csv(d / "gps_gaps.csv", index=False)
     params = {"target_minutes": target, "max_gap_minutes": max_gap, "size_m": size,
               "radius_m": radius, "days": [str(days[0].date()), str(days[-1].date())]}
-    data = {"plan": str(plan_csv), "gps": str(gps), "pings": len(pings),
+    data = {"plan": str(plan_csv), **gps_data, "pings": len(pings),
             "patrols": int(pings["patrol_id"].nunique())}
     _finish(ws, "dosage", d, params, data, summ,
             [d / "minutes_per_spot_day.csv", d / "compliance.csv", d / "gps_gaps.csv"])

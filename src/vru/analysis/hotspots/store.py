@@ -110,3 +110,27 @@ def record_run(ws: Workspace, kind: str, params: dict, data: dict, summary: dict
              json.dumps(params, default=str), json.dumps(data, default=str),
              json.dumps(summary or {}, default=str), outputs or []])
     return run_id
+
+
+def load_pings(ws: Workspace, start: str | None = None, end: str | None = None
+               ) -> tuple[pd.DataFrame, dict]:
+    """Patrol GPS pings imported by the data hub (``vru import patrols``), as patrol_id,
+    timestamp, x, y (BNG), between dates ``start`` and ``end`` (YYYY-MM-DD, inclusive)."""
+    where, params = ["easting IS NOT NULL"], []
+    if start:
+        where.append("ping_at >= CAST(? AS DATE)")
+        params.append(start)
+    if end:
+        where.append("ping_at < CAST(? AS DATE) + INTERVAL 1 DAY")
+        params.append(end)
+    try:
+        df = ws.df(f"""SELECT patrol_id, ping_at AS timestamp, easting AS x, northing AS y,
+                              file_id FROM patrol_pings WHERE {' AND '.join(where)}""", params)
+    except Exception as exc:  # noqa: BLE001 - a workspace without the data hub tables
+        raise ValueError(f"no patrol GPS in the workspace ({exc})") from None
+    if df.empty:
+        raise ValueError("no patrol GPS pings in the workspace for that period "
+                         "(import them with `vru import patrols`, or pass --gps FILE)")
+    data = {"table": "patrol_pings", "rows": int(len(df)), "from": start, "to": end,
+            "files": int(df["file_id"].nunique())}
+    return df.drop(columns=["file_id"]), data
