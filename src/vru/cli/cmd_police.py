@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vru.cli.cmd_import import import_app
-from vru.cli.common import WorkspaceOption, console, fail, open_workspace
+from vru.cli.common import WorkspaceOption, console, err, fail, open_workspace
 from vru.sources.files import ImportRefused
 
 geo_app = typer.Typer(help="Geography: ONS LSOA/LA/CSP/PFA lookups, population, deprivation.",
@@ -36,6 +36,8 @@ def import_police_cmd(
 
             def progress(name: str, done: int, total: int) -> None:
                 bar.update(task, total=total, completed=done, description=f"importing {name}")
+                if not console.is_terminal:  # logs and pipes get plain lines instead of a bar
+                    err.print(f"progress {done}/{total} files {name}", highlight=False)
 
             summary = import_police(ws, list(paths), progress=progress,
                                     command="vru import police " + " ".join(map(str, paths)))
