@@ -4,9 +4,10 @@
     .venv/bin/python bench/bench_profile.py --quick         # small synthetic world (smoke)
     .venv/bin/python bench/bench_profile.py --workspace WS --area Kingsmere --period 2023/24
 
-Without --workspace, a synthetic force area is generated with ``vru.synth`` and imported with
-the project's own importers (police.uk street files, force extracts, ISTV, admissions,
-education, youth justice, geography pack) into a temporary workspace. Set-up is not timed.
+Without --workspace, the demo workspace is built as `vru demo` builds it
+(``vru.synth.demo.build_demo``: a synthetic force area imported through the project's own
+importers: geography pack, police.uk, force extracts, ISTV, admissions, education, youth
+justice) in a temporary folder, at scale 0.25 (0.05 with --quick). Set-up is not timed.
 
 Printed, all from the same run: the raw SQL aggregation of the headline counts (baseline),
 build_profile, each renderer, the same HTML without charts and maps, and the total against
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import tempfile
 import time
@@ -26,43 +26,15 @@ from pathlib import Path
 TARGET_S = 10.0
 
 
-def build_demo_workspace(root: Path, scale: float, years: int) -> Path:
-    from vru.geo.packs import import_geography
-    from vru.privacy import agreements
-    from vru.sources.police_uk import import_police
-    from vru.synth.generate import generate
-    from vru.synth.params import SynthParams
-    from vru.workspace import Workspace
+def build_demo_workspace(root: Path, scale: float) -> Path:
+    """The demo workspace `vru demo` builds (synthetic world through the real importers)."""
+    from vru.synth.demo import build_demo
 
-    os.environ.setdefault("VRU_PSEUDONYM_KEY", "bench-only-key-not-secret-0123456789")
-    world = root / "world"
     t = time.perf_counter()
-    generate(world, SynthParams(seed=1, scale=scale, years=years), crime_truth=False)
-    print(f"setup: synthetic world (scale {scale}) in {time.perf_counter() - t:.1f} s")
-    ws_path = root / "ws"
-    ws = Workspace.init(ws_path, area_name="Kingsmere")
-    try:
-        t = time.perf_counter()
-        import_geography(ws, world / "geography")
-        import_police(ws, [world / "police-uk"])
-        for source, module, fn, folder in (
-                ("police_rms", "police_rms", "import_police_rms", "police-rms"),
-                ("istv", "istv", "import_istv", "istv"),
-                ("admissions", "admissions", "import_admissions", "admissions"),
-                ("education", "education", "import_education", "education"),
-                ("youth_justice", "youth_justice", "import_youth_justice", "youth-justice")):
-            if not (world / folder).exists():
-                print(f"setup: no {folder} in the synthetic world; skipped")
-                continue
-            with ws.transaction() as con:
-                agreements.add(con, source, "Benchmark partner", "Serious Violence Duty "
-                               "(benchmark data)", ["benchmark"], 84)
-            getattr(importlib.import_module(f"vru.sources.{module}"), fn)(ws, [world / folder])
-        print(f"setup: imports in {time.perf_counter() - t:.1f} s; "
-              f"{ws.scalar('SELECT count(*) FROM crimes'):,} crime rows")
-    finally:
-        ws.close()
-    return ws_path
+    res = build_demo(root / "ws", seed=1, scale=scale)
+    print(f"setup: demo workspace (scale {scale}) in {time.perf_counter() - t:.1f} s: "
+          + ", ".join(f"{k} {v[1]:,}" for k, v in res.imports.items()))
+    return res.workspace
 
 
 def main() -> int:
@@ -89,8 +61,7 @@ def main() -> int:
     ws_path = args.workspace
     if ws_path is None:
         tmp = tempfile.TemporaryDirectory(prefix="vru-bench-profile-")
-        ws_path = build_demo_workspace(Path(tmp.name), 0.1 if args.quick else 1.0,
-                                       2 if args.quick else 3)
+        ws_path = build_demo_workspace(Path(tmp.name), 0.05 if args.quick else 0.25)
     ws = Workspace.open(ws_path, read_only=True)
     try:
         for run in range(1, args.repeat + 1):

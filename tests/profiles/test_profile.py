@@ -63,6 +63,12 @@ def test_partner_indicators_counted_by_lsoa(toy_ws, toy_docs):
     if adm:
         # Per 1,000 under-25s: two bands of 300 + 200 in each of the eight LSOAs.
         assert row[2] == pytest.approx(1000 * adm / (8 * 500))
+    # Repeat victims where identifiers allow: every toy admission has its own patient.
+    all_ages = sum(1 for r in truth.partner["adm"] if r["lad"] == "Alderton"
+                   and FY[0] <= r["month"] <= FY[1])
+    rep = {r[0]: r[1] for r in doc.table("t_repeat_adm").rows}
+    assert rep["Patients admitted for assault"] == all_ages
+    assert rep["Patients admitted more than once"] == 0
     cov = doc.table("t_coverage").rows
     ed_row = next(r for r in cov if r[0].startswith("Emergency department"))
     assert "without an LSOA" in ed_row[5]

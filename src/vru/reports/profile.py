@@ -537,11 +537,13 @@ class _Builder:
                 FROM crimes_geo c WHERE {a.where} AND c.source = ? AND {sv.predicate}
                 AND c.month BETWEEN ? AND ?""", [*a.params, self.source, p.first, p.last])[0]
         total, n_age, n_sex, n_sus = has
+        repeat_done = self._repeat_admissions(s)
         if not (n_age or n_sex or n_sus):
             s.add(Paragraph("Victim and suspect details are not available: data.police.uk "
                             "records carry no age, sex or identifiers. Import force extracts "
-                            "to add them. Repeat victimisation needs victim identifiers, which "
-                            "no source in this workspace supplies."))
+                            "to add them."
+                            + ("" if repeat_done else " Repeat victimisation needs victim "
+                               "identifiers, which no source in this workspace supplies.")))
             return
         if n_age or n_sex:
             rows = self.ws.sql(
@@ -597,6 +599,42 @@ class _Builder:
             if isinstance(share, float):
                 self._find(f"Repeat suspects were linked to {share:.1f}% of serious violence "
                            "offences with a suspect recorded.", t.id)
+
+    def _repeat_admissions(self, s: Section) -> bool:
+        """Repeat victims where identifiers allow: patients admitted for assault more than once
+        (pseudonymised patient identifiers from hospital admissions)."""
+        if not (table_exists(self.ws, "hospital_admissions")
+                and self.ws.scalar("SELECT count(*) FROM hospital_admissions")):
+            return False
+        p = self.period
+        r = self.ws.sql(
+            """WITH a AS (SELECT patient_pid, count(*) n FROM hospital_admissions
+                   WHERE assault AND patient_pid IS NOT NULL AND admission_date >= ?
+                   AND admission_date < ? AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))
+                   GROUP BY 1)
+               SELECT count(*), count(*) FILTER (WHERE n > 1), coalesce(sum(n), 0),
+                      coalesce(sum(n) FILTER (WHERE n > 1), 0) FROM a""",
+            [p.first, trends.add_months(p.last, 1), self.area.lsoa_codes])[0]
+        people, repeat, adm, rep_adm = (int(x) for x in r)
+        if not people:
+            return False
+        t = s.add(Table("t_repeat_adm", "Repeat victims: patients admitted for assault more "
+                        "than once", [Column("Measure", LABEL), Column("Count", COUNT),
+                                      Column("Share", PERCENT)],
+                        [["Patients admitted for assault", self.pub.count(people), None],
+                         ["Patients admitted more than once", self.pub.count(repeat),
+                          self.pub.share(repeat, people)],
+                         ["Assault admissions", self.pub.count(adm), None],
+                         ["Admissions of repeat patients", self.pub.count(rep_adm),
+                          self.pub.share(rep_adm, adm)]],
+                        note="Hospital admissions with an ICD-10 assault cause (X85-Y09), "
+                             "linked by pseudonymised patient identifier, residents of the "
+                             "area."))
+        share = self.pub.share(rep_adm, adm)
+        if isinstance(share, float) and repeat:
+            self._find(f"{share:.1f}% of assault admissions were of patients admitted for "
+                       "assault more than once in the period.", t.id)
+        return True
 
     # ------------------------------------------------------------------ ED gap
     def _ed_gap(self, s: Section) -> None:
