@@ -153,3 +153,32 @@ def test_no_raw_identifier_reaches_the_workspace(hub_ws, tmp_path, monkeypatch, 
     assert _hits(private_tmp) == []
     # The key is not stored with the data either.
     assert not any(key_env.encode() in p.read_bytes() for p in _files_under(ws_path))
+
+
+def test_spilling_is_forbidden_only_while_identifiers_are_processed(hub_ws, tmp_path):
+    import vru.sources.contract as engine
+
+    default = hub_ws.scalar("SELECT current_setting('max_temp_directory_size')")
+    seen: list[str] = []
+    original = engine._validate
+
+    def spy(con, c):
+        seen.append(hub_ws.scalar("SELECT current_setting('max_temp_directory_size')"))
+        if len(seen) == 2:
+            raise RuntimeError("boom")  # a failure mid-validation
+        return original(con, c)
+
+    adm = SAMPLES["admissions"]["admissions"]
+    engine._validate = spy
+    try:
+        import_source(hub_ws, SOURCES["admissions"], [write_csv(tmp_path / "a.csv", adm)])
+        with pytest.raises(RuntimeError, match="boom"):
+            import_source(hub_ws, SOURCES["admissions"], [write_csv(tmp_path / "b.csv", adm[:1])])
+        assert hub_ws.scalar("SELECT current_setting('max_temp_directory_size')") == default
+        import_source(hub_ws, SOURCES["patrols"],
+                      [write_csv(tmp_path / "p.csv", SAMPLES["patrols"]["pings"])])
+    finally:
+        engine._validate = original
+    # admissions (identifiers) twice, then patrols (none)
+    assert seen == ["0 bytes", "0 bytes", default]
+    assert hub_ws.scalar("SELECT current_setting('max_temp_directory_size')") == default

@@ -476,6 +476,25 @@ def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP VIEW IF EXISTS hub_stg")
 
 
+@contextlib.contextmanager
+def _no_spill(ws: Workspace, enabled: bool) -> Iterator[None]:
+    """While raw identifiers flow through DuckDB (staging and validation), forbid spilling to
+    its temp folder (inside the workspace): an import that needs more memory than DuckDB's
+    memory_limit then fails cleanly instead of writing raw identifiers to disk. The setting is
+    global, so it is set and restored on a separate cursor (valid even if the import's
+    transaction has failed)."""
+    if not enabled:
+        yield
+        return
+    cur = ws.reader()
+    try:
+        cur.execute("SET max_temp_directory_size = '0KB'")
+        yield
+    finally:
+        cur.execute("RESET max_temp_directory_size")
+        cur.close()
+
+
 def _import_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source, p: _Planned,
                  import_id: int, agreement: agreements.Agreement,
                  pseudo: Pseudonymiser | None) -> tuple[FileResult, str | None]:
@@ -490,8 +509,9 @@ def _import_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source, 
             src_sql = _source_relation(con, probe, source, p, registered)
         finally:
             probe.close()
-        _stage(con, c, p.header, src_sql, pseudo, registered)
-        _validate(con, c)
+        with _no_spill(ws, enabled=bool(c.identifiers)):
+            _stage(con, c, p.header, src_sql, pseudo, registered)
+            _validate(con, c)
         ctx = LoadContext(con, import_id, file_id, ws.settings, agreement)
         loaded = c.load(ctx)
         n_ok, n_bad, n_flag = con.execute(
