@@ -62,7 +62,7 @@ def me(request: Request) -> dict[str, Any]:
 
 @router.get("/meta", summary="Areas, crime types, month span and optional capabilities")
 def meta(request: Request) -> JSONBytes:
-    return ctx(request).cache.json(("meta",), lambda: _meta(ctx(request).ws))
+    return ctx(request).cache.json(("meta",), lambda: _meta(ctx(request).ws), request)
 
 
 def _meta(ws) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def overview(request: Request) -> JSONBytes:
     ex = exit_for(request)
     record_access(request, "crimes.aggregate", view="overview", exact=ex.exact)
     return ctx(request).cache.json(("overview", ex.exact),
-                                   lambda: views.overview(ctx(request).ws, ex))
+                                   lambda: views.overview(ctx(request).ws, ex), request)
 
 
 @router.get("/trends", summary="Monthly counts by crime type or by area")
@@ -95,7 +95,7 @@ def trends(request: Request, f: q.Filters = Depends(filters),
     record_access(request, "crimes.aggregate", view="trends", by=by, exact=ex.exact,
                   **f.as_dict())
     return ctx(request).cache.json(("trends", f, by, ex.exact),
-                                   lambda: views.trends(ctx(request).ws, ex, f, by))
+                                   lambda: views.trends(ctx(request).ws, ex, f, by), request)
 
 
 @router.get("/map/grid", summary="Grid-cell counts as GeoJSON polygons")
@@ -103,7 +103,7 @@ def map_grid(request: Request, f: q.Filters = Depends(filters)) -> JSONBytes:
     ex = exit_for(request)
     record_access(request, "crimes.aggregate", view="grid", exact=ex.exact, **f.as_dict())
     return ctx(request).cache.json(("grid", f, ex.exact),
-                                   lambda: views.grid_layer(ctx(request).ws, ex, f))
+                                   lambda: views.grid_layer(ctx(request).ws, ex, f), request)
 
 
 @router.get("/map/lsoa", summary="LSOA counts as GeoJSON (boundaries, or centroids if absent)")
@@ -111,7 +111,7 @@ def map_lsoa(request: Request, f: q.Filters = Depends(filters)) -> JSONBytes:
     ex = exit_for(request)
     record_access(request, "crimes.aggregate", view="lsoa", exact=ex.exact, **f.as_dict())
     return ctx(request).cache.json(("lsoa", f, ex.exact),
-                                   lambda: views.lsoa_layer(ctx(request).ws, ex, f))
+                                   lambda: views.lsoa_layer(ctx(request).ws, ex, f), request)
 
 
 @router.get("/map/hotspots", summary="Gi* hot and cold spots, or emerging hot-spot categories")
@@ -119,14 +119,14 @@ def map_hotspots(request: Request, f: q.Filters = Depends(filters),
                  method: Literal["gi_star", "emerging"] = Query("gi_star")) -> JSONBytes:
     record_access(request, "crimes.hotspots", method=method, **f.as_dict())
     return ctx(request).cache.json(("hotspots", f, method),
-                                   lambda: hotspots(ctx(request).ws, f, method))
+                                   lambda: hotspots(ctx(request).ws, f, method), request)
 
 
 @router.get("/map/points", summary="Record-level crimes (partners: their own agency only)")
 def map_points(request: Request, f: q.Filters = Depends(filters)) -> JSONBytes:
     ex = exit_for(request)
     resp = ctx(request).cache.json(("points", f, ex.records_agency),
-                                   lambda: views.points_layer(ctx(request).ws, ex, f))
+                                   lambda: views.points_layer(ctx(request).ws, ex, f), request)
     record_access(request, "crimes.records", scope=ex.scope, agency=ex.user.agency
                   if ex.scope == "own_agency" else None, rows=int(resp.headers.get("x-rows", 0)),
                   **f.as_dict())

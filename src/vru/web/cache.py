@@ -10,6 +10,7 @@ caching must key on our data version and run the computation once under a per-ke
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -43,9 +44,34 @@ class JSONBytes(Response):
         return content if isinstance(content, bytes) else dumps(content)
 
 
-def _response(hit: tuple[bytes, int | None]) -> JSONBytes:
+GZIP_MIN_BYTES = 2048
+
+Entry = tuple[bytes, bytes | None, int | None]  # body, gzipped body (if worth it), rows
+
+
+def _entry(data: Any) -> Entry:
+    body = dumps(data)
+    rows = len(data["features"]) if isinstance(data, dict) and isinstance(
+        data.get("features"), list) else None
+    # Compressed once per cached answer (map layers shrink ~5x), not once per request.
+    zipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MIN_BYTES \
+        else None
+    return body, zipped, rows
+
+
+def _response(hit: Entry, gzip_ok: bool) -> JSONBytes:
     """The cached body; ``X-Rows`` says how many features a GeoJSON answer holds."""
-    return JSONBytes(hit[0], headers={"X-Rows": str(hit[1])} if hit[1] is not None else None)
+    headers = {"Vary": "Accept-Encoding"}
+    if hit[2] is not None:
+        headers["X-Rows"] = str(hit[2])
+    if gzip_ok and hit[1] is not None:
+        headers["Content-Encoding"] = "gzip"
+        return JSONBytes(hit[1], headers=headers)
+    return JSONBytes(hit[0], headers=headers)
+
+
+def accepts_gzip(request: Any) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "") if request is not None else False
 
 
 class ResultCache:
@@ -54,7 +80,7 @@ class ResultCache:
         self.max_entries = max_entries
         self.check_s = check_s
         self._lock = threading.Lock()
-        self._entries: OrderedDict[Hashable, tuple[bytes, int | None]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._version: tuple | None = None
         self._checked = 0.0
@@ -72,30 +98,31 @@ class ResultCache:
                 self._checked = now
         return self._version
 
-    def json(self, key: Hashable, compute: Callable[[], Any]) -> JSONBytes:
+    def json(self, key: Hashable, compute: Callable[[], Any], request: Any = None) -> JSONBytes:
+        """The answer as a JSON response (gzipped when ``request`` accepts it)."""
+        return _response(self._get(key, compute), accepts_gzip(request))
+
+    def _get(self, key: Hashable, compute: Callable[[], Any]) -> Entry:
         version = self._data_version()
         full = (version, key)
         with self._lock:
             hit = self._entries.get(full)
             if hit is not None:
                 self._entries.move_to_end(full)
-                return _response(hit)
+                return hit
             klock = self._key_locks.setdefault(full, threading.Lock())
         with klock:  # one computation per key; concurrent askers wait for it
             with self._lock:
                 hit = self._entries.get(full)
             if hit is None:
-                data = compute()
-                rows = len(data["features"]) if isinstance(data, dict) and isinstance(
-                    data.get("features"), list) else None
-                hit = (dumps(data), rows)
+                hit = _entry(compute())
                 with self._lock:
                     self._entries[full] = hit
                     while len(self._entries) > self.max_entries:
                         self._entries.popitem(last=False)
                     self._key_locks.pop(full, None)
-        return _response(hit)
+        return hit
 
     def value(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """Cached Python value (for server-rendered pages), via its JSON form."""
-        return json.loads(self.json(key, compute).body)
+        return json.loads(self._get(key, compute)[0])

@@ -25,7 +25,7 @@ def _cells_geojson(ce: np.ndarray, cn: np.ndarray, size: float, props: list[dict
     ny = np.concatenate([cn, cn, cn + size, cn + size])
     lon, lat = to_lonlat(ex, ny)
     k = len(ce)
-    lon, lat = np.round(lon.reshape(4, k), 6), np.round(lat.reshape(4, k), 6)
+    lon, lat = np.round(lon.reshape(4, k), 5), np.round(lat.reshape(4, k), 5)
     return [{"type": "Feature",
              "geometry": {"type": "Polygon",
                           "coordinates": [[[lon[j, i], lat[j, i]] for j in (0, 1, 2, 3, 0)]]},

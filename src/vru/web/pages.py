@@ -207,16 +207,14 @@ def profiles_download(request: Request, name: str) -> FileResponse:
 @router.get("/data-hub", response_class=HTMLResponse)
 def datahub_page(request: Request) -> HTMLResponse:
     ws, ex = ctx(request).ws, _exit(request)
-    data = ctx(request).cache.value(("datahub", ex.exact), lambda: _datahub(ws, ex))
+    may_rejects = allows(ex.user.role, ROUTE_PERMISSIONS[("GET", "/data-hub/rejects")])
+    data = ctx(request).cache.value(("datahub", ex.exact, may_rejects),
+                                    lambda: _datahub(ws, ex, may_rejects))
     record_access(request, "datahub.overview")
-    table = optional.first_table(ws, optional.AGREEMENT_TABLES)
-    return render(request, "datahub.html", **data, agreements_table=table,
-                  agreements=q.any_table(ws, table) if table else [],
-                  rejects=q.rejects_summary(ws) if allows(ex.user.role, ROUTE_PERMISSIONS[
-                      ("GET", "/data-hub/rejects")]) else None)
+    return render(request, "datahub.html", **data)
 
 
-def _datahub(ws, ex: Exit) -> dict[str, Any]:
+def _datahub(ws, ex: Exit, may_rejects: bool) -> dict[str, Any]:
     sources = q.sources_summary(ws)
     for r in sources:
         for k in ("rows_read", "rows_loaded", "rows_rejected"):
@@ -228,8 +226,11 @@ def _datahub(ws, ex: Exit) -> dict[str, Any]:
         key = f"{r['source']} | {r['agency']}"
         grid.setdefault(key, {"source": r["source"], "agency": r["agency"], "months": {}})
         grid[key]["months"][r["month"].isoformat()[:7]] = ex.count(r["records"])
+    table = optional.first_table(ws, optional.AGREEMENT_TABLES)
     return {"sources": sources, "imports": q.imports(ws, 20) if ex.exact else [],
-            "months": months, "coverage": list(grid.values())}
+            "months": months, "coverage": list(grid.values()), "agreements_table": table,
+            "agreements": q.any_table(ws, table) if table else [],
+            "rejects": q.rejects_summary(ws) if may_rejects else None}
 
 
 @router.get("/data-hub/rejects", response_class=HTMLResponse)

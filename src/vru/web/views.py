@@ -114,7 +114,7 @@ def grid_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
         corners_n = np.concatenate([cn, cn, cn + size, cn + size])
         lon, lat = to_lonlat(corners_e, corners_n)
         k = len(rows)
-        lon, lat = np.round(lon.reshape(4, k), 6), np.round(lat.reshape(4, k), 6)
+        lon, lat = np.round(lon.reshape(4, k), 5), np.round(lat.reshape(4, k), 5)
         for i, (e, n, count) in enumerate(rows):
             ring = [[lon[j, i], lat[j, i]] for j in (0, 1, 2, 3, 0)]
             features.append(_feature({"type": "Polygon", "coordinates": [ring]},
