@@ -36,8 +36,11 @@ def test_concentration_gistar_emerging_plan(street_workspace, tmp_path):
     table = pd.read_csv(tmp_path / "c" / "concentration_table.csv")
     assert table["harm_pct"].is_monotonic_increasing
 
-    _run(ws, "gistar", *VIOLENCE, "--size", "150", "--out", str(tmp_path / "g"))
+    _run(ws, "gistar", *VIOLENCE, "--size", "150", "--kde-bandwidth", "300",
+         "--out", str(tmp_path / "g"))
     g = pd.read_csv(tmp_path / "g" / "gistar.csv")
+    peak = g.iloc[int(g["kde_per_km2"].idxmax())]
+    assert min(np.hypot(peak["x"] - cx, peak["y"] - cy) for cx, cy in HOT) < 200
     for cx, cy in HOT:
         near = g.iloc[int(np.argmin(np.hypot(g["x"] - cx, g["y"] - cy)))]
         assert near["gi_bin"] == 3

@@ -156,8 +156,12 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
                                                      "analysed (buffer = within 2 cells of "
                                                      "an event)."),
            fdr: bool = typer.Option(True, "--fdr/--no-fdr", help="Benjamini-Hochberg FDR."),
+           kde_bandwidth: float = typer.Option(None, "--kde-bandwidth",
+                                               help="Also a quartic kernel density surface "
+                                                    "(per km2) with this bandwidth (m)."),
            out: Path = OutOpt) -> None:
-    """Getis-Ord Gi* hot and cold spots with FDR correction; CSV and GeoJSON map."""
+    """Getis-Ord Gi* hot and cold spots with FDR correction (and optionally a kernel density
+    surface); CSV and GeoJSON map."""
     from vru.analysis.hotspots import gistar as gi
     from vru.analysis.hotspots import patrol as pt
     from vru.analysis.hotspots import units as un
@@ -177,6 +181,12 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
     d = _out_dir(ws, "gistar", out)
     df = pd.DataFrame({"unit_id": units.ids, "x": units.x, "y": units.y, "value": values,
                        "z": r.z, "p": r.p, "p_fdr": r.p_fdr, "gi_bin": r.bin})
+    if kde_bandwidth:
+        from vru.analysis.hotspots.kde import kde_at
+
+        df["kde_per_km2"] = kde_at(units.x, units.y, f["easting"], f["northing"],
+                                   kde_bandwidth, w, "quartic")
+        params.update({"kde_bandwidth_m": kde_bandwidth, "kde_kernel": "quartic"})
     df.to_csv(d / "gistar.csv", index=False)
     mapped = df[(df["value"] > 0) | (df["gi_bin"] != 0)]
     (d / "gistar.geojson").write_text(json.dumps(pt.to_geojson(
