@@ -194,3 +194,34 @@ def test_cli_synth(tmp_path):
     first = next(Path(tmp_path / "w" / "police-uk").rglob("*.csv"))
     rows = list(csv.reader(first.read_text().splitlines()))
     assert rows[0][0] == "Crime ID" and len(rows) > 100
+
+
+def test_every_parameter_is_documented():
+    from dataclasses import fields, is_dataclass
+
+    from tests.conftest import ROOT
+
+    def keys(obj, prefix=""):
+        out = []
+        for f in fields(obj):
+            v = getattr(obj, f.name)
+            out += keys(v, f"{prefix}{f.name}.") if is_dataclass(v) else [prefix + f.name]
+        return out
+
+    page = (ROOT / "docs" / "guide" / "synth.md").read_text()
+    missing = [k for k in keys(SynthParams()) if f"`{k}`" not in page]
+    assert not missing, f"parameters missing from docs/guide/synth.md: {missing}"
+
+
+def test_set_parameters_from_text():
+    p = SynthParams()
+    p.set("partners.ed_unknown_to_police", "0.8")
+    p.set("crime.n_hotspots", "12")
+    p.set("partners.order_days", "7,21")
+    assert (p.partners.ed_unknown_to_police, p.crime.n_hotspots) == (0.8, 12)
+    assert p.partners.order_days == (7, 21)
+    for bad in ("nope", "crime.nope", "crime", "crime.n_hotspots.x"):
+        with pytest.raises(ValueError):
+            p.set(bad, "1")
+    with pytest.raises(ValueError, match="not a valid int"):
+        p.set("crime.n_hotspots", "many")

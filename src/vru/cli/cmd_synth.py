@@ -27,6 +27,11 @@ def synth(
     no_crime_truth: bool = typer.Option(False, "--no-crime-truth",
                                         help="Skip the per-crime truth files (large at big "
                                              "scales)."),
+    no_partners: bool = typer.Option(False, "--no-partners",
+                                     help="Police and geography files only (no partner files)."),
+    set_: list[str] = typer.Option(None, "--set", help="Any parameter, e.g. --set "
+                                   "partners.ed_unknown_to_police=0.8 (repeat; see "
+                                   "docs/guide/synth.md)."),
 ) -> None:
     """Generate a seeded, deterministic synthetic force area with ground truth.
 
@@ -36,12 +41,21 @@ def synth(
     from vru.synth.params import SynthParams
 
     params = SynthParams(seed=seed, scale=scale, years=years, start_year=start_year)
+    for item in set_ or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--set {item!r}: expected KEY=VALUE")
+        try:
+            params.set(key.strip(), value.strip())
+        except ValueError as exc:
+            fail(str(exc))
     t0 = time.perf_counter()
     try:
         with console.status("Generating...") as status:
             def progress(stage: str, done: int, total: int) -> None:
                 status.update(f"{stage}: {done}/{total}")
-            summary = generate(out, params, progress=progress, crime_truth=not no_crime_truth)
+            summary = generate(out, params, progress=progress, crime_truth=not no_crime_truth,
+                               partners=not no_partners)
     except FileExistsError as exc:
         fail(str(exc))
     console.print(

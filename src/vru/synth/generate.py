@@ -1,8 +1,10 @@
 """Write a whole synthetic world to a folder, month by month (bounded memory).
 
-Layout of OUT:
+Layout of OUT (docs/guide/synth.md):
   geography/                 geography pack (vru geo import)
   police-uk/YYYY-MM/...      data.police.uk street files
+  police-rms/, istv/, admissions/, education/, youth-justice/, em/, patrols/
+                             partner files in the data hub's contracts (vru.synth.partners)
   truth/                     ground truth (see vru.synth.truth)
 """
 
@@ -59,7 +61,7 @@ def generate(out: Path | str, p: SynthParams, progress: ProgressFn | None = None
     world = build_world(p)
     model = crime_process.build_model(world, p)
     summary.zones = world.n
-    summary.files["geography"] = len(write_geography(world, p, out / "geography"))
+    summary.files["geography pack LSOAs"] = write_geography(world, p, out / "geography")["lsoa"]
     write_static_truth(out / "truth", world, model, p)
     points = build_map_points(world, model, p)
     n_months = len(model.months)
@@ -76,7 +78,8 @@ def generate(out: Path | str, p: SynthParams, progress: ProgressFn | None = None
             hub.month(batch, det, refs)
         summary.crimes += len(batch)
         summary.months += 1
-        summary.files["police-uk street"] = summary.files.get("police-uk street", 0) + 1
+        summary.files["police.uk street rows"] = summary.files.get("police.uk street rows", 0) \
+            + len(batch)
         if progress:
             progress("crimes", i + 1, n_months)
     if hub is not None:

@@ -118,3 +118,27 @@ class SynthParams:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def set(self, dotted: str, text: str) -> None:
+        """Set one parameter from text, e.g. ``set("partners.ed_unknown_to_police", "0.8")``."""
+        *path, name = dotted.split(".")
+        obj = self
+        for part in path:
+            obj = getattr(obj, part, None)
+            if obj is None or not hasattr(obj, "__dataclass_fields__"):
+                raise ValueError(f"unknown parameter section {part!r} in {dotted!r}")
+        if name not in getattr(obj, "__dataclass_fields__", {}) or \
+                hasattr(getattr(obj, name), "__dataclass_fields__"):
+            raise ValueError(f"unknown parameter {dotted!r} (see docs/guide/synth.md)")
+        current = getattr(obj, name)
+        try:
+            if isinstance(current, bool):
+                value: object = text.lower() in ("1", "true", "yes", "y")
+            elif isinstance(current, tuple):
+                value = tuple(type(c)(v) for c, v in zip(current, text.split(","), strict=True))
+            else:
+                value = type(current)(text)
+        except ValueError as exc:
+            raise ValueError(f"{dotted}: {text!r} is not a valid {type(current).__name__}") \
+                from exc
+        setattr(obj, name, value)
