@@ -103,3 +103,23 @@ def test_web_requests_are_audited_and_tampering_shows(tmp_path):
         c2.close()
     finally:
         ws.close()
+
+
+def test_cache_warm_up_fills_the_first_questions(tmp_path):
+    from tests.web.conftest import fill_crimes
+    from vru.web import queries as q
+    from vru.web.app import create_app
+    from vru.web.warm import warm_cache
+
+    ws = Workspace.init(tmp_path / "ws")
+    try:
+        fill_crimes(ws, n=300)
+        ctx = create_app(ws, audit_durable=False).state.ctx
+        warm_cache(ctx)
+        first, last = q.month_span(ws)
+        f = q.Filters(month_from=first, month_to=last, crime_type=q.SERIOUS_VIOLENCE)
+        keys = {k for _v, k in ctx.cache._entries}
+        assert {("overview", True), ("overview", False), ("grid", f, True),
+                ("grid", f, False)} <= keys
+    finally:
+        ws.close()

@@ -40,8 +40,13 @@ def serve(
     import threading
 
     from vru.web.optional import warm_up
+    from vru.web.warm import warm_cache
 
-    threading.Thread(target=warm_up, name="vru-warm-up", daemon=True).start()
+    def _warm() -> None:
+        warm_up()
+        warm_cache(app.state.ctx)
+
+    threading.Thread(target=_warm, name="vru-warm-up", daemon=True).start()
     console.print(f"vru web workbench for [bold]{ws.settings.area_name}[/] on "
                   f"http://{host}:{port}/  (Ctrl+C to stop)")
     try:
