@@ -34,6 +34,9 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench._common import save  # noqa: E402
+
 PASSWORD = "bench password 1234"
 ROLES = ["analyst", "viewer", "partner", "admin"]
 GOAL_P95_MS = 150.0
@@ -240,6 +243,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="vru-bench-web-"))
     proc = None
     cold: dict[str, float] = {}
+    kind = ""
     try:
         t = time.perf_counter()
         ws, kind = prepare(args, tmp)
@@ -295,6 +299,14 @@ def main() -> None:
           f"p95 of all data calls {pct(data_calls, 95):.1f} ms")
     print("cold = slowest first answer per question (no cache) across the four roles, "
           "measured before the load with the server otherwise idle")
+    save("web", {
+        "workspace": kind, "users": n_users, "duration_s": duration, "think_s": args.think,
+        "requests": total, "wall_s": wall, "goal_p95_ms": GOAL_P95_MS,
+        "baseline": {"p50_ms": base_p50, "p95_ms": base_p95},
+        "endpoints": {k: {"n": len(v), "p50_ms": pct(v, 50), "p95_ms": pct(v, 95),
+                          "cold_ms": cold.get(k), "errors": errors.get(k, 0)}
+                      for k, v in results.items()},
+    })
 
 
 if __name__ == "__main__":
