@@ -1029,6 +1029,15 @@ class _Builder:
                 FROM crimes_geo c WHERE {a.where} AND c.source = ?
                 AND c.month BETWEEN ? AND ?""", [*a.params, self.source, p.first, p.last])[0]
         tot, noloc, nolsoa, lookup = (int(x) for x in q)
+        # Records with no LSOA cannot be given to any local authority, so they never appear in
+        # an area's own figures: count them over the force(s) the area's records come from.
+        fq = self.ws.sql(
+            f"""SELECT count(*), count(*) FILTER (WHERE lsoa_code IS NULL) FROM crimes
+                WHERE source = ? AND month BETWEEN ? AND ? AND falls_within IN
+                (SELECT DISTINCT c.falls_within FROM crimes_geo c WHERE {a.where}
+                 AND c.source = ?)""", [self.source, p.first, p.last, *a.params,
+                                          self.source])[0]
+        ftot, fnolsoa = (int(x) for x in fq)
         rej = self.ws.sql(
             "SELECT count(*) FROM rejects r JOIN source_files f ON f.file_id = r.file_id "
             "WHERE r.source = ? AND f.month BETWEEN ? AND ?", [self.source, p.first, p.last])
@@ -1037,6 +1046,8 @@ class _Builder:
             ["Records without a location (not mapped)", self.pub.count(noloc),
              self.pub.share(noloc, tot)],
             ["Records without an LSOA", self.pub.count(nolsoa), self.pub.share(nolsoa, tot)],
+            ["Force records without an LSOA (in no area's figures)", self.pub.count(fnolsoa),
+             self.pub.share(fnolsoa, ftot)],
             ["Records placed by the ONS lookup", self.pub.count(lookup),
              self.pub.share(lookup, tot)],
             ["Rows rejected at import (whole force, period months)", self.pub.count(rej_n),
@@ -1047,10 +1058,14 @@ class _Builder:
                      Column("Share", PERCENT)], rows,
                     note="Rejected rows are kept in the workspace with their reasons "
                          "(see vru import)."))
-        gap = [r for r in rows[:1] if isinstance(r[2], float) and r[2] > 2.0]
-        if gap and self.has_data:
-            self._find(f"{gap[0][2]:.1f}% of police records in the period had no location and "
-                       "are missing from the maps and concentration figures.", "t_quality")
+        if isinstance(rows[0][2], float) and rows[0][2] > 2.0 and self.has_data:
+            self._find(f"{rows[0][2]:.1f}% of the area's police records in the period had no "
+                       "location and are missing from the maps and concentration figures.",
+                       "t_quality")
+        if isinstance(rows[2][2], float) and rows[2][2] > 2.0 and self.has_data:
+            self._find(f"{rows[2][2]:.1f}% of the force's police records in the period had no "
+                       "LSOA and so are in no area's figures, this one's included.",
+                       "t_quality")
         partners_missing = [r.indicator.label for r in self.partner.values() if not r.supplied]
         if partners_missing and self.has_data:
             self._find("No data has been supplied for: " + _join(
