@@ -58,8 +58,14 @@ def _make_import(source_name: str):
 
         ws = open_workspace(workspace)
         try:
-            summary = import_source(ws, SOURCES[source_name], list(paths),
-                                    command=f"vru import {source_name}")
+            with console.status(f"importing {source_name}...") as status:
+
+                def progress(name: str, done: int, total: int) -> None:
+                    status.update(f"importing {source_name}: file {min(done + 1, total)} of "
+                                  f"{total} {name}")
+
+                summary = import_source(ws, SOURCES[source_name], list(paths),
+                                        progress=progress, command=f"vru import {source_name}")
             reasons = ws.sql(
                 "SELECT reason, count(*) FROM rejects WHERE import_id = ? GROUP BY reason "
                 "ORDER BY count(*) DESC, reason LIMIT 5", [summary.import_id])
