@@ -251,3 +251,41 @@ def test_force_profile_lists_its_local_authorities(toy_ws):
     peers = {r[0]: r[1] for r in doc.table("t_peers").rows}
     for _, name in LADS:
         assert peers[name] == truth.count(name, *FY, lambda c: c["type"] in SV_CATS)
+
+
+def test_a_period_without_data_gives_a_clear_profile(toy_ws):
+    from vru.reports.profile import build_profile
+
+    ws, _ = toy_ws
+    doc = build_profile(ws, "Alderton", "2019/20")
+    assert doc.findings() == []
+    text = " ".join(b.text for s in doc.sections for b in s.blocks if hasattr(b, "text"))
+    assert "No police-recorded crime was found for this area and period" in text
+    assert headline_row(doc, "Serious violence")[1] == 0
+
+
+def test_the_workspace_rule_is_the_one_applied(toy_ws):
+    """A stricter rule (suppress 1-10, no rounding) changes what is published."""
+    from vru.reports.html import render_html
+    from vru.reports.profile import build_profile
+    from vru.settings import Disclosure
+
+    ws, _ = toy_ws
+    saved = ws.settings.disclosure
+    ws.settings.disclosure = Disclosure(suppress_max=10, round_to=1, symbol="[c]")
+    try:
+        doc = build_profile(ws, "Alderton", "2023/24")
+    finally:
+        ws.settings.disclosure = saved
+    seen_symbol = False
+    for t in doc.tables():
+        for r in t.rows:
+            for v, col in zip(r, t.columns, strict=True):
+                if col.kind == COUNT and isinstance(v, int):
+                    assert not 1 <= v <= 10
+                seen_symbol |= v == "[c]"
+    assert seen_symbol
+    import lxml.html
+
+    text = " ".join(lxml.html.fromstring(render_html(doc)).itertext())
+    assert small_integers(text, 10) == []

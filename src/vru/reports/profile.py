@@ -295,7 +295,7 @@ class _Builder:
              Column(f"Count {prev.label}", COUNT), Column("Change", TEXT)],
             rows,
             note=("Rates per 1,000 residents (" + self.pop.source + "); 95% confidence "
-                  "intervals by Byar's method (exact below 10). 'Compared with force' is "
+                  "intervals by Byar's method (exact below ten). 'Compared with force' is "
                   "higher/lower when the interval excludes the force rate. Change: exact "
                   "conditional test of the two periods' counts; '(rose)' or '(fell)' "
                   "marks a change significant at the 5% level."
@@ -973,8 +973,8 @@ class _Builder:
                         [Column("IMD 2019 decile", LABEL), Column("Count", COUNT),
                          Column("Rate per 1,000", RATE), Column("95% CI", CI)], rows,
                         note=f"Deciles are national (England), from the IoD 2019 on 2011 LSOAs "
-                             f"(best fit). {matched:,} of the area's {len(pops):,} LSOAs have a "
-                             "decile; others are left out."))
+                             f"(best fit). {words(matched)} of the area's {words(len(pops))} LSOAs "
+                             "have a decile; others are left out."))
         lo_d, hi_d = min(rates, default=None), max(rates, default=None)
         if lo_d is not None and hi_d is not None and lo_d != hi_d:
             most, least = rates[lo_d], rates[hi_d]
@@ -1087,7 +1087,7 @@ class _Builder:
                         f"Police source used: {self.source}. Population: {self.pop.source}."))
         s.add(Paragraph("Rates are per 1,000 residents. 95% confidence intervals follow OHID "
                         "Fingertips: exact Poisson limits from the chi-square distribution for "
-                        "counts below 10, Byar's method from 10 upwards; proportions use the "
+                        "counts below ten, Byar's method from ten upwards; proportions use the "
                         "Wilson score interval. An area is significantly higher (lower) than "
                         "its benchmark when its whole interval lies above (below) the "
                         "benchmark value, otherwise similar. Changes between periods use the "
