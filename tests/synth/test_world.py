@@ -225,3 +225,31 @@ def test_set_parameters_from_text():
             p.set(bad, "1")
     with pytest.raises(ValueError, match="not a valid int"):
         p.set("crime.n_hotspots", "many")
+
+
+def test_months_split_into_slices_stay_consistent(tmp_path, monkeypatch):
+    """Big worlds cut each month into slices (bounded memory); files must not notice."""
+    import vru.synth.crimes as crimes
+
+    monkeypatch.setattr(crimes, "SLICE_EVENTS", 600)  # several slices a month at this scale
+    out = generate(tmp_path / "w", SynthParams(seed=9, scale=0.1, years=1)).out
+    for f in sorted((out / "truth" / "crimes").glob("*.csv")):
+        t = pd.read_csv(f, usecols=["uid", "occurred_at"])
+        assert (pd.to_datetime(t.occurred_at).dt.strftime("%Y-%m") == f.stem).all(), f.name
+        assert t.uid.is_unique
+        street = pd.read_csv(out / "police-uk" / f.stem / f"{f.stem}-kingsmere-street.csv",
+                             dtype=str, keep_default_na=False)
+        assert len(street) == len(t) and (street["Month"] == f.stem).all()
+        assert street.columns[0] == "Crime ID"  # one header, later slices appended
+    rms_files = sorted((out / "police-rms").glob("*.csv"))
+    rms = pd.concat(pd.read_csv(f, dtype=str, keep_default_na=False).assign(
+        file=f"police-rms/{f.name}", row_number=lambda d: range(1, len(d) + 1))
+        for f in rms_files)
+    assert rms.crime_reference.is_unique
+    # Row numbers in the identity links still point at the suspects' rows.
+    links = pd.read_csv(out / "truth" / "identity_links.csv")
+    links = links[links.source == "police_rms"].merge(rms, on=["file", "row_number"])
+    assert len(links) == (rms.suspect_id != "").sum() > 0
+    assert (links.suspect_id != "").all()
+    ed = [f.name for f in (out / "istv").rglob("*.csv")]
+    assert len(ed) == len(set(ed)) <= 24  # one submission per site and month

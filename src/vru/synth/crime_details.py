@@ -105,8 +105,7 @@ class CrimeDetails:
 
 
 def details(batch: CrimeBatch, centre_weight: np.ndarray, p: SynthParams) -> CrimeDetails:
-    m = batch.month
-    rng = np.random.default_rng([p.seed, 301, m.year * 12 + m.month])
+    rng = np.random.default_rng([p.seed, 301, batch.rng_key])
     n = len(batch)
     code = np.empty(n, dtype=object)
     desc = np.empty(n, dtype=object)

@@ -96,9 +96,16 @@ class CrimeBatch:
     origin: np.ndarray           # 0 background, 1 hotspot, 2 offspring
     hotspot: np.ndarray          # hotspot index or -1
     parent: np.ndarray           # parent uid or -1
+    part: int = 0                # slice of the month (big worlds split a month into slices)
+    last_in_month: bool = True
 
     def __len__(self) -> int:
         return int(self.uid.size)
+
+    @property
+    def rng_key(self) -> int:
+        """A stable per-slice key for the random streams of everything derived from it."""
+        return (self.month.year * 12 + self.month.month) * 64 + self.part
 
 
 def months_of(p: SynthParams) -> list[date]:
@@ -191,8 +198,19 @@ def _plant_hotspots(world: World, p: SynthParams, rng: np.random.Generator):
     return np.array(es), np.array(ns)
 
 
+# Events per slice: a month is cut into day ranges so that no slice holds many more than this,
+# which bounds memory whatever the scale (10 million crimes = ~280k a month = 3 slices).
+SLICE_EVENTS = 120_000
+
+
+def slices_per_month(model: CrimeModel, p: SynthParams) -> int:
+    per_month = (model.zone_rate.sum() + model.hotspots.rate.sum()) / 12 / \
+        (1 - p.crime.branching_ratio)
+    return max(1, int(np.ceil(per_month * 1.1 / SLICE_EVENTS)))
+
+
 def generate(world: World, model: CrimeModel, p: SynthParams) -> Iterator[CrimeBatch]:
-    """Yield one CrimeBatch per month, in order."""
+    """Yield CrimeBatches in time order: one per month, or several slices of a month."""
     cp = p.crime
     tri = triangles(world)
     box = (p.world.min_e, p.world.max_e, p.world.min_n, p.world.max_n)
@@ -204,70 +222,85 @@ def generate(world: World, model: CrimeModel, p: SynthParams) -> Iterator[CrimeB
     burn = [date(first.year - (first.month <= k), (first.month - k - 1) % 12 + 1, 1)
             for k in (2, 1)]
     months = burn + model.months
+    k = slices_per_month(model, p)
     for mi, month in enumerate(months):
-        rng = np.random.default_rng([p.seed, 202, month.year * 12 + month.month])
-        m0 = np.datetime64(month.isoformat(), "s")
         nxt = months[mi + 1] if mi + 1 < len(months) else None
-        m1 = np.datetime64(nxt.isoformat(), "s") if nxt else model.end
-        days = int((m1 - m0) / np.timedelta64(1, "D"))
-        moy = month.month - 1
-        # Background: Poisson counts per zone x category.
-        lam = model.zone_rate * (days / 365.25) * model.season[:, moy][None, :]
-        counts = rng.poisson(lam)
-        zone = np.repeat(np.tile(np.arange(world.n), ncat), counts.T.ravel())
-        cat = np.repeat(np.repeat(np.arange(ncat), world.n), counts.T.ravel())
-        be, bn = sample_in_zones(world, zone, rng, tri)
-        # Hotspots.
-        hs = model.hotspots
-        hlam = hs.rate * (days / 365.25) * model.season[:, moy][None, :]
-        if month >= hs.patrol_start:
-            hlam = hlam * np.where(hs.patrolled, 1 - cp.patrol_effect, 1.0)[:, None]
-        hcounts = rng.poisson(hlam)
-        hidx = np.repeat(np.repeat(np.arange(hs.e.size), ncat), hcounts.ravel())
-        hcat = np.repeat(np.tile(np.arange(ncat), hs.e.size), hcounts.ravel())
-        he = hs.e[hidx] + rng.normal(0, cp.hotspot_sd_m, hidx.size)
-        hn = hs.n[hidx] + rng.normal(0, cp.hotspot_sd_m, hidx.size)
-        fresh_cat = np.concatenate([cat, hcat])
-        ft = _times_in_month(model, fresh_cat, m0, days, month, rng)
-        fresh = {
-            "t": ft,
-            "e": np.concatenate([be, he]),
-            "n": np.concatenate([bn, hn]),
-            "cat": fresh_cat,
-            "origin": np.concatenate([np.zeros(zone.size, np.int8), np.ones(hidx.size, np.int8)]),
-            "hotspot": np.concatenate([np.full(zone.size, -1), hidx]),
-            "parent": np.full(fresh_cat.size, -1, dtype=np.int64),
-        }
-        fresh["uid"] = np.arange(next_uid, next_uid + fresh_cat.size, dtype=np.int64)
-        next_uid += fresh_cat.size
-        pending = _concat([carry, fresh]) if carry is not None else fresh
-        carry = None
-        done: list[dict[str, np.ndarray]] = []
-        while pending["uid"].size:
-            done.append(pending)
-            kids = _offspring(pending, model, cp, rng, box)
-            kids["uid"] = np.arange(next_uid, next_uid + kids["t"].size, dtype=np.int64)
-            next_uid += kids["t"].size
-            inside = kids["t"] < m1
-            later = (~inside) & (kids["t"] < model.end)
-            pending = _take(kids, inside)
-            if later.any():
-                moved = _take(kids, later)
-                carry = moved if carry is None else _concat([carry, moved])
-        if mi < len(burn):
-            continue
-        allev = _concat(done)
-        order = np.lexsort((allev["uid"], allev["t"]))
-        ev = _take(allev, order)
-        yield CrimeBatch(month, ev["uid"], ev["t"], ev["e"], ev["n"],
-                         world.zone_of(ev["e"], ev["n"]), ev["cat"], ev["origin"],
-                         ev["hotspot"], ev["parent"])
+        month_end = np.datetime64(nxt.isoformat(), "s") if nxt else model.end
+        month_start = np.datetime64(month.isoformat(), "s")
+        month_days = int((month_end - month_start) / np.timedelta64(1, "D"))
+        bounds = [round(i * month_days / k) for i in range(k + 1)]
+        for part in range(k):
+            rng = np.random.default_rng([p.seed, 202, month.year * 12 + month.month, part])
+            m0 = month_start + np.timedelta64(bounds[part], "D")
+            m1 = (month_start + np.timedelta64(bounds[part + 1], "D")) if part + 1 < k \
+                else month_end
+            days = int((m1 - m0) / np.timedelta64(1, "D"))
+            first_dow = (month.weekday() + bounds[part]) % 7
+            dows = (first_dow + np.arange(days)) % 7
+            moy = month.month - 1
+            # Background: Poisson counts per zone x category; the slice's expected share of the
+            # year follows the day-of-week weights of its days.
+            dow_days = model.dow[:, dows].sum(axis=1)                      # per category
+            lam = model.zone_rate / 365.25 * (model.season[:, moy] * dow_days)[None, :]
+            counts = rng.poisson(lam)
+            zone = np.repeat(np.tile(np.arange(world.n), ncat), counts.T.ravel())
+            cat = np.repeat(np.repeat(np.arange(ncat), world.n), counts.T.ravel())
+            be, bn = sample_in_zones(world, zone, rng, tri)
+            # Hotspots.
+            hs = model.hotspots
+            hlam = hs.rate / 365.25 * (model.season[:, moy] * dow_days)[None, :]
+            if month >= hs.patrol_start:
+                hlam = hlam * np.where(hs.patrolled, 1 - cp.patrol_effect, 1.0)[:, None]
+            hcounts = rng.poisson(hlam)
+            hidx = np.repeat(np.repeat(np.arange(hs.e.size), ncat), hcounts.ravel())
+            hcat = np.repeat(np.tile(np.arange(ncat), hs.e.size), hcounts.ravel())
+            he = hs.e[hidx] + rng.normal(0, cp.hotspot_sd_m, hidx.size)
+            hn = hs.n[hidx] + rng.normal(0, cp.hotspot_sd_m, hidx.size)
+            fresh_cat = np.concatenate([cat, hcat])
+            ft = _times_in_slice(model, fresh_cat, m0, dows, rng)
+            fresh = {
+                "t": ft,
+                "e": np.concatenate([be, he]),
+                "n": np.concatenate([bn, hn]),
+                "cat": fresh_cat,
+                "origin": np.concatenate([np.zeros(zone.size, np.int8),
+                                          np.ones(hidx.size, np.int8)]),
+                "hotspot": np.concatenate([np.full(zone.size, -1), hidx]),
+                "parent": np.full(fresh_cat.size, -1, dtype=np.int64),
+            }
+            fresh["uid"] = np.arange(next_uid, next_uid + fresh_cat.size, dtype=np.int64)
+            next_uid += fresh_cat.size
+            # Carried offspring that fall in this slice join it; later ones wait their turn.
+            if carry is not None:
+                due = carry["t"] < m1
+                pending = _concat([_take(carry, due), fresh])
+                carry = _take(carry, ~due) if (~due).any() else None
+            else:
+                pending = fresh
+            done: list[dict[str, np.ndarray]] = []
+            while pending["uid"].size:
+                done.append(pending)
+                kids = _offspring(pending, model, cp, rng, box)
+                kids["uid"] = np.arange(next_uid, next_uid + kids["t"].size, dtype=np.int64)
+                next_uid += kids["t"].size
+                inside = kids["t"] < m1
+                later = (~inside) & (kids["t"] < model.end)
+                pending = _take(kids, inside)
+                if later.any():
+                    moved = _take(kids, later)
+                    carry = moved if carry is None else _concat([carry, moved])
+            if mi < len(burn):
+                continue
+            allev = _concat(done)
+            order = np.lexsort((allev["uid"], allev["t"]))
+            ev = _take(allev, order)
+            yield CrimeBatch(month, ev["uid"], ev["t"], ev["e"], ev["n"],
+                             world.zone_of(ev["e"], ev["n"]), ev["cat"], ev["origin"],
+                             ev["hotspot"], ev["parent"], part, part == k - 1)
 
 
-def _times_in_month(model: CrimeModel, cat: np.ndarray, m0: np.datetime64, days: int,
-                    month: date, rng: np.random.Generator) -> np.ndarray:
-    first_dow = month.weekday()
-    dows = (first_dow + np.arange(days)) % 7
+def _times_in_slice(model: CrimeModel, cat: np.ndarray, m0: np.datetime64, dows: np.ndarray,
+                    rng: np.random.Generator) -> np.ndarray:
     pday = model.dow[:, dows]
     pday = pday / pday.sum(axis=1, keepdims=True)
     day = _draw(np.cumsum(pday, axis=1), cat, rng)

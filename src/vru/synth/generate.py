@@ -77,7 +77,7 @@ def generate(out: Path | str, p: SynthParams, progress: ProgressFn | None = None
         if hub is not None:
             hub.month(batch, det, refs)
         summary.crimes += len(batch)
-        summary.months += 1
+        summary.months += int(batch.last_in_month)
         summary.files["police.uk street rows"] = summary.files.get("police.uk street rows", 0) \
             + len(batch)
         if progress:

@@ -100,6 +100,7 @@ class PartnerFiles:
         self.yj_rows: dict[str, list[dict]] = defaultdict(list)
         self.counts: dict[str, int] = defaultdict(int)
         self.adm_ed: list[tuple[str, int, str]] = []
+        self.rms_rows: dict[str, int] = {}
         self.noise_rows: list[tuple] = []
         self.end = model.end.astype("datetime64[s]")
         self.tagged = self._choose_tagged()
@@ -108,8 +109,7 @@ class PartnerFiles:
 
     # ------------------------------------------------------------------ per month
     def month(self, batch: CrimeBatch, det: CrimeDetails, force_refs: np.ndarray) -> None:
-        m = batch.month
-        rng = np.random.default_rng([self.p.seed, 602, m.year * 12 + m.month])
+        rng = np.random.default_rng([self.p.seed, 602, batch.rng_key])
         self._suspects(batch, det, rng)
         self._write_rms(batch, det, force_refs, rng)
         self._youth_justice(batch, det, rng)
@@ -152,7 +152,9 @@ class PartnerFiles:
         ids = noisy(self.people, np.maximum(sus, 0), self.p.noise, rng)
         suspect_id = np.where(sus >= 0, ids.pnc_id, "")
         fname = f"{_ym(batch.month)}-{self.p.force_slug}-crimes.csv"
-        write_csv(self.out / "police-rms" / fname, {
+        offset = self.rms_rows.get(fname, 0) if batch.part > 0 else 0
+        self.rms_rows[fname] = offset + n
+        write_csv(self.out / "police-rms" / fname, append=batch.part > 0, columns={
             "crime_reference": refs.to_numpy(zero_copy_only=False)[keep]
             if hasattr(refs, "to_numpy") else refs[keep],
             "ho_offence_code": det.offence_code[keep],
@@ -172,7 +174,7 @@ class PartnerFiles:
             "domestic_flag": np.where(det.domestic[keep], "Y", "N"),
             "last_outcome": det.outcome[keep],
         })
-        for row, i in enumerate(keep, start=1):
+        for row, i in enumerate(keep, start=offset + 1):
             if det.suspect[i] >= 0:
                 self.id_links.append(_Link("police_rms", f"police-rms/{fname}", row,
                                            self.people.person_id[det.suspect[i]]))
@@ -303,7 +305,8 @@ class PartnerFiles:
         rows["zone"] = zone
         for i in range(k):
             self.ed_pending.append({key: v[i] for key, v in rows.items()})
-        self._flush_ed(np.datetime64(_next_month(batch.month).isoformat(), "s"), rng)
+        if batch.last_in_month:  # one submission per site and month
+            self._flush_ed(np.datetime64(_next_month(batch.month).isoformat(), "s"), rng)
 
     def _flush_ed(self, until: np.datetime64, rng: np.random.Generator,
                   final: bool = False) -> None:

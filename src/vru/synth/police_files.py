@@ -83,7 +83,7 @@ def street_rows(batch: CrimeBatch, det: CrimeDetails, world: World, points: MapP
     Rows come back in file order: by LSOA code (rows without a location last), then uid.
     """
     m = batch.month
-    rng = np.random.default_rng([p.seed, 402, m.year * 12 + m.month])
+    rng = np.random.default_rng([p.seed, 402, batch.rng_key])
     n = len(batch)
     ids = np.array(hex_ids(rng, n), dtype=object)
     ids[batch.cat == ASB] = ""
@@ -120,4 +120,6 @@ def street_path(root: Path, month, slug: str) -> Path:
 
 
 def write_street(root: Path, batch: CrimeBatch, cols: dict[str, np.ndarray], slug: str) -> int:
-    return write_csv(street_path(root, batch.month, slug), {c: cols[c] for c in STREET_COLUMNS})
+    """Write (or, for a later slice of the month, append to) the month's street file."""
+    return write_csv(street_path(root, batch.month, slug), {c: cols[c] for c in STREET_COLUMNS},
+                     append=batch.part > 0)

@@ -79,7 +79,8 @@ def write_static_truth(root: Path, world: World, model: CrimeModel, p: SynthPara
 def write_crime_truth(root: Path, batch: CrimeBatch, world: World, crime_ids: np.ndarray,
                       force_refs: np.ndarray) -> None:
     m = batch.month
-    write_csv(root / "crimes" / f"{m.year:04d}-{m.month:02d}.csv", {
+    write_csv(root / "crimes" / f"{m.year:04d}-{m.month:02d}.csv", append=batch.part > 0,
+              columns={
         "uid": batch.uid,
         "force_ref": force_refs,
         "police_uk_crime_id": crime_ids,
