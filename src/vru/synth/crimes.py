@@ -199,8 +199,8 @@ def _plant_hotspots(world: World, p: SynthParams, rng: np.random.Generator):
 
 
 # Events per slice: a month is cut into day ranges so that no slice holds many more than this,
-# which bounds memory whatever the scale (10 million crimes = ~280k a month = 3 slices).
-SLICE_EVENTS = 120_000
+# which bounds memory whatever the scale (10 million crimes = ~280k a month = 7 slices).
+SLICE_EVENTS = 50_000
 
 
 def slices_per_month(model: CrimeModel, p: SynthParams) -> int:
