@@ -10,26 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from vru.geo.bng import to_lonlat
 from vru.web import queries as q
 from vru.web.optional import hotspots_available
+from vru.web.views import cell_rings
 from vru.workspace import Workspace
 
 MAX_BBOX_CELLS = 250_000
 
 
 def _cells_geojson(ce: np.ndarray, cn: np.ndarray, size: float, props: list[dict]) -> list[dict]:
-    if len(ce) == 0:
-        return []
-    ex = np.concatenate([ce, ce + size, ce + size, ce])
-    ny = np.concatenate([cn, cn, cn + size, cn + size])
-    lon, lat = to_lonlat(ex, ny)
-    k = len(ce)
-    lon, lat = np.round(lon.reshape(4, k), 5), np.round(lat.reshape(4, k), 5)
-    return [{"type": "Feature",
-             "geometry": {"type": "Polygon",
-                          "coordinates": [[[lon[j, i], lat[j, i]] for j in (0, 1, 2, 3, 0)]]},
-             "properties": props[i]} for i in range(k)]
+    return [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+             "properties": p} for ring, p in zip(cell_rings(ce, cn, size), props, strict=True)]
 
 
 def hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str, Any]:
