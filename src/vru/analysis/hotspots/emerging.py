@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
-from vru.analysis.hotspots.gistar import bh_adjust, gi_star_z
+from vru.analysis.hotspots.gistar import bh_adjust, gi_star_z, two_sided_p
 
 HOT_CATEGORIES = ("new", "consecutive", "intensifying", "persistent", "diminishing",
                   "sporadic", "oscillating", "historical")
@@ -56,23 +56,33 @@ def mann_kendall(Y, continuity: bool = True) -> tuple[np.ndarray, np.ndarray, np
     S) / sqrt(var) as in Kendall (1975) and pymannkendall's ``original_test``."""
     Y = np.asarray(Y, float)
     n, T = Y.shape
+    # S = sum over lags k of sign(y[t+k] - y[t]): contiguous slices, no pair index gathers
+    # (time-major layout: each slice is contiguous, about twice as fast)
+    Yt = np.ascontiguousarray(Y.T)
     S = np.zeros(n)
-    tie = np.zeros(n)
-    chunk = max(1, 2_000_000 // max(T * T, 1))
-    iu, ju = np.triu_indices(T, k=1)
-    for a in range(0, n, chunk):
-        b = min(n, a + chunk)
-        blk = Y[a:b]
-        S[a:b] = np.sign(blk[:, ju] - blk[:, iu]).sum(axis=1)
-        # multiplicity of each value in its row; a tie group of size t has t members with m = t,
-        # so sum_g f(t_g) = sum_i f(m_i) / m_i.
-        m = (blk[:, :, None] == blk[:, None, :]).sum(axis=2).astype(float)
-        tie[a:b] = ((m - 1) * (2 * m + 5)).sum(axis=1)
+    buf = np.empty((max(T - 1, 1), n))
+    for k in range(1, T):
+        d = np.subtract(Yt[k:], Yt[:-k], out=buf[: T - k])
+        np.sign(d, out=d)
+        S += d.sum(axis=0)
+    # ties: sum over tie groups of t(t-1)(2t+5). Sort each row; every member of a group of
+    # size t knows its group's first and last position, so t = last - first + 1 and
+    # sum_g f(t_g) = sum_i f(t_i) / t_i.
+    srt = np.sort(Y, axis=1)
+    pos = np.broadcast_to(np.arange(T), (n, T))
+    new = np.ones((n, T), bool)
+    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    first = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
+    end = np.ones((n, T), bool)
+    end[:, :-1] = new[:, 1:]
+    last = np.minimum.accumulate(np.where(end, pos, T - 1)[:, ::-1], axis=1)[:, ::-1]
+    t = (last - first + 1).astype(float)
+    tie = ((t - 1) * (2 * t + 5)).sum(axis=1)
     var = (T * (T - 1) * (2 * T + 5) - tie) / 18.0
     num = S - np.sign(S) if continuity else S
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(var > 0, num / np.sqrt(var), 0.0)
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = two_sided_p(z)
     return S, z, p
 
 
@@ -165,7 +175,7 @@ def emerging_hot_spots(cube, w: sparse.spmatrix, alpha: float = 0.05, fdr: bool 
     if cube.ndim != 2 or cube.shape[1] < 2:
         raise ValueError("the cube must be (units, steps) with at least two steps")
     z = gi_star_z(cube, w)
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = two_sided_p(z)
     p_adj = bh_adjust(p) if fdr else p
     hot = (p_adj <= alpha) & (z > 0)
     cold = (p_adj <= alpha) & (z < 0)

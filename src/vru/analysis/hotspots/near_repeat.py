@@ -111,6 +111,44 @@ def _band(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.searchsorted(edges, values, side="left")
 
 
+def _band_counts(i, j, dband, t, tedges, D: int, permutations: int, rng,
+                 chunk_elems: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """Pair counts per (distance band, time band) for the real dates and for each permutation.
+
+    The permuted dates of all permutations are one matrix (perms x events); pairs are walked in
+    chunks so that a chunk's indices stay in cache while every permutation is counted. Only
+    pairs within the last time band (a small share) go on to the band lookup and bincount."""
+    T = len(tedges)
+    tmax = tedges[-1]
+    n = len(t)
+    span = float(t.max() - t.min()) if n else 0.0
+    integral = bool(np.all(t == np.round(t))) and span < 2**30
+    # the narrowest type that holds the date differences: less memory to stream per pair
+    dtype = (np.int16 if span < 2**15 - 1 else np.int32) if integral else np.float64
+    t = t - (t.min() if n else 0.0)
+    perms = [t] + [t[rng.permutation(n)] for _ in range(permutations)]
+    times = np.stack(perms).astype(dtype)                         # (1 + perms, n)
+    if integral:  # compare in the array's own type (no upcast per element)
+        tmax = dtype(min(np.floor(tmax), np.iinfo(dtype).max))
+    P = times.shape[0]
+    cells = D * T
+    counts = np.zeros(P * cells, np.int64)
+    base = (np.asarray(dband, np.int64) * T)
+    step = max(1, chunk_elems // P)
+    for a in range(0, len(i), step):
+        ic, jc, bc = i[a:a + step], j[a:a + step], base[a:a + step]
+        dt = times[:, ic]
+        dt -= times[:, jc]
+        np.abs(dt, out=dt)
+        pk, pair = np.nonzero(dt <= tmax)
+        if len(pk) == 0:
+            continue
+        tb = np.searchsorted(tedges, dt[pk, pair], side="left")
+        counts += np.bincount(pk * cells + bc[pair] + tb, minlength=P * cells)
+    counts = counts.reshape(P, D, T).astype(float)
+    return counts[0], counts[1:]
+
+
 def knox(x, y, t, distance_bands, time_bands, permutations: int = 99,
          seed: int | None = 0, rng=None, units: tuple[str, str] = ("m", "days")) -> KnoxResult:
     """Knox table for events at (x, y) with times t (numbers: e.g. days since an epoch).
@@ -131,41 +169,10 @@ def knox(x, y, t, distance_bands, time_bands, permutations: int = 99,
         raise ValueError("bands must be increasing upper edges >= 0")
     D, T = len(dedges), len(tedges)
     i, j, d = close_pairs(x, y, dedges[-1])
-    order = np.lexsort((j, i))  # walk pairs in index order: the date gathers stay cache-local
-    i, j, d = i[order].astype(np.int32), j[order].astype(np.int32), d[order]
-    base = (_band(d, dedges) * (T + 1)).astype(np.int32)  # extra column: beyond last time band
-    integral = bool(np.all(t == np.round(t))) and np.abs(t).max(initial=0) < 2**30
-    if integral:
-        # integer times (e.g. days): band lookup table instead of a binary search per pair
-        cap = int(np.floor(tedges[-1])) + 1
-        lut = _band(np.arange(cap + 1, dtype=float), tedges).astype(np.int32)
-        t_use = t.astype(np.int32)
-    else:
-        t_use = t
-
-    # i is sorted, so its dates are a repeat of each first event's date (cheaper than a gather)
-    first, reps = np.unique(i, return_counts=True)
-
-    def count(tt: np.ndarray) -> np.ndarray:
-        dt = np.repeat(tt[first], reps)
-        dt -= tt[j]
-        np.abs(dt, out=dt)
-        if integral:
-            np.minimum(dt, cap, out=dt)
-            code = base + lut[dt]
-        else:
-            code = base + _band(dt, tedges).astype(np.int32)
-        c = np.bincount(code, minlength=D * (T + 1)).reshape(D, T + 1)
-        return c[:, :T]
-
-    t = t_use
-    observed = count(t)
     if rng is None:
         rng = np.random.default_rng(seed)
-    sims = np.empty((permutations, D, T))
+    observed, sims = _band_counts(i, j, _band(d, dedges), t, tedges, D, permutations, rng)
     n = len(t)
-    for k in range(permutations):
-        sims[k] = count(t[rng.permutation(n)])
     expected = sims.mean(axis=0) if permutations else np.full((D, T), np.nan)
     larger = (sims >= observed[None]).sum(axis=0)
     p = (larger + 1.0) / (permutations + 1.0)
@@ -196,8 +203,9 @@ def knox_global(x, y, t, delta: float, tau: float, permutations: int = 99, rng=N
     expected[1, 1] = pairs - expected.sum()
     if rng is None:
         rng = np.random.default_rng(seed)
-    sims = np.array([(np.abs(tp[i] - tp[j]) <= tau).sum()
-                     for tp in (t[rng.permutation(n)] for _ in range(permutations))])
+    obs, sim = _band_counts(i, j, np.zeros(len(i), np.int64), t, np.array([float(tau)]), 1,
+                            permutations, rng)
+    sims = sim[:, 0, 0].astype(np.int64)
     p_sim = (int((sims >= nst).sum()) + 1) / (permutations + 1)
     return {"nst": nst, "ns": ns, "nt": nt, "observed": observed, "expected": expected,
             "p_sim": p_sim, "sims": sims}

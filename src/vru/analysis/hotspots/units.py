@@ -31,6 +31,7 @@ class Units:
     y: np.ndarray
     area_m2: np.ndarray
     params: dict = field(default_factory=dict)
+    codes: np.ndarray | None = None  # grid only: sorted integer cell codes (fast lookup)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -72,6 +73,18 @@ class Units:
 
     def assign(self, e, n, lsoa=None) -> np.ndarray:
         """Index into ``ids`` for each event, -1 when the event falls in no unit."""
+        if self.kind == "grid" and self.codes is not None:
+            e = np.asarray(e, float)
+            n = np.asarray(n, float)
+            ok = np.isfinite(e) & np.isfinite(n)
+            p = self.params
+            code = np.zeros(len(e), np.int64)
+            code[ok] = _grid_code(np.floor((e[ok] - p["origin_e"]) / p["size"]),
+                                  np.floor((n[ok] - p["origin_n"]) / p["size"]))
+            pos = np.searchsorted(self.codes, code)
+            pos = np.minimum(pos, len(self.codes) - 1)
+            hit = ok & (self.codes[pos] == code)
+            return np.where(hit, pos, -1).astype(np.int64)
         keys = self.keys_of(e, n, lsoa)
         lookup = pd.Index(self.ids)
         idx = lookup.get_indexer(keys)
@@ -91,6 +104,15 @@ class Units:
 
 
 # ------------------------------------------------------------------ grid cells
+_OFF = 2**24   # cells up to 16 million from the origin in either direction
+_MUL = 2**26
+
+
+def _grid_code(col, row) -> np.ndarray:
+    return ((np.asarray(col).astype(np.int64) + _OFF) * _MUL
+            + (np.asarray(row).astype(np.int64) + _OFF))
+
+
 def grid_keys(col, row, size: float, origin_e: float, origin_n: float) -> np.ndarray:
     """Cell ids in the project's format (``150m_E505050_N0225150``: size and lower-left corner)."""
     ce = (np.asarray(col) * size + origin_e).astype(np.int64)
@@ -122,17 +144,12 @@ def grid_units(e, n, size: float = 150, origin_e: float = 0, origin_n: float = 0
         raise ValueError("no events with coordinates to build a grid from")
     col = np.floor((e[ok] - origin_e) / size).astype(np.int64)
     row = np.floor((n[ok] - origin_n) / size).astype(np.int64)
-    if extent == "events":
-        cr = np.unique(np.stack([col, row], axis=1), axis=0)
-        cols, rows = cr[:, 0], cr[:, 1]
-    elif extent == "buffer":
-        cr = np.unique(np.stack([col, row], axis=1), axis=0)
-        off = np.arange(-pad, pad + 1)
-        dc, dr = (a.ravel() for a in np.meshgrid(off, off, indexing="ij"))
-        allc = (cr[:, 0][:, None] + dc[None, :]).ravel()
-        allr = (cr[:, 1][:, None] + dr[None, :]).ravel()
-        cr = np.unique(np.stack([allc, allr], axis=1), axis=0)
-        cols, rows = cr[:, 0], cr[:, 1]
+    if extent in ("events", "buffer"):
+        codes = np.unique(_grid_code(col, row))
+        if extent == "buffer":
+            off = np.arange(-pad, pad + 1)
+            shift = (off[:, None] * _MUL + off[None, :]).ravel()
+            codes = np.unique((codes[:, None] + shift[None, :]).ravel())
     else:
         cells = (col.max() - col.min() + 1 + 2 * pad) * (row.max() - row.min() + 1 + 2 * pad)
         if cells > MAX_GRID_CELLS:
@@ -141,14 +158,16 @@ def grid_units(e, n, size: float = 150, origin_e: float = 0, origin_n: float = 0
                 f"events far away?); use extent 'buffer' or 'events', or a larger cell size")
         cc = np.arange(col.min() - pad, col.max() + pad + 1)
         rr = np.arange(row.min() - pad, row.max() + pad + 1)
-        cols, rows = (a.ravel() for a in np.meshgrid(cc, rr, indexing="ij"))
+        codes = np.sort(_grid_code(*(a.ravel() for a in np.meshgrid(cc, rr, indexing="ij"))))
+    cols = codes // _MUL - _OFF
+    rows = codes % _MUL - _OFF
     ids = grid_keys(cols, rows, size, origin_e, origin_n)
     x = (cols + 0.5) * size + origin_e
     y = (rows + 0.5) * size + origin_n
     area = np.full(len(ids), float(size) * size)
     return Units("grid", ids, x.astype(float), y.astype(float), area,
                  {"size": float(size), "origin_e": float(origin_e), "origin_n": float(origin_n),
-                  "extent": extent, "pad": pad})
+                  "extent": extent, "pad": pad}, codes=codes)
 
 
 # ------------------------------------------------------------------ hexagons
