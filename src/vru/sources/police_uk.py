@@ -458,8 +458,10 @@ def _month_checks(p: _Planned) -> list[tuple[str, str, str]]:
     month = _col(p, "Month")
     return [
         ("Month", f"{month} IS NULL", "'missing month'"),
-        ("Month", f"{month} IS NOT NULL AND NOT regexp_full_match({month}, '\\d{{4}}-\\d{{2}}') "
-                  f"OR try_strptime({month}, '%Y-%m') IS NULL AND {month} IS NOT NULL",
+        # String tests instead of regular expressions: the same rule, several times cheaper.
+        ("Month", f"{month} IS NOT NULL AND NOT (length({month}) = 7 AND substr({month}, 5, 1) = '-' "
+                  f"AND ltrim(replace({month}, '-', ''), '0123456789') = '' "
+                  f"AND try_strptime({month}, '%Y-%m') IS NOT NULL)",
          f"'unparseable month (expected YYYY-MM): ' || {month}"),
     ]
 
@@ -467,7 +469,8 @@ def _month_checks(p: _Planned) -> list[tuple[str, str, str]]:
 def _lsoa_checks(p: _Planned) -> list[tuple[str, str, str]]:
     code = _col(p, "LSOA code")
     return [
-        ("LSOA code", f"{code} IS NOT NULL AND NOT regexp_full_match({code}, '[EW]01\\d{{6}}')",
+        ("LSOA code", f"{code} IS NOT NULL AND NOT (length({code}) = 9 AND left({code}, 3) IN ('E01', 'W01') "
+                      f"AND ltrim(substr({code}, 4), '0123456789') = '')",
          f"'malformed LSOA code: ' || {code}"),
     ]
 
@@ -479,7 +482,8 @@ def _checks(p: _Planned) -> tuple[list[tuple[str, str, str]], list[tuple[str, st
     if p.kind in ("street", "outcomes"):
         rejects += _month_checks(p) + _coord_checks(p) + _lsoa_checks(p)
         cid = _col(p, "Crime ID")
-        rejects.append(("Crime ID", f"{cid} IS NOT NULL AND NOT regexp_full_match({cid}, '[0-9a-fA-F]{{64}}')",
+        rejects.append(("Crime ID", f"{cid} IS NOT NULL AND NOT (length({cid}) = 64 "
+                        f"AND ltrim(lower({cid}), '0123456789abcdef') = '')",
                         f"'malformed Crime ID: ' || {cid}"))
         rejects.append(("Falls within", f"{_col(p, 'Falls within')} IS NULL", "'missing Falls within (force)'"))
         flags.append(("no_location", f"{_col(p, 'Longitude')} IS NULL AND {_col(p, 'Latitude')} IS NULL"))
