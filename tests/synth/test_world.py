@@ -165,9 +165,18 @@ def test_self_excitation_share(truth_crimes, world_params):
 
 
 def test_same_seed_same_bytes_and_other_seed_differs(tmp_path):
+    """sha256 of every file: same seed, same bytes, also from another process with another
+    string-hash seed (`vru synth`); another seed, other bytes."""
+    import os
+    import subprocess
+    import sys
+
     small = dict(scale=0.05, years=1)
     a = sha256_tree(generate(tmp_path / "a", SynthParams(seed=3, **small)).out)
-    b = sha256_tree(generate(tmp_path / "b", SynthParams(seed=3, **small)).out)
+    subprocess.run([sys.executable, "-m", "vru.cli", "synth", str(tmp_path / "b"), "--seed", "3",
+                    "--scale", "0.05", "--years", "1"], check=True, capture_output=True,
+                   env={**os.environ, "PYTHONHASHSEED": "12345"})
+    b = sha256_tree(tmp_path / "b")
     c = sha256_tree(generate(tmp_path / "c", SynthParams(seed=4, **small)).out)
     assert a == b and len(a) > 20
     assert a != c
