@@ -126,3 +126,21 @@ def test_dosage_from_imported_patrol_pings(street_workspace, tmp_path):
     comp = pd.read_csv(tmp_path / "d" / "compliance.csv")
     assert comp.loc[0, "total_minutes"] == 15 and comp.loc[0, "compliance_pct"] == 100
     assert _run_json(tmp_path / "d")["data"]["table"] == "patrol_pings"
+
+
+def test_plan_recommends_windows_from_event_times(street_workspace, tmp_path):
+    ws = street_workspace
+    # give the events times, as a force extract would: the planted spots at 22:00-23:59,
+    # everything else at midday
+    with ws.transaction() as con:
+        con.execute("UPDATE crimes SET occurred_from = month + INTERVAL 12 HOUR")
+        for cx, cy in HOT:
+            con.execute("UPDATE crimes SET occurred_from = month + INTERVAL 22 HOUR "
+                        "+ INTERVAL (row_number % 120) MINUTE "
+                        "WHERE (easting - ?) ^ 2 + (northing - ?) ^ 2 < 150 ^ 2", [cx, cy])
+    r = _run(ws, "plan", *VIOLENCE, "--top", "2", "--size", "150", "--out", str(tmp_path))
+    assert "Patrol windows" in r.output
+    plan = pd.read_csv(tmp_path / "plan.csv")
+    assert (plan["best_window"].str.startswith("22:00-00:00")).all()
+    meta = _run_json(tmp_path)
+    assert meta["summary"]["windows"][0]["start_hour"] == 22

@@ -299,6 +299,13 @@ def nearrepeat(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeT
             [d / "knox.csv", d / "summary.txt"])
 
 
+def _window_label(win) -> str:
+    if not len(win):
+        return ""
+    r = win.iloc[0]
+    return f"{int(r.start_hour):02d}:00-{int(r.end_hour):02d}:00 ({r.share_pct:.0f}%)"
+
+
 def _csv_events(path: Path, x_col: str, y_col: str, date_col: str, crs: str,
                 dedupe: str | None):
     from pyproj import CRS
@@ -426,6 +433,10 @@ def plan(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
     in_plan = np.isin(idx, pd.Index(units.ids).get_indexer(spots["unit_id"]))
     hours = pd.to_datetime(f["occurred_from"]).dt.hour.to_numpy(float)
     win = pt.patrol_windows(hours[in_plan], window_hours, windows, w[in_plan])
+    spot_idx = pd.Index(units.ids).get_indexer(spots["unit_id"])
+    spots["best_window"] = [_window_label(pt.patrol_windows(hours[idx == k], window_hours, 1,
+                                                            w[idx == k]))
+                            for k in spot_idx]
     params.update({"top": top, "coverage_pct": coverage, "period": ev.data["months"],
                    "window_hours": window_hours, "windows": windows,
                    "share_basis": "share of the period's harm inside the spots",

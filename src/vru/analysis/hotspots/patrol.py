@@ -168,7 +168,7 @@ def to_html(plan: pd.DataFrame, units: Units, title: str, meta: dict,
                  f'y="{H - 4}" font-size="10" font-family="sans-serif">{bar_m:g} m</text>')
     parts.append("</svg>")
     cols = ["rank", "unit_id", "harm", "share_pct", "cumulative_share_pct",
-            "cumulative_area_pct"]
+            "cumulative_area_pct", "best_window"]
     cols = [c for c in cols if c in plan.columns]
     lon, lat = to_lonlat(xs, ys) if len(xs) else (np.array([]), np.array([]))
     rows = "".join(
