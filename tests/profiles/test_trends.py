@@ -74,7 +74,7 @@ def test_time_of_day_grid_matches_pandas_crosstab():
     stamps = list(pd.to_datetime(ts)) + [None]
     grid = trends.time_of_day_by_weekday(stamps)
     s = pd.Series(pd.to_datetime(ts))
-    ref = pd.crosstab(s.dt.dayofweek, s.dt.hour).reindex(index=range(7), columns=range(24),
+    ref = pd.crosstab(s.dt.day_of_week, s.dt.hour).reindex(index=range(7), columns=range(24),
                                                           fill_value=0)
     np.testing.assert_array_equal(grid, ref.to_numpy())
     d, h, c = trends.peak_cell(grid)

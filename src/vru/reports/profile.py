@@ -336,6 +336,17 @@ class _Builder:
             if ch.direction != "no significant change":
                 self._find(f"{i.label} {ch.direction} by {abs(100.0 * (c - b) / b):.1f}% on "
                            f"{prev.label} ({self.pub.count_text(c)} offences).", t.id)
+        for res in self.partner.values():
+            if not res.supplied:
+                continue
+            c, b = int(res.count or 0), int(res.previous or 0)
+            if self.pub.hidden(c) or self.pub.hidden(b) or not b:
+                continue
+            ch = ind.change_between(b, c)
+            if ch.direction != "no significant change":
+                self._find(f"{res.indicator.label} {ch.direction} by "
+                           f"{abs(100.0 * (c - b) / b):.1f}% on {prev.label} "
+                           f"({self.pub.count_text(c)} in {p.label}).", t.id)
 
     def _change_text(self, ch: ind.Change) -> str:
         if self.pub.hidden(ch.before) or self.pub.hidden(ch.after):
