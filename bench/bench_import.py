@@ -46,7 +46,7 @@ ws.close()
 """)
 # A straightforward pandas implementation of the same job: read, validate the same fields,
 # project to BNG, keep rejects, write to DuckDB.
-PANDAS = timed_code("""import sys, glob, re
+PANDAS = timed_code("""import sys, glob, hashlib, gzip, json
 import duckdb, numpy as np, pandas as pd
 from vru.geo.bng import to_bng
 """, """
@@ -55,30 +55,56 @@ TYPES = {'Anti-social behaviour','Bicycle theft','Burglary','Criminal damage and
  'Theft from the person','Vehicle crime','Violence and sexual offences'}
 con = duckdb.connect(sys.argv[2])
 good_parts, bad_parts = [], []
-for path in sorted(glob.glob(sys.argv[1])):
+for fid, path in enumerate(sorted(glob.glob(sys.argv[1]))):
+    opener = gzip.open if path.endswith('.gz') else open
+    with opener(path, 'rb') as fh:
+        sha = hashlib.sha256(fh.read()).hexdigest()
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     df['row_number'] = np.arange(1, len(df) + 1)
-    df['file'] = path
+    df['file_id'] = fid
+    df['sha256'] = sha
     month = pd.to_datetime(df['Month'], format='%Y-%m', errors='coerce')
     lon = pd.to_numeric(df['Longitude'].replace('', np.nan), errors='coerce')
     lat = pd.to_numeric(df['Latitude'].replace('', np.nan), errors='coerce')
-    bad = month.isna()
-    bad |= (df['Longitude'] != '') & lon.isna()
-    bad |= (df['Latitude'] != '') & lat.isna()
-    bad |= lon.notna() & ~lon.between(-8.75, 1.85) | lat.notna() & ~lat.between(49.8, 60.95)
-    bad |= (df['LSOA code'] != '') & ~df['LSOA code'].str.fullmatch(r'[EW]01\\d{6}')
-    bad |= ~df['Crime type'].isin(TYPES)
-    bad |= (df['Crime ID'] != '') & ~df['Crime ID'].str.fullmatch(r'[0-9a-fA-F]{64}')
+    checks = [
+        ('Month', month.isna(), 'unparseable month'),
+        ('Longitude', (df['Longitude'] != '') & lon.isna(), 'longitude is not a number'),
+        ('Latitude', (df['Latitude'] != '') & lat.isna(), 'latitude is not a number'),
+        ('Longitude', (df['Longitude'] == '') != (df['Latitude'] == ''), 'only one of longitude/latitude'),
+        ('Latitude', lon.notna() & ~lon.between(-8.75, 1.85) | lat.notna() & ~lat.between(49.8, 60.95),
+         'coordinates outside Great Britain'),
+        ('LSOA code', (df['LSOA code'] != '') & ~df['LSOA code'].str.fullmatch(r'[EW]01\\d{6}'),
+         'malformed LSOA code'),
+        ('Crime type', ~df['Crime type'].isin(TYPES), 'unknown crime type'),
+        ('Crime ID', (df['Crime ID'] != '') & ~df['Crime ID'].str.fullmatch(r'[0-9a-fA-F]{64}'),
+         'malformed Crime ID'),
+        ('Falls within', df['Falls within'] == '', 'missing Falls within'),
+    ]
+    reason = pd.Series('', index=df.index)
+    field = pd.Series('', index=df.index)
+    for name, mask, text in checks:
+        field = field.where(~(mask & (field == '')), name)
+        reason = reason.where(~mask, reason + np.where(reason == '', '', '; ') + text)
+    bad = reason != ''
+    flags = np.where((df['Longitude'] == '') & (df['Latitude'] == ''), 'no_location', '')
     ok = df[~bad].copy()
     e, n = to_bng(lon[~bad].to_numpy(), lat[~bad].to_numpy())
     ok['easting'], ok['northing'] = e, n
+    ok['cell_e'] = np.floor(e / 150) * 150
+    ok['cell_n'] = np.floor(n / 150) * 150
     ok['month'] = month[~bad]
+    ok['flags'] = flags[~bad]
     good_parts.append(ok)
-    bad_parts.append(df[bad])
+    rej = df[bad].copy()
+    rej['field'], rej['reason'] = field[bad], reason[bad]
+    rej['raw'] = [json.dumps(r) for r in df[bad].to_dict('records')]
+    bad_parts.append(rej[['file_id', 'row_number', 'field', 'reason', 'raw']])
 good = pd.concat(good_parts, ignore_index=True)
-con.execute('CREATE TABLE crimes AS SELECT * FROM good')
 bad = pd.concat(bad_parts, ignore_index=True)
+con.execute('BEGIN')
+con.execute('CREATE TABLE crimes AS SELECT * FROM good')
 con.execute('CREATE TABLE rejects AS SELECT * FROM bad')
+con.execute('COMMIT')
 con.close()
 """)
 
