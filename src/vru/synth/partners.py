@@ -101,6 +101,8 @@ class PartnerFiles:
         self.counts: dict[str, int] = defaultdict(int)
         self.adm_ed: list[tuple[str, int, str]] = []
         self.rms_rows: dict[str, int] = {}
+        write_csv(self.truth / "identity_links.csv", {  # header; police rows follow monthly
+            "source": [], "file": [], "row_number": [], "person_id": []})
         self.noise_rows: list[tuple] = []
         self.end = model.end.astype("datetime64[s]")
         self.tagged = self._choose_tagged()
@@ -130,7 +132,8 @@ class PartnerFiles:
         age = self.age_at_start
         w = w * np.where((age >= 9) & (age <= 30), 1.0, 0.0)
         det.suspect[has] = rng.choice(w.size, size=has.size, p=w / w.sum())
-        for i in has:
+        # Only tagged people's offences are needed later (planted GPS visits): keep just those.
+        for i in has[np.isin(det.suspect[has], self.tagged)]:
             self.suspect_events.append((int(det.suspect[i]), batch.t[i], float(batch.e[i]),
                                         float(batch.n[i]), "", int(batch.uid[i])))
 
@@ -174,10 +177,13 @@ class PartnerFiles:
             "domestic_flag": np.where(det.domestic[keep], "Y", "N"),
             "last_outcome": det.outcome[keep],
         })
-        for row, i in enumerate(keep, start=offset + 1):
-            if det.suspect[i] >= 0:
-                self.id_links.append(_Link("police_rms", f"police-rms/{fname}", row,
-                                           self.people.person_id[det.suspect[i]]))
+        # Written as we go (police links are the many): memory stays bounded.
+        rows = np.flatnonzero(sus >= 0)
+        write_csv(self.truth / "identity_links.csv", append=True, columns={
+            "source": np.full(rows.size, "police_rms", dtype=object),
+            "file": np.full(rows.size, f"police-rms/{fname}", dtype=object),
+            "row_number": rows + offset + 1,
+            "person_id": self.people.person_id[sus[rows]]})
         self.counts["police_rms"] += n
 
     # ------------------------------------------------------------------ youth justice
@@ -669,7 +675,7 @@ class PartnerFiles:
             "file": [a[0] for a in self.adm_ed], "row_number": [a[1] for a in self.adm_ed],
             "ed_record_ref": [a[2] for a in self.adm_ed]})
         links = sorted(self.id_links, key=lambda x: (x.source, x.file, x.row))
-        write_csv(self.truth / "identity_links.csv", {
+        write_csv(self.truth / "identity_links.csv", append=True, columns={
             "source": [x.source for x in links], "file": [x.file for x in links],
             "row_number": [x.row for x in links], "person_id": [x.person_id for x in links]})
         pe = self.people
