@@ -32,7 +32,8 @@ def test_demo_local_authority_profile_has_all_sections(demo_ws, tmp_path):
         assert row[2] is not None, label  # every indicator has a rate (or a suppressed one)
     ids = {t.id for t in doc.tables()}
     for want in ("t_headline", "t_peers", "t_fy", "t_season", "t_tod", "t_types", "t_victims",
-                 "t_suspects", "t_edgap", "t_ed_where", "t_ed_when", "t_lsoa", "t_conc",
+                 "t_suspects", "t_edgap", "t_ed_where", "t_ed_when", "t_ed_lsoa", "t_lsoa",
+                 "t_conc",
                  "t_depr", "t_coverage", "t_quality", "t_repeat_adm"):
         assert want in ids, want
     assert len(doc.table("t_peers").rows) == 6  # five local authorities and the force

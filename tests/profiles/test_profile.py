@@ -85,6 +85,7 @@ def test_every_section_and_finding_is_traceable(toy_docs):
     for f in doc.findings():
         assert f.table_id in ids
     for want in ("t_headline", "t_peers", "t_fy", "t_season", "t_tod", "t_victims", "t_edgap",
+                 "t_ed_lsoa",
                  "t_lsoa", "t_conc", "t_depr", "t_coverage", "t_quality"):
         assert want in ids, want
     assert {c.id for c in doc.charts()} >= {"c_monthly", "c_peers", "c_tod"}

@@ -677,7 +677,7 @@ class _Builder:
                         note=f"ED records assigned to the area {res.area_method}. The two "
                              "sources count different things (attendances, offences); the "
                              "ratio indicates, not measures, under-reporting."))
-        self._ed_where_when(s)
+        self._ed_where_when(s, pol, label)
         if e_tot and not self.pub.hidden(e_tot) and not self.pub.hidden(q_tot):
             ratio = e_tot / q_tot if q_tot else None
             text = (f"Emergency departments saw {self.pub.count_text(e_tot)} assault "
@@ -691,9 +691,10 @@ class _Builder:
                          "understate the gap")
             self._find(text + ".", t.id)
 
-    def _ed_where_when(self, s: Section) -> None:
-        """Where (location type) and when (hour of the assault) ED assaults happened."""
-        p = self.period
+    def _ed_where_when(self, s: Section, pol: PoliceIndicator, label: str) -> None:
+        """Where (location type, neighbourhood) and when (time of the assault) ED assaults
+        happened, next to the police figures for the same places and times."""
+        p, a = self.period, self.area
         base = ("FROM ed_assaults WHERE lsoa_code IN (SELECT unnest(?::VARCHAR[])) AND "
                 "CAST(assault_at AS DATE) >= ? AND CAST(assault_at AS DATE) < ?")
         args = [self.area.lsoa_codes, p.first, trends.add_months(p.last, 1)]
@@ -711,17 +712,51 @@ class _Builder:
             if isinstance(share, float):
                 self._find(f"The most common place of assault among ED attendances was "
                            f"'{lt}' ({share:.1f}%).", t.id)
+        by_lsoa = self.ws.sql(f"SELECT lsoa_code, count(*) n {base} GROUP BY 1 "
+                              "ORDER BY n DESC, 1 LIMIT 10", args)
+        if by_lsoa:
+            pol_lsoa = dict(self.ws.sql(
+                f"SELECT c.lsoa_code, count(*) FROM crimes_geo c WHERE {a.where} AND "
+                f"c.source = ? AND {pol.predicate} AND c.month BETWEEN ? AND ? AND "
+                "c.lsoa_code IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1",
+                [*a.params, self.source, p.first, p.last, [r[0] for r in by_lsoa]]))
+            names = dict(self.ws.sql(
+                "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
+                "(SELECT unnest(?::VARCHAR[]))", [[r[0] for r in by_lsoa]]))
+            rows = []
+            for code, n in by_lsoa:
+                q = int(pol_lsoa.get(code, 0))
+                hidden = self.pub.hidden(int(n)) or self.pub.hidden(q)
+                rows.append([names.get(code) or code, code, self.pub.count(int(n)),
+                             self.pub.count(q),
+                             self.pub.rule.symbol if hidden else (n / q if q else None)])
+            s.add(Table("t_ed_lsoa", "Where: neighbourhoods with most ED assault attendances",
+                        [Column("LSOA", LABEL), Column("Code", LABEL),
+                         Column("ED assaults", COUNT), Column(f"Police: {label}", COUNT),
+                         Column("ED per police offence", NUMBER)], rows,
+                        note="ED records placed by the LSOA the partner geocoded (the place "
+                             "of the assault where given)."))
         hours = dict(self.ws.sql(f"SELECT hour(assault_at), count(*) {base} GROUP BY 1", args))
         if hours:
+            pol_hours = dict(self.ws.sql(
+                f"SELECT hour(c.occurred_from), count(*) FROM crimes_geo c WHERE {a.where} AND "
+                f"c.source = ? AND {pol.predicate} AND c.month BETWEEN ? AND ? AND "
+                "c.occurred_from IS NOT NULL GROUP BY 1", [*a.params, self.source, p.first,
+                                                            p.last]))
+            ptotal = sum(int(v) for v in pol_hours.values())
             bands = [("00:00 to 05:59", range(0, 6)), ("06:00 to 11:59", range(6, 12)),
                      ("12:00 to 17:59", range(12, 18)), ("18:00 to 23:59", range(18, 24))]
             rows = []
-            for label, hrs in bands:
+            for band, hrs in bands:
                 n = sum(int(hours.get(h, 0)) for h in hrs)
-                rows.append([label, self.pub.count(n), self.pub.share(n, total)])
-            s.add(Table("t_ed_when", "ED assault attendances by time of the assault",
+                q = sum(int(pol_hours.get(h, 0)) for h in hrs)
+                rows.append([band, self.pub.count(n), self.pub.share(n, total),
+                             self.pub.share(q, ptotal) if ptotal else None])
+            s.add(Table("t_ed_when", "When: ED assault attendances by time of the assault",
                         [Column("Time of day", LABEL), Column("Attendances", COUNT),
-                         Column("Share", PERCENT)], rows))
+                         Column("Share", PERCENT), Column(f"Police {label}: share", PERCENT)],
+                        rows, note="Police shares use the recorded start time (force "
+                                   "extracts); blank when police records carry no times."))
 
     # ------------------------------------------------------------------ place
     def _place(self, s: Section) -> None:
