@@ -43,9 +43,13 @@ def serve(
     from vru.web.warm import warm_cache
 
     def _warm() -> None:
-        warm_up()
-        warm_cache(app.state.ctx)
+        try:
+            warm_up()
+            warm_cache(app.state.ctx)
+        finally:
+            app.state.ctx.extras["warming"] = False
 
+    app.state.ctx.extras["warming"] = True
     threading.Thread(target=_warm, name="vru-warm-up", daemon=True).start()
     console.print(f"vru web workbench for [bold]{ws.settings.area_name}[/] on "
                   f"http://{host}:{port}/  (Ctrl+C to stop)")

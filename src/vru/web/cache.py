@@ -59,9 +59,10 @@ def _entry(data: Any) -> Entry:
     return body, zipped, rows
 
 
-def _response(hit: Entry, gzip_ok: bool) -> JSONBytes:
-    """The cached body; ``X-Rows`` says how many features a GeoJSON answer holds."""
-    headers = {"Vary": "Accept-Encoding"}
+def _response(hit: Entry, gzip_ok: bool, fresh: bool = False) -> JSONBytes:
+    """The cached body; ``X-Rows`` says how many features a GeoJSON answer holds and
+    ``X-Cache`` whether it was computed for this request (miss) or reused (hit)."""
+    headers = {"Vary": "Accept-Encoding", "X-Cache": "miss" if fresh else "hit"}
     if hit[2] is not None:
         headers["X-Rows"] = str(hit[2])
     if gzip_ok and hit[1] is not None:
@@ -100,28 +101,34 @@ class ResultCache:
 
     def json(self, key: Hashable, compute: Callable[[], Any], request: Any = None) -> JSONBytes:
         """The answer as a JSON response (gzipped when ``request`` accepts it)."""
-        return _response(self._get(key, compute), accepts_gzip(request))
+        hit, fresh = self._lookup(key, compute)
+        return _response(hit, accepts_gzip(request), fresh)
 
     def _get(self, key: Hashable, compute: Callable[[], Any]) -> Entry:
+        return self._lookup(key, compute)[0]
+
+    def _lookup(self, key: Hashable, compute: Callable[[], Any]) -> tuple[Entry, bool]:
         version = self._data_version()
         full = (version, key)
         with self._lock:
             hit = self._entries.get(full)
             if hit is not None:
                 self._entries.move_to_end(full)
-                return hit
+                return hit, False
             klock = self._key_locks.setdefault(full, threading.Lock())
+        fresh = False
         with klock:  # one computation per key; concurrent askers wait for it
             with self._lock:
                 hit = self._entries.get(full)
             if hit is None:
+                fresh = True
                 hit = _entry(compute())
                 with self._lock:
                     self._entries[full] = hit
                     while len(self._entries) > self.max_entries:
                         self._entries.popitem(last=False)
                     self._key_locks.pop(full, None)
-        return hit
+        return hit, fresh
 
     def value(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """Cached Python value (for server-rendered pages), via its JSON form."""

@@ -53,8 +53,9 @@ def render(request: Request, template: str, status_code: int = 200, **data: Any)
 
 # --------------------------------------------------------------------------- sign-in
 @router.get("/health")
-def health() -> PlainTextResponse:
-    return PlainTextResponse("ok")
+def health(request: Request) -> PlainTextResponse:
+    """Liveness: 'ok', or 'ok warming' while the server still pre-computes first answers."""
+    return PlainTextResponse("ok warming" if ctx(request).extras.get("warming") else "ok")
 
 
 @router.get("/login", response_class=HTMLResponse)
