@@ -9,7 +9,7 @@ disclosure rule before it reaches the document, and anything derived from a supp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -144,14 +144,16 @@ def police_indicators(ws: Workspace, source: str) -> list[PoliceIndicator]:
     ]
 
 
-def _counts(ws: Workspace, area: Area, source: str, inds: list[PoliceIndicator],
-            first: date, last: date) -> dict[str, int]:
+def _counts(run, area: Area, source: str, inds: list[PoliceIndicator],
+            first: date, last: date, table: str = "crimes_geo") -> dict[str, int]:
+    """Indicator counts for an area; ``run(sql, params)`` executes (a workspace's ``sql``, or
+    the builder's cursor, which also sees the area's rows as ``area_crimes``)."""
     avail = [i for i in inds if i.predicate]
     if not avail:
         return {}
     sums = ", ".join(f"count(*) FILTER (WHERE {i.predicate}) AS {i.key}" for i in avail)
-    row = ws.sql(f"SELECT {sums} FROM crimes_geo c WHERE {area.where} AND c.source = ? "
-                 "AND c.month BETWEEN ? AND ?", [*area.params, source, first, last])[0]
+    row = run(f"SELECT {sums} FROM {table} c WHERE {area.where} AND c.source = ? "
+              "AND c.month BETWEEN ? AND ?", [*area.params, source, first, last])[0]
     return {i.key: int(v or 0) for i, v in zip(avail, row, strict=True)}
 
 
@@ -168,6 +170,12 @@ def build_profile(ws: Workspace, area: str | Area, period: str | trends.Period,
     return _Builder(ws, a, p, privileged).build()
 
 
+# The columns the sections read (the predicates use crime_type, ho_offence_code, knife_flag).
+_AREA_COLUMNS = ("source, month, occurred_from, falls_within, easting, northing, cell_e, "
+                 "cell_n, lsoa_code, lsoa_name, crime_type, ho_offence_code, victim_age, "
+                 "victim_sex, suspect_pid, knife_flag, geo_method")
+
+
 class _Builder:
     def __init__(self, ws: Workspace, area: Area, period: trends.Period, privileged: bool):
         self.ws = ws
@@ -182,9 +190,20 @@ class _Builder:
         self.findings: list[Finding] = []
         self.area.lsoa_codes = area_lsoas(ws, area)
         self.pop = population_for(ws, area, _period_year(period))
-        self.has_data = bool(ws.scalar(
-            f"SELECT count(*) FROM crimes_geo c WHERE {area.where} AND c.source = ? AND "
-            "c.month BETWEEN ? AND ?", [*area.params, self.source, period.first, period.last]))
+        # The area's records for the window every section looks at (four years to the end of
+        # the period), fetched once and registered on the builder's own cursor as
+        # ``area_crimes``; ``self.local`` is the area with its filter already applied.
+        self._cur = ws.reader()
+        lo = min(trends.add_months(period.last, -47), self.prev.first)
+        rows = self._cur.execute(
+            f"SELECT {_AREA_COLUMNS} FROM crimes_geo c WHERE {area.where} "
+            "AND c.month BETWEEN ? AND ?",
+            [*area.params, lo, period.last]).to_arrow_table()
+        self._cur.register("area_crimes", rows)
+        self.local = replace(area, where="TRUE", params=[])
+        self.has_data = bool(self.aq(
+            "SELECT count(*) FROM area_crimes c WHERE c.source = ? AND "
+            "c.month BETWEEN ? AND ?", [self.source, period.first, period.last])[0][0])
         self.doc = Document(
             title=f"{area.name}: serious violence problem profile",
             subtitle=f"{area.level_name.capitalize()}, {self._period_text()}",
@@ -195,6 +214,10 @@ class _Builder:
                   "source": self.source,
                   "file_stem": f"profile-{area.name}-{period.label}"},
         )
+
+    def aq(self, sql: str, params: list | None = None) -> list[tuple]:
+        """Run a read query on the builder's cursor (which sees ``area_crimes``)."""
+        return self._cur.execute(sql, params).fetchall()
 
     def _period_text(self) -> str:
         if trends.is_financial_year(self.period):
@@ -258,12 +281,14 @@ class _Builder:
     # ------------------------------------------------------------------ headline
     def _headline(self, s: Section) -> None:
         p, prev = self.period, self.prev
-        cur = _counts(self.ws, self.area, self.source, self.inds, p.first, p.last)
-        before = _counts(self.ws, self.area, self.source, self.inds, prev.first, prev.last)
+        cur = _counts(self.aq, self.local, self.source, self.inds, p.first, p.last,
+                      "area_crimes")
+        before = _counts(self.aq, self.local, self.source, self.inds, prev.first, prev.last,
+                         "area_crimes")
         fcur: dict[str, int] = {}
         fpop = None
         if self.force is not None:
-            fcur = _counts(self.ws, self.force, self.source, self.inds, p.first, p.last)
+            fcur = _counts(self.ws.sql, self.force, self.source, self.inds, p.first, p.last)
             fpop = population_for(self.ws, self.force, _period_year(p)).total
         self.cur, self.before, self.fcur, self.fpop = cur, before, fcur, fpop
         rows = []
@@ -383,7 +408,7 @@ class _Builder:
             frate = ind.crude_rate(self.fcur.get("sv", 0), self.fpop).value
         higher = []
         for peer in self.peers:
-            c = _counts(self.ws, peer, self.source, sv_ind, p.first, p.last)["sv"]
+            c = _counts(self.ws.sql, peer, self.source, sv_ind, p.first, p.last)["sv"]
             pop = population_for(self.ws, peer, _period_year(p)).total
             r = ind.crude_rate(c, pop)
             sig = ind.compare_one(r, frate)
@@ -422,13 +447,13 @@ class _Builder:
 
     # ------------------------------------------------------------------ trends
     def _trends(self, s: Section) -> None:
-        p, ws, a = self.period, self.ws, self.area
+        p, a = self.period, self.local
         sv = next(i for i in self.inds if i.key == "sv")
         start = trends.add_months(p.last, -47)
-        rows = ws.sql(f"SELECT c.month, count(*) FROM crimes_geo c WHERE {a.where} AND "
+        rows = self.aq(f"SELECT c.month, count(*) FROM area_crimes c WHERE {a.where} AND "
                       f"c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ? "
                       "GROUP BY 1 ORDER BY 1", [*a.params, self.source, start, p.last])
-        bounds = ws.sql(f"SELECT min(c.month), max(c.month) FROM crimes_geo c WHERE {a.where} "
+        bounds = self.aq(f"SELECT min(c.month), max(c.month) FROM area_crimes c WHERE {a.where} "
                         "AND c.source = ?", [*a.params, self.source])[0]
         if not rows or bounds[0] is None:
             s.add(Paragraph("No serious violence was recorded in this period."))
@@ -486,9 +511,9 @@ class _Builder:
         self._crime_types(s)
 
     def _time_of_day(self, s: Section, sv: PoliceIndicator) -> None:
-        p, a = self.period, self.area
-        ts = self.ws.sql(
-            f"SELECT c.occurred_from FROM crimes_geo c WHERE {a.where} AND c.source = ? AND "
+        p, a = self.period, self.local
+        ts = self.aq(
+            f"SELECT c.occurred_from FROM area_crimes c WHERE {a.where} AND c.source = ? AND "
             f"{sv.predicate} AND c.month BETWEEN ? AND ? AND c.occurred_from IS NOT NULL",
             [*a.params, self.source, p.first, p.last])
         if not ts:
@@ -523,11 +548,11 @@ class _Builder:
             self._find(text + ".", t.id)
 
     def _crime_types(self, s: Section) -> None:
-        p, prev, a = self.period, self.prev, self.area
-        rows = self.ws.sql(
+        p, prev, a = self.period, self.prev, self.local
+        rows = self.aq(
             f"""SELECT c.crime_type, count(*) FILTER (WHERE c.month BETWEEN ? AND ?),
                        count(*) FILTER (WHERE c.month BETWEEN ? AND ?)
-                FROM crimes_geo c WHERE {a.where} AND c.source = ? AND c.month BETWEEN ? AND ?
+                FROM area_crimes c WHERE {a.where} AND c.source = ? AND c.month BETWEEN ? AND ?
                 GROUP BY 1 ORDER BY 2 DESC, 1""",
             [p.first, p.last, prev.first, prev.last, *a.params, self.source, prev.first,
              p.last])
@@ -541,11 +566,11 @@ class _Builder:
 
     # ------------------------------------------------------------------ people
     def _people(self, s: Section) -> None:
-        p, a = self.period, self.area
+        p, a = self.period, self.local
         sv = next(i for i in self.inds if i.key == "sv")
-        has = self.ws.sql(
+        has = self.aq(
             f"""SELECT count(*), count(c.victim_age), count(c.victim_sex), count(c.suspect_pid)
-                FROM crimes_geo c WHERE {a.where} AND c.source = ? AND {sv.predicate}
+                FROM area_crimes c WHERE {a.where} AND c.source = ? AND {sv.predicate}
                 AND c.month BETWEEN ? AND ?""", [*a.params, self.source, p.first, p.last])[0]
         total, n_age, n_sex, n_sus = has
         repeat_done = self._repeat_admissions(s)
@@ -557,7 +582,7 @@ class _Builder:
                                "identifiers, which no source in this workspace supplies.")))
             return
         if n_age or n_sex:
-            rows = self.ws.sql(
+            rows = self.aq(
                 f"""SELECT CASE WHEN c.victim_age IS NULL THEN 'Not recorded'
                              WHEN c.victim_age < 18 THEN 'Under 18'
                              WHEN c.victim_age < 25 THEN '18 to 24'
@@ -567,7 +592,7 @@ class _Builder:
                        count(*) FILTER (WHERE lower(c.victim_sex) IN ('m', 'male')),
                        count(*) FILTER (WHERE lower(c.victim_sex) IN ('f', 'female')),
                        count(*)
-                FROM crimes_geo c WHERE {a.where} AND c.source = ? AND {sv.predicate}
+                FROM area_crimes c WHERE {a.where} AND c.source = ? AND {sv.predicate}
                 AND c.month BETWEEN ? AND ? GROUP BY 1""",
                 [*a.params, self.source, p.first, p.last])
             order = ["Under 18", "18 to 24", "25 to 34", "35 to 49", "50 and over",
@@ -588,8 +613,8 @@ class _Builder:
                            f"victims whose age was recorded (95% CI {100 * float(lo):.1f}% "
                            f"to {100 * float(hi):.1f}%).", t.id)
         if n_sus:
-            r = self.ws.sql(
-                f"""WITH s AS (SELECT c.suspect_pid, count(*) n FROM crimes_geo c
+            r = self.aq(
+                f"""WITH s AS (SELECT c.suspect_pid, count(*) n FROM area_crimes c
                     WHERE {a.where} AND c.source = ? AND {sv.predicate}
                     AND c.month BETWEEN ? AND ? AND c.suspect_pid IS NOT NULL GROUP BY 1)
                     SELECT count(*), count(*) FILTER (WHERE n > 1), coalesce(sum(n), 0),
@@ -618,7 +643,7 @@ class _Builder:
                 and self.ws.scalar("SELECT count(*) FROM hospital_admissions")):
             return False
         p = self.period
-        r = self.ws.sql(
+        r = self.aq(
             """WITH a AS (SELECT patient_pid, count(*) n FROM hospital_admissions
                    WHERE assault AND patient_pid IS NOT NULL AND admission_date >= ?
                    AND admission_date < ? AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))
@@ -659,9 +684,9 @@ class _Builder:
         label = ("violence with injury" if police_key == "vwi"
                  else "violence and sexual offences")
         pol = next(i for i in self.inds if i.key == police_key)
-        p, a = self.period, self.area
-        prow = dict(self.ws.sql(
-            f"SELECT c.month, count(*) FROM crimes_geo c WHERE {a.where} AND c.source = ? AND "
+        p, a = self.period, self.local
+        prow = dict(self.aq(
+            f"SELECT c.month, count(*) FROM area_crimes c WHERE {a.where} AND c.source = ? AND "
             f"{pol.predicate} AND c.month BETWEEN ? AND ? GROUP BY 1",
             [*a.params, self.source, p.first, p.last]))
         ed = {m if isinstance(m, date) else m.date(): n for m, n in (res.monthly or [])}
@@ -694,11 +719,11 @@ class _Builder:
     def _ed_where_when(self, s: Section, pol: PoliceIndicator, label: str) -> None:
         """Where (location type, neighbourhood) and when (time of the assault) ED assaults
         happened, next to the police figures for the same places and times."""
-        p, a = self.period, self.area
+        p, a = self.period, self.local
         base = ("FROM ed_assaults WHERE lsoa_code IN (SELECT unnest(?::VARCHAR[])) AND "
                 "CAST(assault_at AS DATE) >= ? AND CAST(assault_at AS DATE) < ?")
         args = [self.area.lsoa_codes, p.first, trends.add_months(p.last, 1)]
-        where = self.ws.sql(f"SELECT location_type, count(*) n {base} GROUP BY 1 "
+        where = self.aq(f"SELECT location_type, count(*) n {base} GROUP BY 1 "
                             "ORDER BY n DESC, 1", args)
         total = sum(int(n) for _, n in where)
         if where:
@@ -712,15 +737,15 @@ class _Builder:
             if isinstance(share, float):
                 self._find(f"The most common place of assault among ED attendances was "
                            f"'{lt}' ({share:.1f}%).", t.id)
-        by_lsoa = self.ws.sql(f"SELECT lsoa_code, count(*) n {base} GROUP BY 1 "
+        by_lsoa = self.aq(f"SELECT lsoa_code, count(*) n {base} GROUP BY 1 "
                               "ORDER BY n DESC, 1 LIMIT 10", args)
         if by_lsoa:
-            pol_lsoa = dict(self.ws.sql(
-                f"SELECT c.lsoa_code, count(*) FROM crimes_geo c WHERE {a.where} AND "
+            pol_lsoa = dict(self.aq(
+                f"SELECT c.lsoa_code, count(*) FROM area_crimes c WHERE {a.where} AND "
                 f"c.source = ? AND {pol.predicate} AND c.month BETWEEN ? AND ? AND "
                 "c.lsoa_code IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1",
                 [*a.params, self.source, p.first, p.last, [r[0] for r in by_lsoa]]))
-            names = dict(self.ws.sql(
+            names = dict(self.aq(
                 "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
                 "(SELECT unnest(?::VARCHAR[]))", [[r[0] for r in by_lsoa]]))
             rows = []
@@ -736,10 +761,10 @@ class _Builder:
                          Column("ED per police offence", NUMBER)], rows,
                         note="ED records placed by the LSOA the partner geocoded (the place "
                              "of the assault where given)."))
-        hours = dict(self.ws.sql(f"SELECT hour(assault_at), count(*) {base} GROUP BY 1", args))
+        hours = dict(self.aq(f"SELECT hour(assault_at), count(*) {base} GROUP BY 1", args))
         if hours:
-            pol_hours = dict(self.ws.sql(
-                f"SELECT hour(c.occurred_from), count(*) FROM crimes_geo c WHERE {a.where} AND "
+            pol_hours = dict(self.aq(
+                f"SELECT hour(c.occurred_from), count(*) FROM area_crimes c WHERE {a.where} AND "
                 f"c.source = ? AND {pol.predicate} AND c.month BETWEEN ? AND ? AND "
                 "c.occurred_from IS NOT NULL GROUP BY 1", [*a.params, self.source, p.first,
                                                             p.last]))
@@ -760,16 +785,16 @@ class _Builder:
 
     # ------------------------------------------------------------------ place
     def _place(self, s: Section) -> None:
-        p, a = self.period, self.area
+        p, a = self.period, self.local
         sv = next(i for i in self.inds if i.key == "sv")
-        lsoa_rows = self.ws.sql(
-            f"""SELECT c.lsoa_code, any_value(c.lsoa_name), count(*) FROM crimes_geo c
+        lsoa_rows = self.aq(
+            f"""SELECT c.lsoa_code, any_value(c.lsoa_name), count(*) FROM area_crimes c
                 WHERE {a.where} AND c.source = ? AND {sv.predicate}
                 AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 1""",
             [*a.params, self.source, p.first, p.last])
         counts = {c: int(n) for c, _, n in lsoa_rows}
         # Force extracts carry no LSOA names: take them from the geography pack when loaded.
-        names = {c: nm for c, nm in self.ws.sql(
+        names = {c: nm for c, nm in self.aq(
             "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
             "(SELECT unnest(?::VARCHAR[])) AND lsoa_name IS NOT NULL",
             [sorted(set(counts) | set(a.lsoa_codes))])}
@@ -804,11 +829,11 @@ class _Builder:
         self._deprivation(s, counts, pops)
 
     def _map(self, s: Section, counts: dict[str, int], names: dict[str, str]) -> None:
-        a = self.area
+        a = self.local
         symbol = None if self.pub.privileged else self.pub.rule.symbol
         if a.lsoa_codes and table_exists(self.ws, "geo_lsoa_boundary") and self.ws.scalar(
                 "SELECT count(*) FROM geo_lsoa_boundary"):
-            geo = self.ws.sql("SELECT b.lsoa_code, b.geojson FROM geo_lsoa_boundary b JOIN "
+            geo = self.aq("SELECT b.lsoa_code, b.geojson FROM geo_lsoa_boundary b JOIN "
                               "(SELECT unnest(?::VARCHAR[]) AS code) x ON x.code = b.lsoa_code "
                               "ORDER BY 1", [a.lsoa_codes])
             if geo:
@@ -824,8 +849,8 @@ class _Builder:
                 return
         g = self.ws.settings.grid
         sv = next(i for i in self.inds if i.key == "sv")
-        cells = self.ws.sql(
-            f"""SELECT c.cell_e, c.cell_n, count(*) FROM crimes_geo c WHERE {a.where}
+        cells = self.aq(
+            f"""SELECT c.cell_e, c.cell_n, count(*) FROM area_crimes c WHERE {a.where}
                 AND c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ?
                 AND c.cell_e IS NOT NULL GROUP BY 1, 2""",
             [*a.params, self.source, self.period.first, self.period.last])
@@ -859,10 +884,10 @@ class _Builder:
         return size
 
     def _concentration(self, s: Section, sv: PoliceIndicator) -> None:
-        p, a = self.period, self.area
+        p, a = self.period, self.local
         g = self.ws.settings.grid
-        vals = np.array([r[0] for r in self.ws.sql(
-            f"""SELECT count(*) FROM crimes_geo c WHERE {a.where} AND c.source = ?
+        vals = np.array([r[0] for r in self.aq(
+            f"""SELECT count(*) FROM area_crimes c WHERE {a.where} AND c.source = ?
                 AND {sv.predicate} AND c.month BETWEEN ? AND ? AND c.cell_e IS NOT NULL
                 GROUP BY c.cell_e, c.cell_n""", [*a.params, self.source, p.first, p.last])],
             float)
@@ -894,9 +919,9 @@ class _Builder:
             )
         except ImportError:  # the hotspot toolkit is optional for profiles
             return
-        p, a, g = self.period, self.area, self.ws.settings.grid
-        pts = self.ws.sql(
-            f"""SELECT c.easting, c.northing FROM crimes_geo c WHERE {a.where}
+        p, a, g = self.period, self.local, self.ws.settings.grid
+        pts = self.aq(
+            f"""SELECT c.easting, c.northing FROM area_crimes c WHERE {a.where}
                 AND c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ?
                 AND c.easting IS NOT NULL""", [*a.params, self.source, p.first, p.last])
         if len(pts) < 30:
@@ -934,16 +959,16 @@ class _Builder:
                        "of located serious violence.", t.id)
 
     def _emerging(self, s: Section, sv: PoliceIndicator) -> None:
-        p, prev, a = self.period, self.prev, self.area
-        rows = self.ws.sql(
+        p, prev, a = self.period, self.prev, self.local
+        rows = self.aq(
             f"""SELECT any_value(c.lsoa_name), c.lsoa_code,
                        count(*) FILTER (WHERE c.month BETWEEN ? AND ?) AS cur,
                        count(*) FILTER (WHERE c.month BETWEEN ? AND ?) AS bef
-                FROM crimes_geo c WHERE {a.where} AND c.source = ? AND {sv.predicate}
+                FROM area_crimes c WHERE {a.where} AND c.source = ? AND {sv.predicate}
                 AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 2""",
             [p.first, p.last, prev.first, prev.last, *a.params, self.source, prev.first,
              p.last])
-        names = dict(self.ws.sql(
+        names = dict(self.aq(
             "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
             "(SELECT unnest(?::VARCHAR[])) AND lsoa_name IS NOT NULL", [[r[1] for r in rows]]))
         rising = []
@@ -982,13 +1007,13 @@ class _Builder:
             return
         if table_exists(self.ws, "lsoa_deprivation"):
             # The geography pack's best-fit 2011 LSOA for each LSOA (deprivation is on 2011s).
-            dec = dict(self.ws.sql(
+            dec = dict(self.aq(
                 "SELECT lsoa_code, imd_decile FROM lsoa_deprivation d WHERE imd_decile IS NOT "
                 "NULL AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))", [list(pops)]))
         else:
             dec = {}
         if not dec:
-            dec = dict(self.ws.sql(
+            dec = dict(self.aq(
                 "SELECT lsoa11_code, imd_decile FROM geo_deprivation d JOIN "
                 "(SELECT unnest(?::VARCHAR[]) AS code) x ON x.code = d.lsoa11_code",
                 [list(pops)]))
@@ -1032,9 +1057,9 @@ class _Builder:
 
     # ------------------------------------------------------------------ coverage
     def _coverage(self, s: Section) -> None:
-        p, a = self.period, self.area
-        months = self.ws.sql(
-            f"SELECT c.source, c.month, count(*) FROM crimes_geo c WHERE {a.where} AND "
+        p, a = self.period, self.local
+        months = self.aq(
+            f"SELECT c.source, c.month, count(*) FROM area_crimes c WHERE {a.where} AND "
             "c.month BETWEEN ? AND ? GROUP BY 1, 2", [*a.params, p.first, p.last])
         by_src: dict[str, dict[date, int]] = {}
         for src, m, n in months:
@@ -1068,23 +1093,23 @@ class _Builder:
                         [Column("Source", LABEL), Column("Partner", TEXT),
                          Column("Records in period", COUNT), Column("Months with data", TEXT),
                          Column("Missing months", TEXT), Column("Notes", TEXT)], rows))
-        q = self.ws.sql(
+        q = self.aq(
             f"""SELECT count(*), count(*) FILTER (WHERE c.easting IS NULL),
                        count(*) FILTER (WHERE c.lsoa_code IS NULL),
                        count(*) FILTER (WHERE c.geo_method = 'lookup')
-                FROM crimes_geo c WHERE {a.where} AND c.source = ?
+                FROM area_crimes c WHERE {a.where} AND c.source = ?
                 AND c.month BETWEEN ? AND ?""", [*a.params, self.source, p.first, p.last])[0]
         tot, noloc, nolsoa, lookup = (int(x) for x in q)
         # Records with no LSOA cannot be given to any local authority, so they never appear in
         # an area's own figures: count them over the force(s) the area's records come from.
-        fq = self.ws.sql(
+        fq = self.aq(
             f"""SELECT count(*), count(*) FILTER (WHERE lsoa_code IS NULL) FROM crimes
                 WHERE source = ? AND month BETWEEN ? AND ? AND falls_within IN
-                (SELECT DISTINCT c.falls_within FROM crimes_geo c WHERE {a.where}
+                (SELECT DISTINCT c.falls_within FROM area_crimes c WHERE {a.where}
                  AND c.source = ?)""", [self.source, p.first, p.last, *a.params,
                                           self.source])[0]
         ftot, fnolsoa = (int(x) for x in fq)
-        rej = self.ws.sql(
+        rej = self.aq(
             "SELECT count(*) FROM rejects r JOIN source_files f ON f.file_id = r.file_id "
             "WHERE r.source = ? AND f.month BETWEEN ? AND ?", [self.source, p.first, p.last])
         rej_n = int(rej[0][0]) if rej else 0
