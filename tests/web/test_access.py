@@ -344,3 +344,20 @@ def test_sign_in_never_redirects_off_site(app, target):
                                "next": target}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/"
     c.close()
+
+
+def test_only_privileged_users_see_exact_profiles(clients, web_ws):
+    root = web_ws.path / "exports" / "profiles"
+    for kind in ("exact", "controlled"):
+        (root / kind).mkdir(parents=True, exist_ok=True)
+        (root / kind / f"bedford-{kind}.html").write_text(f"<html>{kind}</html>")
+    names = {p["name"] for p in clients["analyst"].get("/api/profiles").json()["profiles"]}
+    assert {"exact--bedford-exact.html", "controlled--bedford-controlled.html"} <= names
+    for role in ("viewer", "partner"):
+        listed = {p["name"] for p in clients[role].get("/api/profiles").json()["profiles"]}
+        assert "controlled--bedford-controlled.html" in listed
+        assert not any(n.startswith("exact--") for n in listed)
+        assert clients[role].get("/profiles/exact--bedford-exact.html").status_code == 404
+        r = clients[role].get("/api/profiles/controlled--bedford-controlled.html")
+        assert r.status_code == 200 and r.text == "<html>controlled</html>"
+    assert clients["analyst"].get("/profiles/exact--..%2F..%2Fsettings.toml").status_code == 404
