@@ -47,7 +47,11 @@ def class_values(values: list, symbol: str | None, n_classes: int = 4
         edges = [float(positive.min()), *breaks, float(positive.max())]
         for i in range(len(edges) - 1):
             lo, hi = edges[i], edges[i + 1]
-            label = f"{lo:,.0f} to {hi:,.0f}" if hi > lo else f"{lo:,.0f}"
+            # Classes are closed on the right: the first holds lo..hi, later ones (lo, hi].
+            if i == 0:
+                label = f"{lo:,.0f} to {hi:,.0f}" if hi > lo else f"{lo:,.0f}"
+            else:
+                label = f"over {lo:,.0f} to {hi:,.0f}"
             classes.append(MapClass(label, PALETTE[min(i, len(PALETTE) - 1)]))
     out = []
     for v in values:
