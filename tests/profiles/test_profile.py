@@ -290,3 +290,27 @@ def test_the_workspace_rule_is_the_one_applied(toy_ws):
 
     text = " ".join(lxml.html.fromstring(render_html(doc)).itertext())
     assert small_integers(text, 10) == []
+
+
+def test_police_source_prefers_complete_force_extracts(tmp_path):
+    """Force extracts are used only when they cover every month; police.uk otherwise."""
+    from vru.analysis.trends import parse_period
+    from vru.reports.profile_data import police_source, resolve_area
+    from vru.workspace import Workspace
+
+    from .toy import build
+
+    ws = Workspace.init(tmp_path / "ws")
+    try:
+        build(ws, partners=False, population=False)
+        area = resolve_area(ws, "Alderton")
+        assert police_source(ws, area, parse_period("2023/24")) == "police_rms"
+        with ws.transaction() as con:  # a police.uk copy of one month, RMS loses March 2024
+            con.execute("INSERT INTO crimes SELECT * REPLACE ('police_uk' AS source) FROM crimes "
+                        "WHERE month = DATE '2024-03-01'")
+            con.execute("DELETE FROM crimes WHERE source = 'police_rms' AND "
+                        "month = DATE '2024-03-01'")
+        assert police_source(ws, area, parse_period("2023/24")) == "police_uk"
+        assert police_source(ws, area, parse_period("2023-04..2024-02")) == "police_rms"
+    finally:
+        ws.close()

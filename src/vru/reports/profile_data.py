@@ -256,12 +256,18 @@ def lsoa_populations(ws: Workspace, lsoas: list[str]) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- police source
 def police_source(ws: Workspace, area: Area, period: Period) -> str:
-    """Force extracts when they cover the area and period (they carry the richer fields);
-    otherwise data.police.uk. Using one source avoids counting a crime twice."""
-    n = ws.scalar(
-        f"SELECT count(*) FROM crimes_geo c WHERE {area.where} AND source = 'police_rms' "
-        "AND month BETWEEN ? AND ?", [*area.params, period.first, period.last])
-    return "police_rms" if n else "police_uk"
+    """Force extracts when they cover every month of the period in the area (they carry the
+    richer fields), otherwise data.police.uk when it has any rows; a partial force extract is
+    used only when there is nothing else. One source, so no crime is counted twice."""
+    r = ws.sql(
+        f"""SELECT count(DISTINCT month) FILTER (WHERE source = 'police_rms'),
+                   count(*) FILTER (WHERE source = 'police_uk')
+            FROM crimes_geo c WHERE {area.where} AND month BETWEEN ? AND ?""",
+        [*area.params, period.first, period.last])[0]
+    rms_months, uk_rows = int(r[0] or 0), int(r[1] or 0)
+    if rms_months == period.n_months or (rms_months and not uk_rows):
+        return "police_rms"
+    return "police_uk"
 
 
 def month_bounds(ws: Workspace, source: str) -> tuple[date | None, date | None]:
