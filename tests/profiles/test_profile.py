@@ -69,6 +69,12 @@ def test_partner_indicators_counted_by_lsoa(toy_ws, toy_docs):
     rep = {r[0]: r[1] for r in doc.table("t_repeat_adm").rows}
     assert rep["Patients admitted for assault"] == all_ages
     assert rep["Patients admitted more than once"] == 0
+    fte = sum(1 for r in truth.partner["fte"] if r["lad"] == "Alderton"
+              and FY[0] <= r["month"] <= FY[1])
+    assert headline_row(doc, "Youth justice")[1] == fte
+    if fte:  # every toy entrant is 15: one row, sex not recorded
+        assert [r[0] for r in doc.table("t_fte").rows] == ["15 to 17"]
+        assert doc.table("t_fte").rows[0][3] == fte
     cov = doc.table("t_coverage").rows
     ed_row = next(r for r in cov if r[0].startswith("Emergency department"))
     assert "without an LSOA" in ed_row[5]

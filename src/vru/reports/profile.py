@@ -574,6 +574,7 @@ class _Builder:
                 AND c.month BETWEEN ? AND ?""", [*a.params, self.source, p.first, p.last])[0]
         total, n_age, n_sex, n_sus = has
         repeat_done = self._repeat_admissions(s)
+        self._fte_people(s)
         if not (n_age or n_sex or n_sus):
             s.add(Paragraph("Victim and suspect details are not available: data.police.uk "
                             "records carry no age, sex or identifiers. Import force extracts "
@@ -635,6 +636,35 @@ class _Builder:
             if isinstance(share, float):
                 self._find(f"Repeat suspects were linked to {share:.1f}% of serious violence "
                            "offences with a suspect recorded.", t.id)
+
+    def _fte_people(self, s: Section) -> None:
+        """Age and sex of young people entering youth justice (first-time entrants): the
+        suspects side that partner data can show (police.uk and most extracts cannot)."""
+        if not (table_exists(self.ws, "youth_justice_events")
+                and self.ws.scalar("SELECT count(*) FROM youth_justice_events")):
+            return
+        p = self.period
+        rows = self.aq(
+            """SELECT CASE WHEN age < 15 THEN 'Under 15' WHEN age < 18 THEN '15 to 17'
+                        ELSE '18 and over' END AS band,
+                   count(*) FILTER (WHERE upper(sex) IN ('M', 'MALE')),
+                   count(*) FILTER (WHERE upper(sex) IN ('F', 'FEMALE')), count(*)
+               FROM youth_justice_events WHERE upper(event_type) = 'FTE'
+               AND event_date >= ? AND event_date < ?
+               AND lsoa_code IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1""",
+            [p.first, trends.add_months(p.last, 1), self.area.lsoa_codes])
+        if not rows:
+            return
+        order = ["Under 15", "15 to 17", "18 and over"]
+        rows.sort(key=lambda r: order.index(r[0]))
+        total = sum(int(r[3]) for r in rows)
+        s.add(Table("t_fte", "Youth justice first-time entrants by age and sex",
+                    [Column("Age", LABEL), Column("Male", COUNT), Column("Female", COUNT),
+                     Column("All", COUNT), Column("Share", PERCENT)],
+                    [[b, self.pub.count(int(m)), self.pub.count(int(f)), self.pub.count(int(n)),
+                      self.pub.share(int(n), total)] for b, m, f, n in rows],
+                    note="Residents of the area (LSOA of residence); sex not recorded is "
+                         "included in All."))
 
     def _repeat_admissions(self, s: Section) -> bool:
         """Repeat victims where identifiers allow: patients admitted for assault more than once
