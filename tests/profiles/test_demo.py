@@ -34,7 +34,7 @@ def test_demo_local_authority_profile_has_all_sections(demo_ws, tmp_path):
     for want in ("t_headline", "t_peers", "t_fy", "t_season", "t_tod", "t_types", "t_victims",
                  "t_suspects", "t_edgap", "t_ed_where", "t_ed_when", "t_ed_lsoa", "t_lsoa",
                  "t_conc",
-                 "t_depr", "t_coverage", "t_quality", "t_repeat_adm"):
+                 "t_depr", "t_coverage", "t_quality", "t_repeat_adm", "t_fte", "t_hotspots"):
         assert want in ids, want
     assert len(doc.table("t_peers").rows) == 6  # five local authorities and the force
     assert [m.id for m in doc.maps()] == ["m_lsoa"]
