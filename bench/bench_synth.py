@@ -3,8 +3,9 @@
 Each size runs in its own process: `vru.synth.generate` writing the geography pack and the
 data.police.uk street files for three financial years (no partner files and no per-crime truth:
 bench_demo covers those). Baselines, measured in the same run:
-- linearity: the marginal seconds per million crimes between consecutive sizes, as a ratio to the
-  first step's (near 1 = linear; the world's fixed set-up cost is taken out);
+- linearity: the marginal CPU seconds per million crimes between consecutive sizes, as a ratio
+  to the first step's (near 1 = linear; the world's fixed set-up cost is taken out). CPU time,
+  not wall time: the reference machine is shared and wall time swings with its load;
 - bounded memory: peak RSS as a ratio to the smallest size's (near 1 = bounded);
 - overhead: pyarrow's own CSV writer writing the same number of 12-column rows (the bare cost
   of the bytes), as generator time / bare write time.
@@ -31,15 +32,20 @@ QUICK = [0.05, 0.2, 0.5]
 # pyarrow imports pandas on first use: import it in the set-up so no timing includes it.
 GEN_SETUP = """
 import pandas
+import json
 import sys
 from pathlib import Path
 from vru.synth.generate import generate
 from vru.synth.params import SynthParams
 """
 GEN_BODY = """
+import resource as _r
+_c0 = _r.getrusage(_r.RUSAGE_SELF)
 s = generate(Path(sys.argv[2]), SynthParams(seed=1, scale=float(sys.argv[1])),
              crime_truth=False, partners=False)
-print(s.crimes)
+_c1 = _r.getrusage(_r.RUSAGE_SELF)
+print(json.dumps({"crimes": s.crimes, "cpu": _c1.ru_utime - _c0.ru_utime
+                  + _c1.ru_stime - _c0.ru_stime}))
 """
 BARE_SETUP = """
 import pandas
@@ -70,20 +76,22 @@ def main() -> None:
         for scale in QUICK if args.quick else FULL:
             out = Path(tmp) / f"s{scale}"
             secs, peak, stdout = run_child(timed_code(GEN_SETUP, GEN_BODY), str(scale), str(out))
-            crimes = int(stdout.strip().splitlines()[-2])
+            info = json.loads(stdout.strip().splitlines()[-2])
+            crimes, cpu = info["crimes"], info["cpu"]
             written = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-            bare, _, _ = run_child(timed_code(BARE_SETUP, BARE_BODY), str(crimes),
+            bare, _, _ = run_child(timed_code(BARE_SETUP, BARE_BODY), str(crimes),  # wall
                                    str(Path(tmp) / "bare.csv"))
             for f in Path(tmp).iterdir():
                 shutil.rmtree(f) if f.is_dir() else f.unlink()
-            rows.append({"scale": scale, "crimes": crimes, "seconds": secs, "peak_mb": peak,
-                         "bytes": written, "bare_write_seconds": bare})
-            print(f"scale {scale:6.2f}: {crimes:>11,} crimes in {secs:7.1f} s "
+            rows.append({"scale": scale, "crimes": crimes, "wall_seconds": secs, "seconds": cpu,
+                         "peak_mb": peak, "bytes": written, "bare_write_seconds": bare})
+            print(f"scale {scale:6.2f}: {crimes:>11,} crimes in {cpu:7.1f} s CPU "
+                  f"({secs:.1f} s wall) "
                   f"(bare write {bare:5.1f} s), peak RSS {peak:6.0f} MB, "
                   f"{written / 1e6:7.0f} MB written", flush=True)
     base = rows[0]
     first_step = None
-    print(f"\n{'crimes':>12} {'seconds':>8} {'marginal s/M':>13} {'linearity':>10} "
+    print(f"\n{'crimes':>12} {'CPU s':>8} {'marginal s/M':>13} {'linearity':>10} "
           f"{'peak MB':>8} {'memory ratio':>13} {'vs bare write':>14}")
     for i, r in enumerate(rows):
         marginal = lin = None
