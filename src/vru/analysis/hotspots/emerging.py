@@ -186,7 +186,12 @@ def emerging_hot_spots(cube, w: sparse.spmatrix, alpha: float = 0.05, fdr: bool 
     hot = (p_adj <= alpha) & (z > 0)
     cold = (p_adj <= alpha) & (z < 0)
     s, tz, tp = mann_kendall(z)
-    _, cz, cp = mann_kendall(cube)
+    # the trend of the unit's own values: rows that never change (mostly all-zero cells) have
+    # S = 0, z = 0, p = 1 without computing
+    moving = np.ptp(cube, axis=1) > 0
+    cz, cp = np.zeros(len(cube)), np.ones(len(cube))
+    if moving.any():
+        _, cz[moving], cp[moving] = mann_kendall(cube[moving])
     cats = classify(hot, cold, tz, tp, alpha=alpha, share=share)
     return EmergingResult(cats, z, p_adj, hot, cold, s, tz, tp, cz, cp,
                           {"alpha": alpha, "fdr": fdr, "share": share, "steps": cube.shape[1],
