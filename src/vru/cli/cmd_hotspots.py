@@ -27,6 +27,8 @@ CrimeTypes = typer.Option(None, "--crime-type", "-c",
                                "violence definition.")
 FromOpt = typer.Option(None, "--from", help="First month, YYYY-MM (default: earliest).")
 ToOpt = typer.Option(None, "--to", help="Last month, YYYY-MM (default: latest).")
+SourceOpt = typer.Option(None, "--source", help="police_uk | police_rms (default: both; do not "
+                                                "mix them for the same force and months).")
 UnitOpt = typer.Option("grid", "--unit", help="grid | hex | lsoa | snap")
 SizeOpt = typer.Option(None, "--size", help="Grid cell size in metres (default: settings).")
 OriginE = typer.Option(None, "--origin-e", help="Grid origin easting (default: settings).")
@@ -53,14 +55,14 @@ def _floats(text: str, what: str) -> list[float]:
     return vals
 
 
-def _prepare(ws, crime_type, start, end, unit, size, origin_e, origin_n, resolution,
+def _prepare(ws, crime_type, period, unit, size, origin_e, origin_n, resolution,
              weighting, harm_table, extent="events"):
     from vru.analysis.hotspots import harm as hm
     from vru.analysis.hotspots import store
     from vru.analysis.hotspots import units as un
 
     try:
-        events = store.load_events(ws, crime_type, start, end)
+        events = store.load_events(ws, crime_type, *period)
     except ValueError as exc:
         fail(str(exc))
     f = events.frame[events.frame["easting"].notna()].reset_index(drop=True)
@@ -116,7 +118,8 @@ def _print_df(df: pd.DataFrame, title: str, floats: str = "{:.2f}") -> None:
 # ---------------------------------------------------------------- commands
 @app.command()
 def concentration(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
-                  start: str = FromOpt, end: str = ToOpt, unit: str = UnitOpt,
+                  start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
+                  unit: str = UnitOpt,
                   size: float = SizeOpt, origin_e: float = OriginE, origin_n: float = OriginN,
                   resolution: int = ResOpt, weighting: str = WeightOpt,
                   harm_table: Path = HarmOpt, out: Path = OutOpt) -> None:
@@ -124,7 +127,7 @@ def concentration(workspace: Path = WorkspaceOption, crime_type: list[str] = Cri
     from vru.analysis.hotspots import concentration as conc
 
     ws = open_workspace(workspace)
-    ev, f, units, idx, w, params = _prepare(ws, crime_type, start, end, unit, size, origin_e,
+    ev, f, units, idx, w, params = _prepare(ws, crime_type, (start, end, source), unit, size, origin_e,
                                             origin_n, resolution, weighting, harm_table)
     values = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(units))
     area = units.area_m2 if units.has_area else None
@@ -147,7 +150,8 @@ def concentration(workspace: Path = WorkspaceOption, crime_type: list[str] = Cri
 
 @app.command()
 def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
-           start: str = FromOpt, end: str = ToOpt, unit: str = UnitOpt, size: float = SizeOpt,
+           start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
+           unit: str = UnitOpt, size: float = SizeOpt,
            origin_e: float = OriginE, origin_n: float = OriginN, resolution: int = ResOpt,
            weighting: str = WeightOpt, harm_table: Path = HarmOpt,
            distance: float = typer.Option(None, help="Neighbour distance in metres (default: "
@@ -167,7 +171,7 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
     from vru.analysis.hotspots import units as un
 
     ws = open_workspace(workspace)
-    ev, f, units, idx, w, params = _prepare(ws, crime_type, start, end, unit, size, origin_e,
+    ev, f, units, idx, w, params = _prepare(ws, crime_type, (start, end, source), unit, size, origin_e,
                                             origin_n, resolution, weighting, harm_table, extent)
     values = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(units))
     dist = distance or un.default_threshold(units)
@@ -198,7 +202,8 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
 
 @app.command()
 def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
-             start: str = FromOpt, end: str = ToOpt, unit: str = UnitOpt, size: float = SizeOpt,
+             start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
+             unit: str = UnitOpt, size: float = SizeOpt,
              origin_e: float = OriginE, origin_n: float = OriginN, resolution: int = ResOpt,
              weighting: str = WeightOpt, harm_table: Path = HarmOpt,
              step: str = typer.Option("month", help="month | quarter"),
@@ -211,7 +216,7 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
     from vru.analysis.hotspots import units as un
 
     ws = open_workspace(workspace)
-    ev, f, units, idx, w, params = _prepare(ws, crime_type, start, end, unit, size, origin_e,
+    ev, f, units, idx, w, params = _prepare(ws, crime_type, (start, end, source), unit, size, origin_e,
                                             origin_n, resolution, weighting, harm_table)
     all_steps, labels = ev.step_index(step)
     steps = all_steps[ev.frame["easting"].notna().to_numpy()]
@@ -241,7 +246,7 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
 
 @app.command()
 def nearrepeat(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
-               start: str = FromOpt, end: str = ToOpt,
+               start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
                csv: Path = typer.Option(None, help="Read events from this CSV instead of the "
                                                    "workspace (e.g. a force or NYC extract)."),
                x_col: str = typer.Option("x", help="CSV: x column."),
@@ -267,7 +272,7 @@ def nearrepeat(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeT
         x, y, t, data, tunit = _csv_events(csv, x_col, y_col, date_col, crs, dedupe)
     else:
         try:
-            ev = store.load_events(ws, crime_type, start, end)
+            ev = store.load_events(ws, crime_type, start, end, source)
         except ValueError as exc:
             fail(str(exc))
         fr = ev.frame[ev.frame["easting"].notna()]
@@ -342,7 +347,8 @@ def _csv_events(path: Path, x_col: str, y_col: str, date_col: str, crs: str,
 
 @app.command()
 def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
-             start: str = FromOpt, end: str = ToOpt, size: float = SizeOpt,
+             start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
+             size: float = SizeOpt,
              origin_e: float = OriginE, origin_n: float = OriginN,
              weighting: str = WeightOpt, harm_table: Path = HarmOpt,
              eval_months: int = typer.Option(12, help="Evaluate the last N months."),
@@ -360,7 +366,7 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
 
     ws = open_workspace(workspace)
     extent = "buffer" if area == "grid" else "events"
-    ev, f, units, idx, w, params = _prepare(ws, crime_type, start, end, "grid", size, origin_e,
+    ev, f, units, idx, w, params = _prepare(ws, crime_type, (start, end, source), "grid", size, origin_e,
                                             origin_n, 9, weighting, harm_table, extent)
     mi = ev.month_index()[ev.frame["easting"].notna().to_numpy()]
     labels = [m.strftime("%Y-%m") for m in ev.months]
@@ -408,7 +414,8 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
 
 @app.command()
 def plan(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
-         start: str = FromOpt, end: str = ToOpt, unit: str = UnitOpt, size: float = SizeOpt,
+         start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
+         unit: str = UnitOpt, size: float = SizeOpt,
          origin_e: float = OriginE, origin_n: float = OriginN, resolution: int = ResOpt,
          weighting: str = typer.Option("harm", "--weighting", help="count | harm"),
          harm_table: Path = HarmOpt,
@@ -421,7 +428,7 @@ def plan(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
     from vru.analysis.hotspots import patrol as pt
 
     ws = open_workspace(workspace)
-    ev, f, units, idx, w, params = _prepare(ws, crime_type, start, end, unit, size, origin_e,
+    ev, f, units, idx, w, params = _prepare(ws, crime_type, (start, end, source), unit, size, origin_e,
                                             origin_n, resolution, weighting, harm_table)
     values = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(units))
     if top is None and coverage is None:

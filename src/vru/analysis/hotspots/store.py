@@ -80,7 +80,8 @@ def load_events(ws: Workspace, categories: list[str] | None = None, start: str |
                           file_id
                    FROM crimes WHERE {w}""", params)
     if df.empty:
-        raise ValueError(f"no crimes of {', '.join(cats)} in the workspace for that period")
+        src = f" from source {source}" if source else ""
+        raise ValueError(f"no crimes of {', '.join(cats)}{src} in the workspace for that period")
     df["month"] = pd.to_datetime(df["month"]).dt.date
     first = s or min(df["month"])
     last = e or max(df["month"])
