@@ -144,3 +144,15 @@ def test_plan_recommends_windows_from_event_times(street_workspace, tmp_path):
     assert (plan["best_window"].str.startswith("22:00-00:00")).all()
     meta = _run_json(tmp_path)
     assert meta["summary"]["windows"][0]["start_hour"] == 22
+
+
+def test_other_units_hex_and_lsoa(street_workspace, tmp_path):
+    _run(street_workspace, "gistar", *VIOLENCE, "--unit", "hex", "--resolution", "10",
+         "--out", str(tmp_path / "h"))
+    g = pd.read_csv(tmp_path / "h" / "gistar.csv")
+    assert g["unit_id"].str.len().eq(15).all()  # H3 cell ids
+    assert (g["gi_bin"] == 3).any()
+    # every synthetic event carries the same LSOA: one place, which Gi* cannot compare
+    r = CliRunner().invoke(app, ["hotspots", "gistar", "-w", str(street_workspace.path),
+                                 *VIOLENCE, "--unit", "lsoa"])
+    assert r.exit_code == 2 and "at least 3 places" in r.output

@@ -176,7 +176,10 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
     values = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(units))
     dist = distance or un.default_threshold(units)
     W = un.distance_band_weights(units.x, units.y, dist)
-    r = gi.gi_star(values, W, fdr=fdr)
+    try:
+        r = gi.gi_star(values, W, fdr=fdr)
+    except ValueError as exc:
+        fail(str(exc))
     params.update({"distance_m": dist, "fdr": fdr, "extent": extent, **r.params})
     bins = pd.Series(r.bin).value_counts().reindex([3, 2, 1, 0, -1, -2, -3], fill_value=0)
     _print_df(pd.DataFrame({"gi_bin": bins.index, "units": bins.values}),

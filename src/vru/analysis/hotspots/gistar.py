@@ -38,6 +38,8 @@ def gi_star_z(y, w: sparse.spmatrix) -> np.ndarray:
     one = y.ndim == 1
     Y = y[:, None] if one else y
     n = Y.shape[0]
+    if n < 3:
+        raise ValueError(f"Gi* needs at least 3 places to compare; there are {n}")
     w = sparse.csr_matrix(w)
     if w.shape != (n, n):
         raise ValueError(f"weights are {w.shape}, values have {n} rows")
