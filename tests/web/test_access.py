@@ -361,3 +361,23 @@ def test_only_privileged_users_see_exact_profiles(clients, web_ws):
         r = clients[role].get("/api/profiles/controlled--bedford-controlled.html")
         assert r.status_code == 200 and r.text == "<html>controlled</html>"
     assert clients["analyst"].get("/profiles/exact--..%2F..%2Fsettings.toml").status_code == 404
+
+
+def test_emerging_layer_marks_the_planted_cluster(clients):
+    from tests.web.conftest import HOT_LONLAT
+
+    fc = clients["viewer"].get(
+        "/api/map/hotspots?method=emerging&crime_type=Violence and sexual offences").json()
+    if not fc["meta"]["available"]:
+        pytest.skip("vru.analysis.hotspots not installed")
+    cats = [f["properties"]["category"] for f in fc["features"]]
+    assert cats and "no pattern" not in cats
+    lon, lat = HOT_LONLAT
+    at_centre = [f["properties"]["category"] for f in fc["features"]
+                 if min(p[0] for p in f["geometry"]["coordinates"][0]) <= lon
+                 <= max(p[0] for p in f["geometry"]["coordinates"][0])
+                 and min(p[1] for p in f["geometry"]["coordinates"][0]) <= lat
+                 <= max(p[1] for p in f["geometry"]["coordinates"][0])]
+    # Ground truth of the fixture: a constant-rate cluster over all 24 months is hot in every
+    # step with no trend, which is the definition of a persistent hot spot.
+    assert at_centre == ["persistent hot spot"], at_centre

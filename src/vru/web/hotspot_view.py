@@ -54,7 +54,7 @@ def hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str, 
         w = distance_band_weights(keys[:, 0] + size / 2, keys[:, 1] + size / 2, 1.5 * size)
         res = emerging_hot_spots(cube, w)
         cats = np.asarray(res.categories, dtype=object)
-        keep = np.flatnonzero(cats != "")
+        keep = np.flatnonzero((cats != "") & (cats != "no pattern"))
         props = [{"category": str(cats[i]), "hot_steps": int(res.hot[i].sum()),
                   "trend_z": round(float(res.trend_z[i]), 2)} for i in keep]
         meta.update(steps=len(months), units=len(keys), params=res.params)

@@ -30,5 +30,6 @@ def warm_cache(ctx) -> None:
             cache.json(("overview", ex.exact), lambda ex=ex: views.overview(ws, ex))
             cache.json(("grid", f, ex.exact), lambda ex=ex: views.grid_layer(ws, ex, f))
         cache.json(("hotspots", f, "gi_star"), lambda: hotspots(ws, f, "gi_star"))
+        cache.json(("hotspots", f, "emerging"), lambda: hotspots(ws, f, "emerging"))
     except Exception:  # noqa: BLE001 - warming is an optimisation; requests compute on demand
         log.exception("cache warm-up failed")

@@ -57,10 +57,19 @@
     legend(items);
     return layer;
   }
+  var categoryColours = {
+    "new": "#fdae61", "consecutive": "#f46d43", "intensifying": "#a50026", "persistent": "#d73027",
+    "diminishing": "#fee090", "sporadic": "#f4a582", "oscillating": "#c994c7", "historical": "#bababa"
+  };
+  function categoryColour(cat) {
+    var kind = cat.split(" ")[0], base = categoryColours[kind] || "#999999";
+    return cat.indexOf("cold") >= 0 ? (kind === "persistent" || kind === "intensifying" ? "#2166ac" : "#92c5de") : base;
+  }
   function hotLayer(fc) {
+    var emerging = fc.features.length && fc.features[0].properties.category !== undefined;
     var layer = L.geoJSON(fc, {
       style: function (f) {
-        var p = f.properties, c = p.bin !== undefined ? hotColours[String(p.bin)] : (p.category.indexOf("cold") >= 0 ? "#2166ac" : "#b2182b");
+        var p = f.properties, c = p.bin !== undefined ? hotColours[String(p.bin)] : categoryColour(p.category);
         return { color: "#333", weight: 0.3, fillOpacity: 0.8, fillColor: c };
       },
       onEachFeature: function (f, l) {
@@ -68,7 +77,13 @@
         l.bindTooltip(p.category ? p.category : (p.kind + " spot, " + p.confidence + " (z " + p.z + ")"));
       }
     });
-    legend([[hotColours[3], "hot 99%"], [hotColours[2], "hot 95%"], [hotColours[1], "hot 90%"], [hotColours[-1], "cold 90%"], [hotColours[-2], "cold 95%"], [hotColours[-3], "cold 99%"]]);
+    if (emerging) {
+      var seen = {};
+      fc.features.forEach(function (f) { seen[f.properties.category] = (seen[f.properties.category] || 0) + 1; });
+      legend(Object.keys(seen).sort().map(function (c) { return [categoryColour(c), c + " (" + seen[c] + ")"]; }));
+    } else {
+      legend([[hotColours[3], "hot 99%"], [hotColours[2], "hot 95%"], [hotColours[1], "hot 90%"], [hotColours[-1], "cold 90%"], [hotColours[-2], "cold 95%"], [hotColours[-3], "cold 99%"]]);
+    }
     return layer;
   }
   function planLayer(fc) {
