@@ -12,13 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from vru.analysis import indicators as ind
 from vru.analysis import trends
-from vru.privacy import disclosure
-from vru.reports import charts, maps
+from vru.reports import charts
 from vru.reports.document import (
     CI,
     COUNT,
@@ -32,7 +30,6 @@ from vru.reports.document import (
     Document,
     Finding,
     FindingList,
-    MapFigure,
     Paragraph,
     Section,
     Table,
@@ -43,70 +40,15 @@ from vru.reports.profile_data import (
     Area,
     area_lsoas,
     force_of,
-    lsoa_populations,
     peer_areas,
     police_source,
     population_for,
     resolve_area,
-    table_exists,
 )
-from vru.settings import Disclosure
+from vru.reports.profile_people import PeopleSections
+from vru.reports.profile_place import PlaceSections
+from vru.reports.publish import Publisher, codes, fmt, join_words, month_full, words
 from vru.workspace import Workspace
-
-SMALL_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-               "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
-               "seventeen", "eighteen", "nineteen", "twenty")
-
-
-def words(n: int) -> str:
-    """Small whole numbers that are not counts of events are written in words."""
-    return SMALL_WORDS[n] if 0 <= n < len(SMALL_WORDS) else f"{n:,}"
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-@dataclass
-class Publisher:
-    """Applies the disclosure rule (or not, for privileged users) to everything published."""
-
-    rule: Disclosure
-    privileged: bool
-
-    def hidden(self, count: int | None) -> bool:
-        return (not self.privileged) and disclosure.is_suppressed(count, self.rule)
-
-    def count(self, count: int | float | None) -> int | str | None:
-        if count is None:
-            return None
-        if self.privileged:
-            return int(round(float(count)))
-        return disclosure.apply(count, self.rule)
-
-    def count_text(self, count: int) -> str:
-        v = self.count(count)
-        if isinstance(v, str):
-            return "a small number (suppressed)"
-        if self.privileged or self.rule.round_to <= 1:
-            return f"{v:,}"
-        return f"about {v:,}"
-
-    def rate_cells(self, count: int, rate: ind.Rate) -> list:
-        """[rate, (lower, upper)] cells, suppressed with the count."""
-        if self.hidden(count):
-            return [self.rule.symbol, self.rule.symbol]
-        if not rate.available:
-            return [None, None]
-        return [rate.value, (rate.lower, rate.upper)]
-
-    def share(self, part: int, whole: int) -> float | str | None:
-        if whole <= 0:
-            return None
-        if self.hidden(part) or self.hidden(whole):
-            return self.rule.symbol
-        return 100.0 * part / whole
 
 
 @dataclass
@@ -117,17 +59,19 @@ class PoliceIndicator:
     note: str = ""
 
 
+def _sql_list(values) -> str:
+    """Settings values as SQL string literals (quotes doubled)."""
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
 def police_indicators(ws: Workspace, source: str) -> list[PoliceIndicator]:
     sv = ws.settings.serious_violence
     if source == "police_rms":
-        codes = ", ".join(f"'{c}'" for c in sv.ho_offence_codes)
-        vwi = ", ".join(f"'{c}'" for c in VWI_OFFENCE_CODES)
-        sv_pred = f"c.ho_offence_code IN ({codes})"
-        vwi_pred = f"c.ho_offence_code IN ({vwi})"
+        sv_pred = f"c.ho_offence_code IN ({_sql_list(sv.ho_offence_codes)})"
+        vwi_pred = f"c.ho_offence_code IN ({_sql_list(VWI_OFFENCE_CODES)})"
         knife = "c.knife_flag"
     else:
-        cats = ", ".join("'" + c.replace("'", "''") + "'" for c in sv.police_uk_categories)
-        sv_pred = f"c.crime_type IN ({cats})"
+        sv_pred = f"c.crime_type IN ({_sql_list(sv.police_uk_categories)})"
         vwi_pred = None
         knife = None
     return [
@@ -176,7 +120,7 @@ _AREA_COLUMNS = ("source, month, occurred_from, falls_within, easting, northing,
                  "victim_sex, suspect_pid, knife_flag, geo_method")
 
 
-class _Builder:
+class _Builder(PeopleSections, PlaceSections):
     def __init__(self, ws: Workspace, area: Area, period: trends.Period, privileged: bool):
         self.ws = ws
         self.area = area
@@ -442,7 +386,7 @@ class _Builder:
         if higher and self.force is not None:
             n = len(self.peers)
             self._find(f"Of the {words(n)} local authorities in {self.force.name}, "
-                       f"{_join(higher)} had serious violence rates significantly above the "
+                       f"{join_words(higher)} had serious violence rates significantly above the "
                        "force rate.", t.id)
 
     # ------------------------------------------------------------------ trends
@@ -505,7 +449,7 @@ class _Builder:
                          note=f"Averages over the months of data from "
                               f"{trends.month_label(first)} to {trends.month_label(p.last)}."))
         if best and best[1] > 1.05 and len(series) >= 24:
-            self._find(f"Serious violence is seasonal: {_month_full(best[0])} is the busiest "
+            self._find(f"Serious violence is seasonal: {month_full(best[0])} is the busiest "
                        f"month, {100 * (best[1] - 1):.1f}% above an average month.", ts.id)
         self._time_of_day(s, sv)
         self._crime_types(s)
@@ -563,528 +507,6 @@ class _Builder:
                      Column(prev.label, COUNT), Column("Change", TEXT)], out,
                     note="Police-recorded crime of every type in the area, for context. "
                          "'(rose)' or '(fell)' marks a significant change (5% level)."))
-
-    # ------------------------------------------------------------------ people
-    def _people(self, s: Section) -> None:
-        p, a = self.period, self.local
-        sv = next(i for i in self.inds if i.key == "sv")
-        has = self.aq(
-            f"""SELECT count(*), count(c.victim_age), count(c.victim_sex), count(c.suspect_pid)
-                FROM area_crimes c WHERE {a.where} AND c.source = ? AND {sv.predicate}
-                AND c.month BETWEEN ? AND ?""", [*a.params, self.source, p.first, p.last])[0]
-        total, n_age, n_sex, n_sus = has
-        repeat_done = self._repeat_admissions(s)
-        self._fte_people(s)
-        if not (n_age or n_sex or n_sus):
-            s.add(Paragraph("Victim and suspect details are not available: data.police.uk "
-                            "records carry no age, sex or identifiers. Import force extracts "
-                            "to add them."
-                            + ("" if repeat_done else " Repeat victimisation needs victim "
-                               "identifiers, which no source in this workspace supplies.")))
-            return
-        if n_age or n_sex:
-            rows = self.aq(
-                f"""SELECT CASE WHEN c.victim_age IS NULL THEN 'Not recorded'
-                             WHEN c.victim_age < 18 THEN 'Under 18'
-                             WHEN c.victim_age < 25 THEN '18 to 24'
-                             WHEN c.victim_age < 35 THEN '25 to 34'
-                             WHEN c.victim_age < 50 THEN '35 to 49'
-                             ELSE '50 and over' END AS band,
-                       count(*) FILTER (WHERE lower(c.victim_sex) IN ('m', 'male')),
-                       count(*) FILTER (WHERE lower(c.victim_sex) IN ('f', 'female')),
-                       count(*)
-                FROM area_crimes c WHERE {a.where} AND c.source = ? AND {sv.predicate}
-                AND c.month BETWEEN ? AND ? GROUP BY 1""",
-                [*a.params, self.source, p.first, p.last])
-            order = ["Under 18", "18 to 24", "25 to 34", "35 to 49", "50 and over",
-                     "Not recorded"]
-            rows.sort(key=lambda r: order.index(r[0]))
-            out = [[b, self.pub.count(m), self.pub.count(f), self.pub.count(n),
-                    self.pub.share(n, total)] for b, m, f, n in rows]
-            t = s.add(Table("t_victims", "Victims of serious violence by age and sex",
-                            [Column("Victim age", LABEL), Column("Male", COUNT),
-                             Column("Female", COUNT), Column("All", COUNT),
-                             Column("Share", PERCENT)], out,
-                            note="Sex not recorded is included in All."))
-            u25 = sum(n for b, _, _, n in rows if b in ("Under 18", "18 to 24"))
-            known = sum(n for b, _, _, n in rows if b != "Not recorded")
-            if known and not self.pub.hidden(u25) and not self.pub.hidden(known):
-                lo, hi = ind.wilson_interval(u25, known)
-                self._find(f"Under-25s were {100 * u25 / known:.1f}% of serious violence "
-                           f"victims whose age was recorded (95% CI {100 * float(lo):.1f}% "
-                           f"to {100 * float(hi):.1f}%).", t.id)
-        if n_sus:
-            r = self.aq(
-                f"""WITH s AS (SELECT c.suspect_pid, count(*) n FROM area_crimes c
-                    WHERE {a.where} AND c.source = ? AND {sv.predicate}
-                    AND c.month BETWEEN ? AND ? AND c.suspect_pid IS NOT NULL GROUP BY 1)
-                    SELECT count(*), count(*) FILTER (WHERE n > 1), coalesce(sum(n), 0),
-                           coalesce(sum(n) FILTER (WHERE n > 1), 0) FROM s""",
-                [*a.params, self.source, p.first, p.last])[0]
-            people, repeat, offences, rep_off = (int(x) for x in r)
-            t = s.add(Table("t_suspects", "Repeat suspects (pseudonymised identifiers)",
-                            [Column("Measure", LABEL), Column("Count", COUNT),
-                             Column("Share", PERCENT)],
-                            [["Distinct suspects", self.pub.count(people), None],
-                             ["Suspects linked to more than one offence", self.pub.count(repeat),
-                              self.pub.share(repeat, people)],
-                             ["Offences with a suspect recorded", self.pub.count(offences),
-                              None],
-                             ["Offences linked to a repeat suspect", self.pub.count(rep_off),
-                              self.pub.share(rep_off, offences)]]))
-            share = self.pub.share(rep_off, offences)
-            if isinstance(share, float):
-                self._find(f"Repeat suspects were linked to {share:.1f}% of serious violence "
-                           "offences with a suspect recorded.", t.id)
-
-    def _fte_people(self, s: Section) -> None:
-        """Age and sex of young people entering youth justice (first-time entrants): the
-        suspects side that partner data can show (police.uk and most extracts cannot)."""
-        if not (table_exists(self.ws, "youth_justice_events")
-                and self.ws.scalar("SELECT count(*) FROM youth_justice_events")):
-            return
-        p = self.period
-        rows = self.aq(
-            """SELECT CASE WHEN age < 15 THEN 'Under 15' WHEN age < 18 THEN '15 to 17'
-                        ELSE '18 and over' END AS band,
-                   count(*) FILTER (WHERE upper(sex) IN ('M', 'MALE')),
-                   count(*) FILTER (WHERE upper(sex) IN ('F', 'FEMALE')), count(*)
-               FROM youth_justice_events WHERE upper(event_type) = 'FTE'
-               AND event_date >= ? AND event_date < ?
-               AND lsoa_code IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1""",
-            [p.first, trends.add_months(p.last, 1), self.area.lsoa_codes])
-        if not rows:
-            return
-        order = ["Under 15", "15 to 17", "18 and over"]
-        rows.sort(key=lambda r: order.index(r[0]))
-        total = sum(int(r[3]) for r in rows)
-        s.add(Table("t_fte", "Youth justice first-time entrants by age and sex",
-                    [Column("Age", LABEL), Column("Male", COUNT), Column("Female", COUNT),
-                     Column("All", COUNT), Column("Share", PERCENT)],
-                    [[b, self.pub.count(int(m)), self.pub.count(int(f)), self.pub.count(int(n)),
-                      self.pub.share(int(n), total)] for b, m, f, n in rows],
-                    note="Residents of the area (LSOA of residence); sex not recorded is "
-                         "included in All."))
-
-    def _repeat_admissions(self, s: Section) -> bool:
-        """Repeat victims where identifiers allow: patients admitted for assault more than once
-        (pseudonymised patient identifiers from hospital admissions)."""
-        if not (table_exists(self.ws, "hospital_admissions")
-                and self.ws.scalar("SELECT count(*) FROM hospital_admissions")):
-            return False
-        p = self.period
-        r = self.aq(
-            """WITH a AS (SELECT patient_pid, count(*) n FROM hospital_admissions
-                   WHERE assault AND patient_pid IS NOT NULL AND admission_date >= ?
-                   AND admission_date < ? AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))
-                   GROUP BY 1)
-               SELECT count(*), count(*) FILTER (WHERE n > 1), coalesce(sum(n), 0),
-                      coalesce(sum(n) FILTER (WHERE n > 1), 0) FROM a""",
-            [p.first, trends.add_months(p.last, 1), self.area.lsoa_codes])[0]
-        people, repeat, adm, rep_adm = (int(x) for x in r)
-        if not people:
-            return False
-        t = s.add(Table("t_repeat_adm", "Repeat victims: patients admitted for assault more "
-                        "than once", [Column("Measure", LABEL), Column("Count", COUNT),
-                                      Column("Share", PERCENT)],
-                        [["Patients admitted for assault", self.pub.count(people), None],
-                         ["Patients admitted more than once", self.pub.count(repeat),
-                          self.pub.share(repeat, people)],
-                         ["Assault admissions", self.pub.count(adm), None],
-                         ["Admissions of repeat patients", self.pub.count(rep_adm),
-                          self.pub.share(rep_adm, adm)]],
-                        note="Hospital admissions with an ICD-10 assault cause (X85-Y09), "
-                             "linked by pseudonymised patient identifier, residents of the "
-                             "area."))
-        share = self.pub.share(rep_adm, adm)
-        if isinstance(share, float) and repeat:
-            self._find(f"{share:.1f}% of assault admissions were of patients admitted for "
-                       "assault more than once in the period.", t.id)
-        return True
-
-    # ------------------------------------------------------------------ ED gap
-    def _ed_gap(self, s: Section) -> None:
-        res = self.partner.get("ed_assaults")
-        if res is None or not res.supplied:
-            s.add(Paragraph("No data supplied: no emergency department (ISTV) assault data is "
-                            "loaded, so the share of violence seen in hospital that never "
-                            "reaches the police cannot be estimated."))
-            return
-        police_key = "vwi" if self.cur.get("vwi") is not None else "vso"
-        label = ("violence with injury" if police_key == "vwi"
-                 else "violence and sexual offences")
-        pol = next(i for i in self.inds if i.key == police_key)
-        p, a = self.period, self.local
-        prow = dict(self.aq(
-            f"SELECT c.month, count(*) FROM area_crimes c WHERE {a.where} AND c.source = ? AND "
-            f"{pol.predicate} AND c.month BETWEEN ? AND ? GROUP BY 1",
-            [*a.params, self.source, p.first, p.last]))
-        ed = {m if isinstance(m, date) else m.date(): n for m, n in (res.monthly or [])}
-        rows = []
-        for m in p.months:
-            e, q = int(ed.get(m, 0)), int(prow.get(m, 0))
-            rows.append([trends.month_label(m), self.pub.count(e), self.pub.count(q)])
-        e_tot, q_tot = int(res.count or 0), int(self.cur.get(police_key, 0))
-        rows.append(["Whole period", self.pub.count(e_tot), self.pub.count(q_tot)])
-        t = s.add(Table("t_edgap", f"ED assault attendances and police-recorded {label}",
-                        [Column("Month", LABEL), Column("ED assaults", COUNT),
-                         Column(f"Police: {label}", COUNT)], rows,
-                        note=f"ED records assigned to the area {res.area_method}. The two "
-                             "sources count different things (attendances, offences); the "
-                             "ratio indicates, not measures, under-reporting."))
-        self._ed_where_when(s, pol, label)
-        if e_tot and not self.pub.hidden(e_tot) and not self.pub.hidden(q_tot):
-            ratio = e_tot / q_tot if q_tot else None
-            text = (f"Emergency departments saw {self.pub.count_text(e_tot)} assault "
-                    f"attendances against {self.pub.count_text(q_tot)} police-recorded "
-                    f"{label}")
-            if ratio:
-                text += f" ({ratio:.2f} ED attendances per police-recorded offence)"
-            if res.unplaced:
-                text += (f"; {self.pub.count_text(res.unplaced)} further attendances had "
-                         "no location and could not be placed in any area, so this may "
-                         "understate the gap")
-            self._find(text + ".", t.id)
-
-    def _ed_where_when(self, s: Section, pol: PoliceIndicator, label: str) -> None:
-        """Where (location type, neighbourhood) and when (time of the assault) ED assaults
-        happened, next to the police figures for the same places and times."""
-        p, a = self.period, self.local
-        base = ("FROM ed_assaults WHERE lsoa_code IN (SELECT unnest(?::VARCHAR[])) AND "
-                "CAST(assault_at AS DATE) >= ? AND CAST(assault_at AS DATE) < ?")
-        args = [self.area.lsoa_codes, p.first, trends.add_months(p.last, 1)]
-        where = self.aq(f"SELECT location_type, count(*) n {base} GROUP BY 1 "
-                            "ORDER BY n DESC, 1", args)
-        total = sum(int(n) for _, n in where)
-        if where:
-            t = s.add(Table("t_ed_where", "ED assault attendances by type of location",
-                            [Column("Location type", LABEL), Column("Attendances", COUNT),
-                             Column("Share", PERCENT)],
-                            [[lt, self.pub.count(int(n)), self.pub.share(int(n), total)]
-                             for lt, n in where]))
-            lt, n = where[0]
-            share = self.pub.share(int(n), total)
-            if isinstance(share, float):
-                self._find(f"The most common place of assault among ED attendances was "
-                           f"'{lt}' ({share:.1f}%).", t.id)
-        by_lsoa = self.aq(f"SELECT lsoa_code, count(*) n {base} GROUP BY 1 "
-                              "ORDER BY n DESC, 1 LIMIT 10", args)
-        if by_lsoa:
-            pol_lsoa = dict(self.aq(
-                f"SELECT c.lsoa_code, count(*) FROM area_crimes c WHERE {a.where} AND "
-                f"c.source = ? AND {pol.predicate} AND c.month BETWEEN ? AND ? AND "
-                "c.lsoa_code IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1",
-                [*a.params, self.source, p.first, p.last, [r[0] for r in by_lsoa]]))
-            names = dict(self.aq(
-                "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
-                "(SELECT unnest(?::VARCHAR[]))", [[r[0] for r in by_lsoa]]))
-            rows = []
-            for code, n in by_lsoa:
-                q = int(pol_lsoa.get(code, 0))
-                hidden = self.pub.hidden(int(n)) or self.pub.hidden(q)
-                rows.append([names.get(code) or code, code, self.pub.count(int(n)),
-                             self.pub.count(q),
-                             self.pub.rule.symbol if hidden else (n / q if q else None)])
-            s.add(Table("t_ed_lsoa", "Where: neighbourhoods with most ED assault attendances",
-                        [Column("LSOA", LABEL), Column("Code", LABEL),
-                         Column("ED assaults", COUNT), Column(f"Police: {label}", COUNT),
-                         Column("ED per police offence", NUMBER)], rows,
-                        note="ED records placed by the LSOA the partner geocoded (the place "
-                             "of the assault where given)."))
-        hours = dict(self.aq(f"SELECT hour(assault_at), count(*) {base} GROUP BY 1", args))
-        if hours:
-            pol_hours = dict(self.aq(
-                f"SELECT hour(c.occurred_from), count(*) FROM area_crimes c WHERE {a.where} AND "
-                f"c.source = ? AND {pol.predicate} AND c.month BETWEEN ? AND ? AND "
-                "c.occurred_from IS NOT NULL GROUP BY 1", [*a.params, self.source, p.first,
-                                                            p.last]))
-            ptotal = sum(int(v) for v in pol_hours.values())
-            bands = [("00:00 to 05:59", range(0, 6)), ("06:00 to 11:59", range(6, 12)),
-                     ("12:00 to 17:59", range(12, 18)), ("18:00 to 23:59", range(18, 24))]
-            rows = []
-            for band, hrs in bands:
-                n = sum(int(hours.get(h, 0)) for h in hrs)
-                q = sum(int(pol_hours.get(h, 0)) for h in hrs)
-                rows.append([band, self.pub.count(n), self.pub.share(n, total),
-                             self.pub.share(q, ptotal) if ptotal else None])
-            s.add(Table("t_ed_when", "When: ED assault attendances by time of the assault",
-                        [Column("Time of day", LABEL), Column("Attendances", COUNT),
-                         Column("Share", PERCENT), Column(f"Police {label}: share", PERCENT)],
-                        rows, note="Police shares use the recorded start time (force "
-                                   "extracts); blank when police records carry no times."))
-
-    # ------------------------------------------------------------------ place
-    def _place(self, s: Section) -> None:
-        p, a = self.period, self.local
-        sv = next(i for i in self.inds if i.key == "sv")
-        lsoa_rows = self.aq(
-            f"""SELECT c.lsoa_code, any_value(c.lsoa_name), count(*) FROM area_crimes c
-                WHERE {a.where} AND c.source = ? AND {sv.predicate}
-                AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 1""",
-            [*a.params, self.source, p.first, p.last])
-        counts = {c: int(n) for c, _, n in lsoa_rows}
-        # Force extracts carry no LSOA names: take them from the geography pack when loaded.
-        names = {c: nm for c, nm in self.aq(
-            "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
-            "(SELECT unnest(?::VARCHAR[])) AND lsoa_name IS NOT NULL",
-            [sorted(set(counts) | set(a.lsoa_codes))])}
-        for c, nm, _ in lsoa_rows:
-            if nm:
-                names.setdefault(c, nm)
-        pops = lsoa_populations(self.ws, a.lsoa_codes) if self.pop.total else {}
-        self._map(s, counts, names)
-        total = sum(counts.values())
-        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-        rows = []
-        for code, n in top:
-            r = ind.crude_rate(n, pops.get(code))
-            rows.append([names.get(code) or code, code, self.pub.count(n),
-                         *self.pub.rate_cells(n, r), self.pub.share(n, total)])
-        if rows:
-            t = s.add(Table("t_lsoa", "Neighbourhoods (LSOAs) with the most serious violence",
-                            [Column("LSOA", LABEL), Column("Code", LABEL),
-                             Column("Count", COUNT), Column("Rate per 1,000", RATE),
-                             Column("95% CI", CI), Column("Share of area total", PERCENT)],
-                            rows, note="Residential rates can mislead in town centres, where "
-                                       "few people live but many visit."))
-            code, n = top[0]
-            share = self.pub.share(n, total)
-            if isinstance(share, float):
-                self._find(f"The neighbourhood with the most serious violence was "
-                           f"{names.get(code) or code} ({self.pub.count_text(n)} offences, "
-                           f"{share:.1f}% of the area's total).", t.id)
-        self._concentration(s, sv)
-        self._hotspots(s, sv)
-        self._emerging(s, sv)
-        self._deprivation(s, counts, pops)
-
-    def _map(self, s: Section, counts: dict[str, int], names: dict[str, str]) -> None:
-        a = self.local
-        symbol = None if self.pub.privileged else self.pub.rule.symbol
-        if a.lsoa_codes and table_exists(self.ws, "geo_lsoa_boundary") and self.ws.scalar(
-                "SELECT count(*) FROM geo_lsoa_boundary"):
-            geo = self.aq("SELECT b.lsoa_code, b.geojson FROM geo_lsoa_boundary b JOIN "
-                              "(SELECT unnest(?::VARCHAR[]) AS code) x ON x.code = b.lsoa_code "
-                              "ORDER BY 1", [a.lsoa_codes])
-            if geo:
-                vals = [self.pub.count(counts.get(c, 0)) for c, _ in geo]
-                cls, classes = maps.class_values(vals, symbol)
-                shapes = maps.shapes_from_geojson([g for _, g in geo], cls,
-                                                  [names.get(c, c) for c, _ in geo])
-                svg = maps.render_svg(shapes, classes, f"Serious violence by LSOA, "
-                                      f"{self.period.label}", "Offences")
-                s.add(MapFigure("m_lsoa", "Serious violence by neighbourhood (LSOA)", svg,
-                                "Choropleth map of serious violence counts by LSOA.",
-                                "t_lsoa" if counts else None))
-                return
-        g = self.ws.settings.grid
-        sv = next(i for i in self.inds if i.key == "sv")
-        cells = self.aq(
-            f"""SELECT c.cell_e, c.cell_n, count(*) FROM area_crimes c WHERE {a.where}
-                AND c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ?
-                AND c.cell_e IS NOT NULL GROUP BY 1, 2""",
-            [*a.params, self.source, self.period.first, self.period.last])
-        if not cells:
-            s.add(Paragraph("No map: no records in this period carry a location."))
-            return
-        size = self._map_cell_size(cells, g.cell_size_m)
-        agg: dict[tuple[int, int], int] = {}
-        for e, n, k in cells:
-            key = (int(e // size * size), int(n // size * size))
-            agg[key] = agg.get(key, 0) + int(k)
-        vals = [self.pub.count(v) for v in agg.values()]
-        cls, classes = maps.class_values(vals, symbol)
-        keys = list(agg)
-        shapes = maps.shapes_from_cells([k[0] for k in keys], [k[1] for k in keys], size, cls)
-        svg = maps.render_svg(shapes, classes, f"Serious violence per {size:,} m square, "
-                              f"{self.period.label}", "Offences",
-                              note="No boundaries loaded: squares of the British National Grid.")
-        s.add(MapFigure("m_grid", f"Serious violence per {size:,} m grid square", svg,
-                        "Grid map of serious violence counts.", None))
-
-    @staticmethod
-    def _map_cell_size(cells, base: int) -> int:
-        """A cell size giving a legible map (a few thousand squares at most)."""
-        es = [c[0] for c in cells]
-        ns = [c[1] for c in cells]
-        span = max(max(es) - min(es), max(ns) - min(ns), base)
-        size = base
-        while span / size > 80:
-            size *= 2
-        return size
-
-    def _concentration(self, s: Section, sv: PoliceIndicator) -> None:
-        p, a = self.period, self.local
-        g = self.ws.settings.grid
-        vals = np.array([r[0] for r in self.aq(
-            f"""SELECT count(*) FROM area_crimes c WHERE {a.where} AND c.source = ?
-                AND {sv.predicate} AND c.month BETWEEN ? AND ? AND c.cell_e IS NOT NULL
-                GROUP BY c.cell_e, c.cell_n""", [*a.params, self.source, p.first, p.last])],
-            float)
-        if len(vals) < 10:
-            return
-        shares = (1.0, 5.0, 10.0, 20.0)
-        table = _concentration_table(vals, shares)
-        rows = [[f"Busiest {x:.1f}% of cells", self.pub.count(int(units)), harm]
-                for x, harm, units in table]
-        t = s.add(Table("t_conc", f"Concentration of serious violence in {g.cell_size_m} m "
-                        "grid cells", [Column("Cells", LABEL), Column("Number of cells", COUNT),
-                                       Column("Share of serious violence", PERCENT)], rows,
-                        note=f"Share of area = share of the {len(vals):,} cells with at least "
-                             "one located offence in the period (police.uk locations are "
-                             "snapped to nearby points)."))
-        harm5 = next(h for x, h, _ in table if x == 5.0)
-        self._find(f"Serious violence is concentrated: the busiest 5.0% of {g.cell_size_m} m "
-                   f"cells with any offence held {harm5:.1f}% of located serious violence.",
-                   t.id)
-
-    def _hotspots(self, s: Section, sv: PoliceIndicator) -> None:
-        """Getis-Ord Gi* hot spots on the workspace grid, from the hotspot toolkit."""
-        try:
-            from vru.analysis.hotspots.gistar import gi_star
-            from vru.analysis.hotspots.units import (
-                default_threshold,
-                distance_band_weights,
-                grid_units,
-            )
-        except ImportError:  # the hotspot toolkit is optional for profiles
-            return
-        p, a, g = self.period, self.local, self.ws.settings.grid
-        pts = self.aq(
-            f"""SELECT c.easting, c.northing FROM area_crimes c WHERE {a.where}
-                AND c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ?
-                AND c.easting IS NOT NULL""", [*a.params, self.source, p.first, p.last])
-        if len(pts) < 30:
-            return
-        e = np.array([r[0] for r in pts], float)
-        n = np.array([r[1] for r in pts], float)
-        units = grid_units(e, n, g.cell_size_m, g.origin_e, g.origin_n, extent="buffer")
-        idx = units.assign(e, n)
-        y = np.bincount(idx[idx >= 0], minlength=len(units)).astype(float)
-        w = distance_band_weights(units.x, units.y, default_threshold(units))
-        res = gi_star(y, w, fdr=True)
-        hot = np.flatnonzero(res.bin == 3)
-        if not len(hot):
-            s.add(Paragraph("Hot spots: no grid cell is a statistically significant hot spot "
-                            "(Getis-Ord Gi*, 99% confidence after false-discovery-rate "
-                            "correction)."))
-            return
-        order = hot[np.lexsort((-res.z[hot], -y[hot]))]  # busiest first, then strongest
-        in_hot = int(y[hot].sum())
-        total = int(y.sum())
-        rows = [[str(units.ids[i]), self.pub.count(int(y[i])), float(res.z[i])]
-                for i in order[:10]]
-        rows.append([f"All {words(len(hot))} hot-spot cells" if len(hot) <= 20
-                     else f"All {len(hot):,} hot-spot cells", self.pub.count(in_hot), None])
-        t = s.add(Table("t_hotspots", "Hot spots: grid cells with significant clustering of "
-                        "serious violence", [Column("Cell", LABEL), Column("Offences", COUNT),
-                                               Column("Gi* z-score", NUMBER)], rows,
-                        note=f"Getis-Ord Gi* on {g.cell_size_m} m cells (neighbours within "
-                             f"{default_threshold(units):,.0f} m), 99% confidence after "
-                             "Benjamini-Hochberg correction; the ten busiest hot-spot cells shown."))
-        share = self.pub.share(in_hot, total)
-        if isinstance(share, float):
-            self._find(f"Hot-spot analysis (Getis-Ord Gi*) found {len(hot):,} grid cells of "
-                       f"{g.cell_size_m} m with significant clustering; they held {share:.1f}% "
-                       "of located serious violence.", t.id)
-
-    def _emerging(self, s: Section, sv: PoliceIndicator) -> None:
-        p, prev, a = self.period, self.prev, self.local
-        rows = self.aq(
-            f"""SELECT any_value(c.lsoa_name), c.lsoa_code,
-                       count(*) FILTER (WHERE c.month BETWEEN ? AND ?) AS cur,
-                       count(*) FILTER (WHERE c.month BETWEEN ? AND ?) AS bef
-                FROM area_crimes c WHERE {a.where} AND c.source = ? AND {sv.predicate}
-                AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 2""",
-            [p.first, p.last, prev.first, prev.last, *a.params, self.source, prev.first,
-             p.last])
-        names = dict(self.aq(
-            "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
-            "(SELECT unnest(?::VARCHAR[])) AND lsoa_name IS NOT NULL", [[r[1] for r in rows]]))
-        rising = []
-        pvals = ind.change_p_values([r[3] for r in rows], [r[2] for r in rows])
-        for (name, code, cur, bef), pv in zip(rows, pvals, strict=True):
-            if pv < 0.01 and cur > bef:
-                ch = ind.change_between(int(bef), int(cur), alpha=0.01)
-                rising.append((int(cur) - int(bef), name or names.get(code) or code, code,
-                               int(cur), int(bef), ch))
-        rising.sort(key=lambda x: (-x[0], x[2]))
-        if not rising:
-            s.add(Paragraph("Emerging places: no neighbourhood's serious violence rose "
-                            "significantly (exact test, 1% level) on the previous period."))
-            return
-        out = [[nm, code, self.pub.count(bef), self.pub.count(cur),
-                self._change_text(ch)] for _, nm, code, cur, bef, ch in rising[:10]]
-        t = s.add(Table("t_emerging", "Emerging places: neighbourhoods where serious violence "
-                        "rose significantly", [Column("LSOA", LABEL), Column("Code", LABEL),
-                                              Column(prev.label, COUNT),
-                                              Column(p.label, COUNT), Column("Change", TEXT)],
-                        out, note="Exact conditional test of the two periods' counts at the "
-                                  "1% level; at most ten shown."))
-        visible = [r for r in rising if not (self.pub.hidden(r[3]) or self.pub.hidden(r[4]))]
-        if visible:
-            if len(rising) == 1:
-                text = f"in one neighbourhood: {visible[0][1]}"
-            else:
-                text = f"in {words(len(rising))} neighbourhoods, most of all in {visible[0][1]}"
-            self._find(f"Serious violence rose significantly {text}.", t.id)
-
-    def _deprivation(self, s: Section, counts: dict[str, int], pops: dict[str, float]) -> None:
-        if not self.ws.scalar("SELECT count(*) FROM geo_deprivation") or not pops:
-            s.add(Paragraph("Rates by deprivation decile are not shown: "
-                            + ("no deprivation data is loaded." if pops else
-                               "no population denominators are loaded.")))
-            return
-        if table_exists(self.ws, "lsoa_deprivation"):
-            # The geography pack's best-fit 2011 LSOA for each LSOA (deprivation is on 2011s).
-            dec = dict(self.aq(
-                "SELECT lsoa_code, imd_decile FROM lsoa_deprivation d WHERE imd_decile IS NOT "
-                "NULL AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))", [list(pops)]))
-        else:
-            dec = {}
-        if not dec:
-            dec = dict(self.aq(
-                "SELECT lsoa11_code, imd_decile FROM geo_deprivation d JOIN "
-                "(SELECT unnest(?::VARCHAR[]) AS code) x ON x.code = d.lsoa11_code",
-                [list(pops)]))
-        if not dec:
-            s.add(Paragraph("Rates by deprivation decile are not shown: none of the area's "
-                            "LSOAs matched the IoD 2019 (2011 LSOA) codes."))
-            return
-        by: dict[int, list[float]] = {}
-        for code, pop in pops.items():
-            d = dec.get(code)
-            if d is None:
-                continue
-            acc = by.setdefault(int(d), [0.0, 0.0])
-            acc[0] += counts.get(code, 0)
-            acc[1] += pop
-        rows, rates = [], {}
-        for d in sorted(by):
-            c, pop = int(by[d][0]), by[d][1]
-            r = ind.crude_rate(c, pop)
-            cells = self.pub.rate_cells(c, r)
-            rows.append([f"{ordinal(d)}" + (" (most deprived)" if d == 1 else
-                                             " (least deprived)" if d == 10 else ""),
-                         self.pub.count(c), *cells])
-            if isinstance(cells[0], float):
-                rates[d] = r
-        matched = sum(1 for c in pops if c in dec)
-        t = s.add(Table("t_depr", "Serious violence by deprivation decile of the neighbourhood",
-                        [Column("IMD 2019 decile", LABEL), Column("Count", COUNT),
-                         Column("Rate per 1,000", RATE), Column("95% CI", CI)], rows,
-                        note=f"Deciles are national (England), from the IoD 2019 on 2011 LSOAs "
-                             f"(best fit). {words(matched)} of the area's {words(len(pops))} LSOAs "
-                             "have a decile; others are left out."))
-        lo_d, hi_d = min(rates, default=None), max(rates, default=None)
-        if lo_d is not None and hi_d is not None and lo_d != hi_d:
-            most, least = rates[lo_d], rates[hi_d]
-            if least.value:
-                self._find(f"Serious violence rates were {most.value / least.value:.2f} times "
-                           f"higher in the area's most deprived neighbourhoods "
-                           f"({ordinal(lo_d)} decile) than in its least deprived "
-                           f"({ordinal(hi_d)} decile).", t.id)
-
     # ------------------------------------------------------------------ coverage
     def _coverage(self, s: Section) -> None:
         p, a = self.period, self.local
@@ -1117,7 +539,7 @@ class _Builder:
                          f"{words(len(got))} of {words(p.n_months)}",
                          ", ".join(missing) if missing else "none",
                          f"table {res.table}, placed {res.area_method}"
-                         + (f"; {_fmt(self.pub.count(res.unplaced))} records without an LSOA "
+                         + (f"; {fmt(self.pub.count(res.unplaced))} records without an LSOA "
                             "not placed in any area" if res.unplaced else "")])
         t = s.add(Table("t_coverage", "Which partner supplied what",
                         [Column("Source", LABEL), Column("Partner", TEXT),
@@ -1169,7 +591,7 @@ class _Builder:
                        "t_quality")
         partners_missing = [r.indicator.label for r in self.partner.values() if not r.supplied]
         if partners_missing and self.has_data:
-            self._find("No data has been supplied for: " + _join(
+            self._find("No data has been supplied for: " + join_words(
                 [x[0].lower() + x[1:] for x in partners_missing]) + ".", t.id)
 
     # ------------------------------------------------------------------ methods
@@ -1179,9 +601,9 @@ class _Builder:
         s.add(Paragraph(f"Serious violence (the partnership's definition): {sv.description} "
                         "For data.police.uk the categories counted are: "
                         + ", ".join(sv.police_uk_categories) + ". For force extracts, Home "
-                        "Office offence codes " + _codes(sv.ho_offence_codes) + "."))
+                        "Office offence codes " + codes(sv.ho_offence_codes) + "."))
         s.add(Paragraph("Violence with injury (force extracts only): Home Office offence codes "
-                        + _codes(VWI_OFFENCE_CODES) + ". Knife crime: records flagged as "
+                        + codes(VWI_OFFENCE_CODES) + ". Knife crime: records flagged as "
                         "involving a knife or sharp instrument in force extracts. Sharp-object "
                         "admissions: ICD-10 external cause X99, patients aged under 25."))
         s.add(Paragraph(f"Area: {self.area.name} was identified by {self.area.method}. "
@@ -1208,46 +630,6 @@ class _Builder:
                               if r.round_to > 1 else "")
              + "; rates, intervals, shares and comparisons resting on a suppressed count are "
                "suppressed too. Rates are calculated from unrounded counts."))
-
-
-def _concentration_table(vals: np.ndarray, shares: tuple[float, ...]) -> list[tuple]:
-    """(x%, share of events in the busiest x% of cells, number of cells).
-
-    Uses the hotspot toolkit's concentration table when installed, else a direct computation
-    (cells ranked by count; a cell straddling the x% boundary counts pro rata).
-    """
-    try:
-        from vru.analysis.hotspots.concentration import harm_share_at
-
-        df = harm_share_at(vals, None, shares)
-        return [(float(r.area_pct), float(r.harm_pct), int(r.units)) for r in df.itertuples()]
-    except ImportError:
-        v = np.sort(vals)[::-1]
-        cum_a = np.concatenate([[0.0], np.arange(1, len(v) + 1) / len(v)])
-        cum_h = np.concatenate([[0.0], np.cumsum(v) / v.sum()])
-        return [(x, float(np.interp(x / 100, cum_a, cum_h)) * 100,
-                 int(np.ceil(x / 100 * len(v) - 1e-9))) for x in shares]
-
-
-def _codes(codes) -> str:
-    """Offence codes are labels, not numbers: quoted so nobody reads '1' as a count."""
-    return ", ".join(f"'{c}'" for c in codes)
-
-
-def _fmt(v) -> str:
-    return v if isinstance(v, str) else f"{v:,}"
-
-
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _month_full(short: str) -> str:
-    full = ("January", "February", "March", "April", "May", "June", "July", "August",
-            "September", "October", "November", "December")
-    return full[trends.MONTH_NAMES.index(short)]
 
 
 __all__ = ["build_profile", "Publisher", "PARTNER_INDICATORS"]
