@@ -48,3 +48,52 @@ def test_session_expires_and_cache_follows_new_data(tmp_path):
         c.close()
     finally:
         ws.close()
+
+
+def test_overview_rates_match_byar_and_hide_with_suppression(tmp_path):
+    """Rates per 1,000 with Byar's 95% limits (formula from the domain notes, computed here),
+    from the published count; a suppressed count has no rate."""
+    import math
+
+    ws = Workspace.init(tmp_path / "ws", area_name="Rates")
+    try:
+        fill_crimes(ws, n=1500)
+        with ws.transaction() as con:
+            con.execute("INSERT INTO geo_lad VALUES ('E06000055', 'Bedford', NULL, NULL, NULL, "
+                        "NULL), ('E06000032', 'Luton', NULL, NULL, NULL, NULL)")
+            con.execute("INSERT INTO geo_population VALUES ('E06000055', 'lad', 2024, 'all', "
+                        "185000), ('E06000032', 'lad', 2024, 'all', 225000), ('E06000055', "
+                        "'lad', 2020, 'all', 1)")
+        users.add_user(ws, "ana", PASSWORD, "analyst")
+        users.add_user(ws, "vic", PASSWORD, "viewer")
+        app = create_app(ws, audit_durable=False)
+        a, v = TestClient(app), TestClient(app)
+        login(a, "ana")
+        login(v, "vic")
+        z = 1.959963984540054
+        for client, exact in ((a, True), (v, False)):
+            areas = {r["area"]: r for r in client.get("/api/overview").json()["areas"]}
+            for name, pop in (("Bedford", 185000), ("Luton", 225000)):
+                r = areas[name]
+                o = r["serious_violence_12m"]
+                assert isinstance(o, int) and o >= 10
+                lo = o * (1 - 1 / (9 * o) - z / (3 * math.sqrt(o))) ** 3
+                hi = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * math.sqrt(o + 1))) ** 3
+                assert r["rate_per_1000"] == round(1000 * o / pop, 2)
+                assert abs(r["rate_lower"] - 1000 * lo / pop) < 0.006
+                assert abs(r["rate_upper"] - 1000 * hi / pop) < 0.006
+                if not exact:
+                    assert o % 5 == 0  # computed from the published, rounded count
+        # the total has a rate because every area has a population (the 2024 figures, not 2020)
+        total = {r["area"]: r for r in a.get("/api/overview").json()["areas"]}["All areas"]
+        assert total["rate_per_1000"] == round(
+            1000 * total["serious_violence_12m"] / (185000 + 225000), 2)
+        # a suppressed count never gets a rate
+        from vru.web.views import _rate
+
+        assert _rate("*", 185000)["rate_per_1000"] is None
+        assert _rate(None, 185000)["rate_per_1000"] is None
+        a.close()
+        v.close()
+    finally:
+        ws.close()

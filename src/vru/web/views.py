@@ -51,6 +51,9 @@ def overview(ws: Workspace, ex: Exit) -> dict[str, Any]:
     items = [("All areas", total, sum(all_12.values()))] + [
         (a, per_area[a], all_12.get(a, 0)) for a in sorted(per_area)
     ]
+    pops, pop_year = _lad_populations(ws, last.year)
+    if per_area and all(a in pops for a in per_area):
+        pops["All areas"] = sum(pops[a] for a in per_area)
     out = []
     cut = _add_months(last, -11)
     for name, series, all_crime in items:
@@ -66,13 +69,39 @@ def overview(ws: Workspace, ex: Exit) -> dict[str, Any]:
             "change_pct": ex.change_pct(pub_before, pub_recent),
             "all_crime_12m": ex.count(all_crime),
             "monthly": ex.counts(raw),
+            **_rate(pub_recent, pops.get(name)),
         })
     return {
         "period": {"from": cut.isoformat()[:7], "to": last.isoformat()[:7]},
         "months": [m.isoformat()[:7] for m in months],
         "definition": ws.settings.serious_violence.description,
+        "population_year": pop_year,
         "areas": out,
     }
+
+
+def _lad_populations(ws: Workspace, year: int) -> tuple[dict[str, float], int | None]:
+    """Residents per local authority (by name) for the latest year up to ``year``."""
+    rows = ws.sql(
+        "WITH p AS (SELECT area_code, year, population FROM geo_population "
+        "WHERE area_level = 'lad' AND age_band = 'all' AND year <= ?), "
+        "y AS (SELECT max(year) AS year FROM p) "
+        "SELECT d.lad_name, p.population, p.year FROM p JOIN y USING (year) "
+        "JOIN geo_lad d ON d.lad_code = p.area_code", [year])
+    return {r[0]: float(r[1]) for r in rows}, (rows[0][2] if rows else None)
+
+
+def _rate(published: int | str | None, population: float | None) -> dict[str, Any]:
+    """Rate per 1,000 residents with its 95% CI (Byar, exact below 10: Fingertips' methods,
+    vru.analysis.indicators), from the *published* count, so a suppressed count has no rate."""
+    from vru.analysis.indicators import crude_rate
+
+    n = Exit.numeric(published)
+    if n is None or population is None:
+        return {"rate_per_1000": None, "rate_lower": None, "rate_upper": None}
+    r = crude_rate(int(n), population, per=1000)
+    return {"rate_per_1000": round(r.value, 2), "rate_lower": round(r.lower, 2),
+            "rate_upper": round(r.upper, 2)}
 
 
 def trends(ws: Workspace, ex: Exit, f: q.Filters, by: str) -> dict[str, Any]:
