@@ -44,11 +44,17 @@ def test_concentration_gistar_emerging_plan(street_workspace, tmp_path):
     for cx, cy in HOT:
         near = g.iloc[int(np.argmin(np.hypot(g["x"] - cx, g["y"] - cy)))]
         assert near["gi_bin"] == 3
+    page = (tmp_path / "g" / "gistar.html").read_text()
+    assert f"hot spot, 99%: {(g['gi_bin'] == 3).sum()}</li>" in page
+    assert "<script" not in page and "https://" not in page
     gj = json.loads((tmp_path / "g" / "gistar.geojson").read_text())
     assert gj["features"] and gj["properties"]["params"]["fdr"] is True
 
     r = _run(ws, "emerging", *VIOLENCE, "--size", "150", "--out", str(tmp_path / "e"))
     e = pd.read_csv(tmp_path / "e" / "emerging.csv")
+    page = (tmp_path / "e" / "emerging.html").read_text()
+    persistent = (e["category"] == "persistent hot spot").sum()
+    assert f"persistent hot spot: {persistent}</li>" in page
     for cx, cy in HOT:
         near = e.iloc[int(np.argmin(np.hypot(e["x"] - cx, e["y"] - cy)))]
         assert near["category"] in ("persistent hot spot", "intensifying hot spot",

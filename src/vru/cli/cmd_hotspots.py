@@ -167,6 +167,7 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
     """Getis-Ord Gi* hot and cold spots with FDR correction (and optionally a kernel density
     surface); CSV and GeoJSON map."""
     from vru.analysis.hotspots import gistar as gi
+    from vru.analysis.hotspots import maps
     from vru.analysis.hotspots import patrol as pt
     from vru.analysis.hotspots import units as un
 
@@ -198,9 +199,13 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
     mapped = df[(df["value"] > 0) | (df["gi_bin"] != 0)]
     (d / "gistar.geojson").write_text(json.dumps(pt.to_geojson(
         mapped, units, {"params": params, "data": ev.data}), default=str))
+    (d / "gistar.html").write_text(maps.class_map_html(
+        mapped["x"], mapped["y"], _map_size(units), mapped["gi_bin"].astype(int),
+        maps.GI_COLOURS, maps.GI_LABELS, f"Gi* hot and cold spots: {units.describe()}",
+        {"params": params, "data": ev.data}, (mapped["x"], mapped["y"])))
     _finish(ws, "gistar", d, params, ev.data,
             {"bins": {int(k): int(v) for k, v in bins.items()}},
-            [d / "gistar.csv", d / "gistar.geojson"])
+            [d / "gistar.csv", d / "gistar.geojson", d / "gistar.html"])
 
 
 @app.command()
@@ -215,6 +220,7 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
              out: Path = OutOpt) -> None:
     """Emerging hot spot analysis: Gi* per step, Mann-Kendall trend, 8 hot + 8 cold categories."""
     from vru.analysis.hotspots import emerging as ehs
+    from vru.analysis.hotspots import maps
     from vru.analysis.hotspots import patrol as pt
     from vru.analysis.hotspots import units as un
 
@@ -242,9 +248,13 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
     (d / "emerging.geojson").write_text(json.dumps(pt.to_geojson(
         tab[tab["category"] != "no pattern"], units, {"params": params, "data": ev.data}),
         default=str))
+    (d / "emerging.html").write_text(maps.class_map_html(
+        tab["x"], tab["y"], _map_size(units), tab["category"], maps.EHS_COLOURS, {},
+        f"Emerging hot spots: {units.describe()}, {len(labels)} {step}s",
+        {"params": params, "data": ev.data}, (tab["x"], tab["y"])))
     _finish(ws, "emerging", d, params, ev.data,
             {"categories": dict(zip(summ["category"], summ["units"].astype(int), strict=True))},
-            [d / "emerging.csv", d / "emerging.geojson"])
+            [d / "emerging.csv", d / "emerging.geojson", d / "emerging.html"])
 
 
 @app.command()
@@ -305,6 +315,15 @@ def nearrepeat(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeT
     (d / "summary.txt").write_text("\n".join(lines) + "\n")
     _finish(ws, "nearrepeat", d, params, data, {"summary": lines},
             [d / "knox.csv", d / "summary.txt"])
+
+
+def _map_size(units) -> float:
+    """Side of the squares drawn for units on the HTML maps (grid: the cell size)."""
+    if units.kind == "grid":
+        return float(units.params["size"])
+    if units.has_area:
+        return float(np.sqrt(np.mean(units.area_m2)))
+    return 100.0
 
 
 def _window_label(win) -> str:
