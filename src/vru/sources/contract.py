@@ -471,7 +471,7 @@ def _clean(expr: str) -> str:
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP VIEW IF EXISTS hub_ok")
-    for t in ("hub_chk", "hub_xy", "hub_bad"):
+    for t in ("hub_chk", "hub_xy", "hub_bad", "hub_dups"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.execute("DROP VIEW IF EXISTS hub_stg")
 
@@ -798,10 +798,20 @@ def _column_problem(col: Column) -> str:
 
 def _validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
     typed = [f"{_typed(col)} AS {_q('v_' + col.name)}" for col in c.stored]
-    windows = []
+    dup_join = ""
     if c.unique:
-        keys = ", ".join(_q("v_" + k) for k in c.unique)
-        windows.append(f"min(row_number) OVER (PARTITION BY {keys}) AS __first")
+        # Duplicates found by a GROUP BY over the key columns alone (a narrow scan), kept only
+        # for keys seen more than once; far cheaper than a window over every row.
+        cols = {col.name: col for col in c.stored}
+        key_exprs = [f"{_typed(cols[k])} AS k{j}" for j, k in enumerate(c.unique)]
+        groups = ", ".join(f"k{j}" for j in range(len(c.unique)))
+        con.execute(
+            f"CREATE TEMP TABLE hub_dups AS SELECT {groups}, min(row_number) AS __first "
+            f"FROM (SELECT row_number, {', '.join(key_exprs)} FROM hub_stg) "
+            f"GROUP BY ALL HAVING count(*) > 1"
+        )
+        on = " AND ".join(f"d.k{j} = t.{_q('v_' + k)}" for j, k in enumerate(c.unique))
+        dup_join = f"LEFT JOIN hub_dups d ON {on}"
     problems = [_column_problem(col) for col in c.stored]
     for ident in c.identifiers:
         pid, prob = _q(ident.name), _q(ident.name + "__problem")
@@ -811,7 +821,8 @@ def _validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
                         f"WHEN {pid} IS NULL THEN {missing} END")
     if c.unique:
         nonnull = " AND ".join(f"{_q('v_' + k)} IS NOT NULL" for k in c.unique)
-        problems.append(f"CASE WHEN {nonnull} AND __first <> row_number THEN "
+        problems.append(f"CASE WHEN {nonnull} AND __first IS NOT NULL "
+                        f"AND __first <> row_number THEN "
                         + _problem(c.unique[0], "'duplicate of row ' || __first") + " END")
     for chk in c.checks:
         problems.append(f"CASE WHEN {chk.bad} THEN {_problem(chk.field, _lit(chk.reason))} END")
@@ -827,7 +838,7 @@ def _validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
     con.execute(
         f"""CREATE TEMP TABLE hub_chk AS
             WITH typed AS (SELECT s.*, {', '.join(typed)} FROM hub_stg s),
-            typed2 AS (SELECT *{''.join(', ' + w for w in windows)} FROM typed),
+            typed2 AS (SELECT t.*{', d.__first' if c.unique else ''} FROM typed t {dup_join}),
             checked AS (
                 SELECT *, list_filter([{', '.join(problems)}], x -> x IS NOT NULL) AS problems,
                        {flag_sql} AS flags
