@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench._common import run_child  # noqa: E402
+from bench._common import RESULTS, run_child  # noqa: E402
 
 CHUNK = 1_000_000
 
@@ -158,6 +158,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="vru-bench-hub-"))
     try:
         print(f"data hub import benchmark: {n:,} rows per source (files in {tmp})")
+        results = []
         print(f"{'source':8} {'what':9} {'wall s':>8} {'rows/s':>11} {'CPU s':>8} "
               f"{'peak MB':>8} {'wall ratio':>10} {'CPU ratio':>9}")
         for source, writer in (("istv", write_istv), ("em_gps", write_pings)):
@@ -175,9 +176,18 @@ def main() -> None:
             print(f"{source:8} {'import':9} {i_sec:8.1f} {n / i_sec:11,.0f} {i_cpu:8.1f} "
                   f"{i_mb:8.0f} {i_sec / b_sec:10.2f} {i_cpu / b_cpu:9.2f}   ({size_mb:,.0f} MB "
                   f"CSV; loaded {loaded:,}, rejected {rejected:,})", flush=True)
+            results.append({"source": source, "rows": n, "csv_mb": round(size_mb, 1),
+                            "baseline": {"seconds": b_sec, "cpu_seconds": b_cpu, "peak_mb": b_mb},
+                            "import": {"seconds": i_sec, "cpu_seconds": i_cpu, "peak_mb": i_mb,
+                                       "loaded": loaded, "rejected": rejected},
+                            "wall_ratio": i_sec / b_sec, "cpu_ratio": i_cpu / b_cpu})
             shutil.rmtree(tmp / f"{source}-ws", ignore_errors=True)
             (tmp / f"{source}-base.duckdb").unlink(missing_ok=True)
             csv_path.unlink()
+        RESULTS.mkdir(exist_ok=True)
+        out = RESULTS / ("hub-quick.json" if n < 10_000_000 else "hub.json")
+        out.write_text(json.dumps({"rows": n, "results": results}, indent=2) + "\n")
+        print(f"saved {out}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
