@@ -164,8 +164,12 @@ def retention_apply(
     source: list[str] = typer.Option(None, "--source", help="Only these sources."),
 ) -> None:
     """Purge rows past their agreement's retention period, and record the run."""
+    from vru.privacy.agreements import HUB_SOURCES
     from vru.sources.retention import apply_retention
 
+    unknown = sorted(set(source or ()) - set(HUB_SOURCES))
+    if unknown:
+        fail(f"unknown source(s) {', '.join(unknown)}; one of: {', '.join(HUB_SOURCES)}")
     ws = open_workspace(workspace)
     try:
         results = apply_retention(ws, _date(as_of, "--as-of"), dry_run, source or None)
