@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def browser():
+def chromium_browser():
     if not CHROMIUM.exists():
         pytest.skip("Chromium not installed at /usr/bin/chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -27,10 +27,10 @@ def browser():
         b.close()
 
 
-def test_html_profile_renders_offline_in_chromium(browser, toy_ws, toy_docs, tmp_path):
+def test_html_profile_renders_offline_in_chromium(chromium_browser, toy_ws, toy_docs, tmp_path):
     ws, _ = toy_ws
     doc, paths = toy_docs[False]
-    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page = chromium_browser.new_page(viewport={"width": 1100, "height": 900})
     external: list[str] = []
     errors: list[str] = []
 
