@@ -7,7 +7,7 @@ the same run: DuckDB's bare `read_csv` of every CSV the demo imports (the least 
 those files can cost), so the import stages print as a ratio to it. Target: the whole demo under
 60 s on the reference machine (2 cores).
 
-    .venv/bin/python bench/bench_demo.py             # the demo's default size (scale 0.25)
+    .venv/bin/python bench/bench_demo.py             # the demo's default size (scale 0.15)
     .venv/bin/python bench/bench_demo.py --quick     # scale 0.05
 """
 
@@ -62,7 +62,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a small world (scale 0.05)")
     args = ap.parse_args()
-    scale = 0.05 if args.quick else 0.25
+    scale = 0.05 if args.quick else 0.15
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
         ws = Path(tmp) / "demo"
         secs, peak, out = run_child(timed_code(BUILD_SETUP, BUILD_BODY), str(scale), str(ws))

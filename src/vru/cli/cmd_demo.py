@@ -46,7 +46,8 @@ def hotspot_steps(ws: Path) -> list[tuple[str, list[str]]]:
         ("Where serious violence concentrates", ["hotspots", "concentration", *w]),
         ("Getis-Ord Gi* hot spots", ["hotspots", "gistar", *w]),
         ("Emerging hot spots (by quarter)", ["hotspots", "emerging", "--step", "quarter", *w]),
-        ("Near repeats (Knox test)", ["hotspots", "nearrepeat", "--permutations", "99", *w]),
+        ("Near repeats (Knox test, last 12 months)",
+         ["hotspots", "nearrepeat", "--from", "2023-04", "--permutations", "49", *w]),
         ("Hot spot patrol plan", ["hotspots", "plan", *w]),
     ]
 
@@ -108,7 +109,7 @@ def demo(
                                    help="Folder for the demo workspace (replaced if it holds an "
                                         "earlier demo)."),
     seed: int = typer.Option(1, "--seed", help="Seed of the synthetic world."),
-    scale: float = typer.Option(0.25, "--scale", min=0.01,
+    scale: float = typer.Option(0.15, "--scale", min=0.01,
                                 help="Size of the world's crime and partner volumes (1 = ~136k "
                                      "crimes a year)."),
     analyses: bool = typer.Option(True, "--analyses/--no-analyses",

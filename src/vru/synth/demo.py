@@ -75,7 +75,7 @@ def _check_replaceable(workspace: Path, data_dir: Path) -> None:
         raise DemoError(f"{data_dir} exists and is not a synthetic world; move it away")
 
 
-def build_demo(workspace: Path, seed: int = 1, scale: float = 0.25,
+def build_demo(workspace: Path, seed: int = 1, scale: float = 0.15,
                data_dir: Path | None = None, progress: ProgressFn | None = None,
                after_police_uk: Callable[[Path], None] | None = None) -> DemoResult:
     """Build the demo. ``after_police_uk(workspace)`` runs (with the workspace closed) once the
