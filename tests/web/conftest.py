@@ -78,7 +78,7 @@ def fill_crimes(ws: Workspace, n: int = 4000, seed: int = 7, months: int = 24) -
                     "'street', 9, 'Crime type', 'unknown crime type', '{\"Crime type\": \"x\"}')")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def web_ws(tmp_path_factory):
     ws = Workspace.init(tmp_path_factory.mktemp("webws") / "ws", area_name="Testshire")
     fill_crimes(ws)
@@ -88,7 +88,7 @@ def web_ws(tmp_path_factory):
     ws.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app(web_ws):
     return create_app(web_ws, audit_durable=False)
 
@@ -101,7 +101,7 @@ def login(client: TestClient, username: str, password: str = PASSWORD):
                        follow_redirects=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def clients(app):
     """One signed-in TestClient per role, plus an anonymous one (key None)."""
     out = {}

@@ -27,7 +27,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(app):
     uvicorn = pytest.importorskip("uvicorn")
     port = _free_port()
