@@ -53,18 +53,29 @@ class PlaceSections:
         self._map(s, counts, names)
         total = sum(counts.values())
         top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-        rows = []
+        area_rate = ind.crude_rate(self.cur.get("sv", 0), self.pop.total).value
+        rows, above = [], []
         for code, n in top:
             r = ind.crude_rate(n, pops.get(code))
+            sig = "not compared" if self.pub.hidden(n) else ind.compare_one(r, area_rate)
             rows.append([names.get(code) or code, code, self.pub.count(n),
-                         *self.pub.rate_cells(n, r), self.pub.share(n, total)])
+                         *self.pub.rate_cells(n, r), sig, self.pub.share(n, total)])
+            if sig == "higher":
+                above.append(names.get(code) or code)
         if rows:
             t = s.add(Table("t_lsoa", "Neighbourhoods (LSOAs) with the most serious violence",
                             [Column("LSOA", LABEL), Column("Code", LABEL),
                              Column("Count", COUNT), Column("Rate per 1,000", RATE),
-                             Column("95% CI", CI), Column("Share of area total", PERCENT)],
-                            rows, note="Residential rates can mislead in town centres, where "
+                             Column("95% CI", CI), Column("Compared with area", TEXT),
+                             Column("Share of area total", PERCENT)],
+                            rows, note="Compared with the area's own serious violence rate. "
+                                       "Residential rates can mislead in town centres, where "
                                        "few people live but many visit."))
+            if above:
+                k = "all" if len(above) == len(rows) else words(len(above))
+                self._find(f"Of the {words(len(rows))} neighbourhoods with most serious "
+                           f"violence, {k} had residential rates significantly above the "
+                           "area's own rate.", t.id)
             code, n = top[0]
             share = self.pub.share(n, total)
             if isinstance(share, float):
