@@ -123,3 +123,10 @@ def test_cache_warm_up_fills_the_first_questions(tmp_path):
                 ("grid", f, False)} <= keys
     finally:
         ws.close()
+
+
+def test_serve_refuses_a_workspace_nobody_can_sign_in_to(tmp_path):
+    ws_dir = tmp_path / "ws"
+    Workspace.init(ws_dir).close()
+    r = _run("serve", "-w", str(ws_dir), "--port", "1")
+    assert r.exit_code == 2 and "no active user" in r.output

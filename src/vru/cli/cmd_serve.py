@@ -33,9 +33,14 @@ def serve(
     from vru.web.app import create_app
 
     ws = open_workspace(workspace)
-    if not any(u.role is Role.ADMIN and u.active for u in list_users(ws)):
+    active = [u for u in list_users(ws) if u.active]
+    if not active:
         ws.close()
-        fail("no active admin user yet; create one first: vru users add NAME --role admin")
+        fail("no active user yet, so nobody could sign in; create one first: "
+             "vru users add NAME --role admin")
+    if not any(u.role is Role.ADMIN for u in active):
+        console.print("[yellow]note:[/] no active admin: users can only be managed with "
+                      "`vru users` while the server is stopped.")
     app = create_app(ws, secure_cookies=secure_cookies, session_hours=session_hours)
     import threading
 
