@@ -73,7 +73,9 @@ def test_planted_near_repeats_are_detected_and_reported():
     # far bands carry no planted pairs: no strong excess there
     assert r.ratio[3, 2] < 1.3
     text = r.summary()
-    assert text[0].startswith("Within 50 m and 7 days")
+    assert text[0].startswith(f"Within 50 m and 7 days of an event there were "
+                              f"{r.observed[0, 0]} pairs")
+    assert r.observed.dtype.kind == "i"
     assert "more than expected" in text[0]
     assert set(r.long_table().columns) >= {"distance", "time", "observed", "expected", "ratio"}
 

@@ -172,6 +172,7 @@ def knox(x, y, t, distance_bands, time_bands, permutations: int = 99,
     if rng is None:
         rng = np.random.default_rng(seed)
     observed, sims = _band_counts(i, j, _band(d, dedges), t, tedges, D, permutations, rng)
+    observed = observed.astype(np.int64)
     n = len(t)
     expected = sims.mean(axis=0) if permutations else np.full((D, T), np.nan)
     larger = (sims >= observed[None]).sum(axis=0)
