@@ -21,20 +21,27 @@ def timed(fn, *args, **kwargs):
     return time.perf_counter() - t0, out
 
 
+LAST_CPU_SECONDS = 0.0  # CPU time (user + system) of the last child, start-up included
+
+
 def run_child(code: str, *args: str) -> tuple[float, float, str]:
     """Run Python code in a fresh process: (seconds, peak RSS in MB, stdout).
 
     If the code prints a last line of JSON with "seconds" (the timed operation only, without
     interpreter start-up and imports) and "peak_mb", those figures are used.
     """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = ru0.ru_maxrss
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = ru1.ru_maxrss
+    global LAST_CPU_SECONDS
+    LAST_CPU_SECONDS = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     # ru_maxrss of children is the max over all waited children: run the biggest last, or
     # read the child's own figure, which it prints as its last line.
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""

@@ -82,6 +82,13 @@ class Workspace:
             raise WorkspaceError(
                 f"cannot open {db}: another vru process is writing to it ({exc})"
             ) from exc
+        # Progress bars belong to our CLI; DuckDB's own one slows queries when output is a pipe.
+        con.execute("SET enable_progress_bar = false")
+        if not read_only:
+            # Spill to the workspace's own folder (never the system temp), so big imports and
+            # analyses stay within memory and on the workspace's disk.
+            (path / "tmp").mkdir(exist_ok=True)
+            con.execute(f"SET temp_directory = '{(path / 'tmp' / 'duckdb').as_posix()}'")
         ws = cls(path, con, settings, read_only)
         if not read_only:
             ws._migrate()
@@ -170,6 +177,17 @@ class Workspace:
                 cur.execute("COMMIT")
             finally:
                 cur.close()
+
+    @contextmanager
+    def memory_limit(self, limit: str) -> Iterator[None]:
+        """Cap DuckDB's memory for a block (e.g. a big import), restoring the limit after."""
+        with self._write_lock:
+            previous = self._con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+            self._con.execute(f"SET memory_limit = '{limit}'")
+            try:
+                yield
+            finally:
+                self._con.execute(f"SET memory_limit = '{previous}'")
 
     def checkpoint(self) -> None:
         with self._write_lock:

@@ -48,6 +48,7 @@ from vru.workspace import Workspace
 SOURCE = "police_uk"
 BATCH_FILES = 48  # at most this many files per DuckDB scan...
 BATCH_BYTES = 96 << 20  # ...and about this much CSV text, to bound memory on big imports
+IMPORT_MEMORY_LIMIT = "1GB"  # DuckDB buffer memory during an import (it spills beyond)
 
 STREET_COLUMNS = [
     "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
@@ -199,7 +200,9 @@ def import_police(ws: Workspace, paths: list[Path | str], progress: ProgressFn |
     results: list[FileResult] = []
     tmp_dir = ws.path / "tmp"
     tmp_dir.mkdir(exist_ok=True)
-    with ws.transaction() as con:
+    # police.uk files hold no personal identifiers, so the import may spill to the workspace's
+    # temp folder: capping memory keeps a 10-million-row import's peak flat.
+    with ws.memory_limit(IMPORT_MEMORY_LIMIT), ws.transaction() as con:
         active = {
             row[0]: row[1]
             for row in con.execute(
