@@ -45,6 +45,7 @@ from vru.privacy import agreements
 from vru.privacy.pseudonymise import Pseudonymiser, PseudonymKeyError, load_key
 from vru.settings import Settings
 from vru.sources.files import ImportRefused, InputFile, content_sha256, discover
+from vru.sources.results import FileResult, ImportSummary, ProgressFn  # noqa: F401 - re-exported
 from vru.workspace import Workspace
 
 TYPES = ("text", "int", "decimal", "date", "datetime", "code", "bool", "lsoa", "postcode",
@@ -191,41 +192,9 @@ class Source:
 
 
 # ================================================================================ results
-@dataclass
-class FileResult:
-    name: str
-    kind: str
-    status: str                # loaded | replaced | skipped (same content already loaded)
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    rows_flagged: int = 0
-    file_id: int | None = None
+# FileResult, ImportSummary and ProgressFn live in vru.sources.results (shared with police_uk).
 
 
-@dataclass
-class ImportSummary:
-    source: str
-    import_id: int | None
-    files: list[FileResult]
-
-    @property
-    def rows_read(self) -> int:
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(f.rows_loaded for f in self.files)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(f.rows_rejected for f in self.files)
-
-    def count(self, status: str) -> int:
-        return sum(1 for f in self.files if f.status == status)
-
-
-ProgressFn = Callable[[str, int, int], None]
 
 
 # ================================================================================ planning

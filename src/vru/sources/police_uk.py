@@ -22,9 +22,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from vru.sources.files import (
     discover,
     read_header,
 )
+from vru.sources.results import FileResult, ImportSummary, ProgressFn
 from vru.workspace import Workspace
 
 SOURCE = "police_uk"
@@ -76,51 +76,6 @@ FILE_NAME = re.compile(
 
 
 @dataclass
-class FileResult:
-    name: str
-    kind: str
-    status: str            # loaded | skipped (already loaded) | replaced
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    rows_flagged: int = 0
-    file_id: int | None = None
-    replaced_file_ids: list[int] = field(default_factory=list)
-
-
-@dataclass
-class ImportSummary:
-    import_id: int | None
-    files: list[FileResult]
-
-    @property
-    def rows_read(self) -> int:
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(f.rows_loaded for f in self.files)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(f.rows_rejected for f in self.files)
-
-    def count(self, status: str) -> int:
-        return sum(1 for f in self.files if f.status == status)
-
-    def by_kind(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for f in self.files:
-            d = out.setdefault(f.kind, {"files": 0, "read": 0, "loaded": 0, "rejected": 0, "flagged": 0})
-            d["files"] += 1
-            d["read"] += f.rows_read
-            d["loaded"] += f.rows_loaded
-            d["rejected"] += f.rows_rejected
-            d["flagged"] += f.rows_flagged
-        return out
-
-
-@dataclass
 class _Planned:
     f: InputFile
     kind: str
@@ -135,9 +90,6 @@ class _Planned:
         if self.force and self.month:
             return f"{self.kind}/{self.force}/{self.month:%Y-%m}"
         return None
-
-
-ProgressFn = Callable[[str, int, int], None]  # (file name, files done, files total)
 
 
 # ---------------------------------------------------------------------------------- planning
@@ -263,7 +215,7 @@ def import_police(ws: Workspace, paths: list[Path | str], progress: ProgressFn |
                         by_partition[pk] = (res.file_id, p.kind)
                     results.append(res)
                 done += len(chunk)
-        summary = ImportSummary(import_id, results)
+        summary = ImportSummary(SOURCE, import_id, results)
         con.execute(
             "UPDATE imports SET finished_at = ?, files_seen = ?, files_loaded = ?, "
             "files_skipped = ?, files_replaced = ?, rows_read = ?, rows_loaded = ?, "
