@@ -29,11 +29,14 @@ _BARE_ARGS = (
 )
 BARE_COUNT = timed_code("import duckdb, sys, glob", f"""
 files = sorted(glob.glob(sys.argv[1]))
-duckdb.connect().execute("SELECT count(*) FROM read_csv(?, {_BARE_ARGS})", [files]).fetchall()
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")  # as vru's workspace does: it slows piped runs
+con.execute("SELECT count(*) FROM read_csv(?, {_BARE_ARGS})", [files]).fetchall()
 """)
 BARE_LOAD = timed_code("import duckdb, sys, glob", f"""
 files = sorted(glob.glob(sys.argv[1]))
 con = duckdb.connect(sys.argv[2])
+con.execute("SET enable_progress_bar = false")
 con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, {_BARE_ARGS})", [files])
 con.close()
 """)
@@ -55,6 +58,7 @@ TYPES = {'Anti-social behaviour','Bicycle theft','Burglary','Criminal damage and
  'Other crime','Other theft','Possession of weapons','Public order','Robbery','Shoplifting',
  'Theft from the person','Vehicle crime','Violence and sexual offences'}
 con = duckdb.connect(sys.argv[2])
+con.execute('SET enable_progress_bar = false')
 good_parts, bad_parts = [], []
 for fid, path in enumerate(sorted(glob.glob(sys.argv[1]))):
     opener = gzip.open if path.endswith('.gz') else open
