@@ -45,6 +45,7 @@ from vru.privacy import agreements
 from vru.privacy.pseudonymise import Pseudonymiser, PseudonymKeyError, load_key
 from vru.settings import Settings
 from vru.sources.files import ImportRefused, InputFile, content_sha256, discover
+from vru.sources.provenance import finish_import, start_import, write_import_log
 from vru.sources.results import FileResult, ImportSummary, ProgressFn  # noqa: F401 - re-exported
 from vru.workspace import Workspace
 
@@ -353,12 +354,7 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
                 "SELECT partition_key, file_id FROM source_files WHERE source = ? "
                 "AND status = 'active' AND partition_key IS NOT NULL", [source.name]).fetchall()
         }
-        import_id = ws.next_id(con, "import_seq")
-        con.execute(
-            "INSERT INTO imports (import_id, source, started_at, user_name, command) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [import_id, source.name, datetime.now(), ws.user_name(), command],
-        )
+        import_id = start_import(ws, con, source.name, command)
         seen: set[tuple[str, str]] = set()
         for i, p in enumerate(planned):
             if progress:
@@ -377,17 +373,10 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
                 by_partition[pkey] = res.file_id
             results.append(res)
         summary = ImportSummary(source.name, import_id, results)
-        con.execute(
-            "UPDATE imports SET finished_at = ?, files_seen = ?, files_loaded = ?, "
-            "files_skipped = ?, files_replaced = ?, rows_read = ?, rows_loaded = ?, "
-            "rows_rejected = ? WHERE import_id = ?",
-            [datetime.now(), len(results), summary.count("loaded") + summary.count("replaced"),
-             summary.count("skipped"), summary.count("replaced"), summary.rows_read,
-             summary.rows_loaded, summary.rows_rejected, import_id],
-        )
+        finish_import(con, summary)
     if progress:
         progress("", len(planned), len(planned))
-    _write_log(ws, summary)
+    write_import_log(ws, summary)
     return summary
 
 
@@ -412,17 +401,6 @@ def _replace(con: duckdb.DuckDBPyConnection, contract: Contract, old_id: int, ne
     con.execute("UPDATE source_files SET status = 'replaced' WHERE file_id = ?", [old_id])
     con.execute("INSERT INTO file_replacements VALUES (?, ?, ?, ?, ?)",
                 [old_id, new_id, pkey, removed, datetime.now()])
-
-
-def _write_log(ws: Workspace, s: ImportSummary) -> None:
-    # Counts only: never values from the files.
-    with open(ws.log_dir() / "imports.log", "a", encoding="utf-8") as log:
-        log.write(
-            f"{datetime.now().isoformat(timespec='seconds')} import {s.import_id} {s.source}: "
-            f"files loaded={s.count('loaded')} replaced={s.count('replaced')} "
-            f"skipped={s.count('skipped')} rows read={s.rows_read} loaded={s.rows_loaded} "
-            f"rejected={s.rows_rejected}\n"
-        )
 
 
 # ================================================================================ one file

@@ -42,6 +42,7 @@ from vru.sources.files import (
     discover,
     read_header,
 )
+from vru.sources.provenance import finish_import, start_import, write_import_log
 from vru.sources.results import FileResult, ImportSummary, ProgressFn
 from vru.workspace import Workspace
 
@@ -169,12 +170,7 @@ def import_police(ws: Workspace, paths: list[Path | str], progress: ProgressFn |
                 "WHERE source = ? AND status = 'active' AND partition_key IS NOT NULL", [SOURCE]
             ).fetchall()
         }
-        import_id = ws.next_id(con, "import_seq")
-        con.execute(
-            "INSERT INTO imports (import_id, source, started_at, user_name, command) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [import_id, SOURCE, datetime.now(), ws.user_name(), command],
-        )
+        import_id = start_import(ws, con, SOURCE, command)
         seen_in_run: set[str] = set()
         todo: list[_Planned] = []
         for p in planned:
@@ -216,28 +212,11 @@ def import_police(ws: Workspace, paths: list[Path | str], progress: ProgressFn |
                     results.append(res)
                 done += len(chunk)
         summary = ImportSummary(SOURCE, import_id, results)
-        con.execute(
-            "UPDATE imports SET finished_at = ?, files_seen = ?, files_loaded = ?, "
-            "files_skipped = ?, files_replaced = ?, rows_read = ?, rows_loaded = ?, "
-            "rows_rejected = ? WHERE import_id = ?",
-            [datetime.now(), len(results), summary.count("loaded") + summary.count("replaced"),
-             summary.count("skipped"), summary.count("replaced"), summary.rows_read,
-             summary.rows_loaded, summary.rows_rejected, import_id],
-        )
+        finish_import(con, summary)
     if progress:
         progress("", len(planned), len(planned))
-    _write_log(ws, summary)
+    write_import_log(ws, summary)
     return summary
-
-
-def _write_log(ws: Workspace, summary: ImportSummary) -> None:
-    with open(ws.log_dir() / "imports.log", "a", encoding="utf-8") as log:
-        log.write(
-            f"{datetime.now().isoformat(timespec='seconds')} import {summary.import_id} "
-            f"{SOURCE}: files loaded={summary.count('loaded')} replaced={summary.count('replaced')} "
-            f"skipped={summary.count('skipped')} rows read={summary.rows_read} "
-            f"loaded={summary.rows_loaded} rejected={summary.rows_rejected}\n"
-        )
 
 
 def _chunks(items: list[_Planned], size: int) -> list[list[_Planned]]:
