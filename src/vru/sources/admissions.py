@@ -8,8 +8,6 @@ its pseudonym; it is never stored.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from vru.sources.contract import (
     Check,
     Column,
@@ -19,7 +17,6 @@ from vru.sources.contract import (
     LoadContext,
     RetentionTarget,
     Source,
-    import_source,
     inserted,
 )
 
@@ -64,8 +61,3 @@ ADMISSIONS_CONTRACT = Contract(
 
 ADMISSIONS = Source(name="admissions", title="Hospital admissions",
                     contracts=(ADMISSIONS_CONTRACT,))
-
-
-def import_admissions(ws, paths: list[Path | str], progress=None, command: str | None = None,
-                      key: bytes | None = None):
-    return import_source(ws, ADMISSIONS, paths, progress=progress, command=command, key=key)

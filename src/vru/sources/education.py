@@ -6,8 +6,6 @@ pseudonym at import. Reason codes are the DfE exclusion reason codes.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from vru.sources.contract import (
     Check,
     Column,
@@ -17,7 +15,6 @@ from vru.sources.contract import (
     LoadContext,
     RetentionTarget,
     Source,
-    import_source,
     inserted,
 )
 
@@ -80,8 +77,3 @@ EXCLUSIONS = Contract(
 
 EDUCATION = Source(name="education", title="Education: exclusions and suspensions",
                    contracts=(EXCLUSIONS,))
-
-
-def import_education(ws, paths: list[Path | str], progress=None, command: str | None = None,
-                     key: bytes | None = None):
-    return import_source(ws, EDUCATION, paths, progress=progress, command=command, key=key)

@@ -10,8 +10,6 @@ Access to these tables is for police and probation staff with a purpose (see the
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from vru.sources.contract import (
     GB_LONLAT_CHECKS,
     Check,
@@ -21,7 +19,6 @@ from vru.sources.contract import (
     LoadContext,
     RetentionTarget,
     Source,
-    import_source,
     inserted,
     project_bng,
 )
@@ -137,8 +134,3 @@ ZONES = Contract(
 
 EM_GPS = Source(name="em_gps", title="Probation and electronic monitoring",
                 contracts=(PEOPLE, PINGS, ZONES))
-
-
-def import_em_gps(ws, paths: list[Path | str], progress=None, command: str | None = None,
-                  key: bytes | None = None):
-    return import_source(ws, EM_GPS, paths, progress=progress, command=command, key=key)

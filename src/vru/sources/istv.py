@@ -10,7 +10,6 @@ still count at site level.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -25,7 +24,6 @@ from vru.sources.contract import (
     LoadContext,
     RetentionTarget,
     Source,
-    import_source,
     inserted,
     project_bng,
 )
@@ -193,8 +191,3 @@ ISTV = Source(
     name="istv", title="Emergency department assaults (ISTV)", contracts=(ASSAULTS,),
     extra_readers={".xml": ("assaults", read_istv_xml)},
 )
-
-
-def import_istv(ws, paths: list[Path | str], progress=None, command: str | None = None,
-                key: bytes | None = None):
-    return import_source(ws, ISTV, paths, progress=progress, command=command, key=key)

@@ -7,8 +7,6 @@ officers' names or collar numbers in them.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from vru.sources.contract import (
     GB_LONLAT_CHECKS,
     Check,
@@ -18,7 +16,6 @@ from vru.sources.contract import (
     LoadContext,
     RetentionTarget,
     Source,
-    import_source,
     inserted,
     project_bng,
 )
@@ -79,8 +76,3 @@ LOGS = Contract(
 )
 
 PATROLS = Source(name="patrols", title="Patrols", contracts=(PINGS, LOGS))
-
-
-def import_patrols(ws, paths: list[Path | str], progress=None, command: str | None = None,
-                   key: bytes | None = None):
-    return import_source(ws, PATROLS, paths, progress=progress, command=command, key=key)

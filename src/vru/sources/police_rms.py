@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
 from vru.geo.bng import GB_EASTING, GB_NORTHING
 from vru.geo.grid import cell_sql
@@ -27,7 +26,6 @@ from vru.sources.contract import (
     LoadContext,
     RetentionTarget,
     Source,
-    import_source,
     inserted,
     project_lonlat,
 )
@@ -138,8 +136,3 @@ CRIMES = Contract(
 )
 
 POLICE_RMS = Source(name="police_rms", title="Police force extracts (RMS)", contracts=(CRIMES,))
-
-
-def import_police_rms(ws, paths: list[Path | str], progress=None, command: str | None = None,
-                      key: bytes | None = None):
-    return import_source(ws, POLICE_RMS, paths, progress=progress, command=command, key=key)

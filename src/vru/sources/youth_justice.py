@@ -7,8 +7,6 @@ import (the PNC pseudonym is preferred); names and dates of birth are never stor
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from vru.sources.contract import (
     Check,
     Column,
@@ -18,7 +16,6 @@ from vru.sources.contract import (
     LoadContext,
     RetentionTarget,
     Source,
-    import_source,
     inserted,
 )
 
@@ -87,8 +84,3 @@ EVENTS = Contract(
 )
 
 YOUTH_JUSTICE = Source(name="youth_justice", title="Youth justice", contracts=(EVENTS,))
-
-
-def import_youth_justice(ws, paths: list[Path | str], progress=None, command: str | None = None,
-                         key: bytes | None = None):
-    return import_source(ws, YOUTH_JUSTICE, paths, progress=progress, command=command, key=key)
