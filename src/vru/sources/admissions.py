@@ -48,8 +48,8 @@ def _load(ctx: LoadContext) -> int:
         INSERT INTO hospital_admissions
         SELECT patient_pid, v_admission_date, v_discharge_date, v_provider_code, v_icd10_cause,
                {CAUSE3} BETWEEN 'X85' AND 'Y09', {CAUSE3} = 'X99', v_age, v_sex, v_lsoa_code,
-               flags, ?, row_number, ?
-        FROM hub_ok""", [ctx.file_id, ctx.import_id])
+               flags, file_id, row_number, ?
+        FROM hub_ok""", [ctx.import_id])
 
 
 ADMISSIONS_CONTRACT = Contract(

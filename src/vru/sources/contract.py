@@ -10,7 +10,11 @@ tables. This engine does everything else, the same way for every source:
 2. governance: refuse a source without a data-sharing agreement in force; load the
    pseudonymisation key (never stored) and refuse a key that differs from the workspace's;
 3. skip files whose content checksum is already loaded (re-import is a no-op);
-4. stage the file in DuckDB with every value as text. Identifier columns are replaced by
+4. stage the files in DuckDB with every value as text, in *batches*: files with the same contract
+   and header are staged, validated and loaded together (at most ``BATCH_FILES`` files and about
+   ``BATCH_BYTES``), every row carrying its ``file_id`` and its ``row_number`` within its file, so
+   that a folder of many small files pays DuckDB's fixed planning cost once per batch, not once
+   per file. Everything below still holds per file. Identifier columns are replaced by
    pseudonyms *in the staging query itself*: the distinct raw values are mapped in memory
    (normalise, check, keyed HMAC) and joined in, so no table, temp table, log, reject or error
    message ever holds a raw identifier;
@@ -18,7 +22,9 @@ tables. This engine does everything else, the same way for every source:
    duplicates, cross-field checks; every failing row goes to ``rejects`` with file, row, field and
    reason (raw = the staged row, identifiers pseudonymised);
 6. load the good rows through the source's loader; record provenance in ``source_files`` and
-   ``imports``; check read = loaded + rejected per file.
+   ``imports``; check read = loaded + rejected per file;
+7. apply resubmissions (``partition``) in file order: a later file with the same key replaces the
+   earlier one, whether it came in an earlier import or earlier in this one.
 
 All files of one import run are loaded in one ``ws.transaction()``: any failure leaves the
 workspace as it was.
@@ -44,7 +50,7 @@ from vru.geo.bng import to_bng, to_lonlat
 from vru.privacy import agreements
 from vru.privacy.pseudonymise import Pseudonymiser, PseudonymKeyError, load_key
 from vru.settings import Settings
-from vru.sources.files import ImportRefused, InputFile, content_sha256, discover
+from vru.sources.files import ImportRefused, InputFile, content_digest, discover
 from vru.sources.provenance import finish_import, start_import, write_import_log
 from vru.sources.results import FileResult, ImportSummary, ProgressFn  # noqa: F401 - re-exported
 from vru.workspace import Workspace
@@ -116,11 +122,37 @@ class RetentionTarget:
     where: str = "TRUE"
 
 
+@dataclass(frozen=True)
+class Once:
+    """A key that may be loaded only once across files: a row whose (typed, non-empty) ``column``
+    value is already stored (``stored``: SQL selecting the stored keys), or is loaded by an
+    earlier file of the same import, is rejected with ``reason``.
+
+    The engine evaluates it, not a ``Check``: in a batch the earlier files' rows are not stored
+    yet, so the rule is applied to them too (a row is rejected when an earlier file has a valid
+    row with the same key), exactly as if the files were imported one after the other. It is
+    reported last among a row's problems and documented with the row rules."""
+
+    column: str
+    stored: str
+    reason: str
+
+
 @dataclass
 class LoadContext:
+    """What a loader gets, once per batch (one or more files with the same contract and header).
+
+    The loader contract: insert every row of the temp view ``hub_ok`` (the batch's valid rows)
+    into the canonical table(s) and return the number of rows stored (the engine refuses a
+    count that differs). ``hub_ok`` holds ``file_id`` and ``row_number`` (1 = first data row of
+    that file), the typed values ``v_<column>``, the pseudonym columns and ``flags``; store the
+    row's own ``file_id`` and ``row_number`` (provenance) and ``import_id`` from here.
+    ``project_bng`` / ``project_lonlat`` make the temp table ``hub_xy`` keyed by
+    ``(file_id, row_number)``: join it ``USING (file_id, row_number)``.
+    """
+
     con: duckdb.DuckDBPyConnection
     import_id: int
-    file_id: int
     settings: Settings
     agreement: agreements.Agreement
 
@@ -141,6 +173,14 @@ class Contract:
     flags: tuple[Flag, ...] = ()
     unique: tuple[str, ...] = ()    # columns that must be unique within a file
     partition: str | None = None    # SQL key: a later file with the same key replaces the earlier
+    once: Once | None = None        # a key loaded only once, across files and imports
+
+    def __post_init__(self) -> None:
+        if self.once is not None and self.partition is not None:
+            # Replacements are applied after the batches are loaded; a replaced file's keys
+            # would still count as loaded for the files after it.
+            raise ValueError(f"{self.source}/{self.kind}: a contract cannot have both a "
+                             "`once` key and a `partition`")
 
     @property
     def names(self) -> list[str]:
@@ -213,6 +253,7 @@ class _Planned:
     header: list[str]          # contract column names, in file order
     sha256: str
     form: str                  # csv | xlsx | extra suffix
+    size: int = 0              # bytes of (decompressed) content
 
 
 def _form(f: InputFile, source: Source) -> str:
@@ -318,7 +359,8 @@ def plan(source: Source, paths: list[Path | str]) -> list[_Planned]:
             else:
                 raw = _header_xlsx(f) if form == "xlsx" else _header_csv(f)
                 contract, header = choose_contract(f, source, raw)
-            planned.append(_Planned(f, contract, header, content_sha256(f), form))
+            sha256, size = content_digest(f)
+            planned.append(_Planned(f, contract, header, sha256, form, size))
         except ImportRefused as exc:
             errors.append(str(exc))
     if errors:
@@ -329,6 +371,11 @@ def plan(source: Source, paths: list[Path | str]) -> list[_Planned]:
 
 
 # ================================================================================ import
+BATCH_FILES = 64        # at most this many files are staged and validated together...
+BATCH_BYTES = 64 << 20  # ...and about this much content, so that memory stays bounded
+XLSX_WEIGHT = 8         # an .xlsx is a ZIP: its cells take several times its size in memory
+
+
 def import_source(ws: Workspace, source: Source, paths: list[Path | str],
                   progress: ProgressFn | None = None, command: str | None = None,
                   key: bytes | None = None) -> ImportSummary:
@@ -338,7 +385,7 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
     pseudo: Pseudonymiser | None = None
     if source.needs_key:
         pseudo = Pseudonymiser(key if key is not None else load_key(ws.path))
-    results: list[FileResult] = []
+    results: list[FileResult | None] = [None] * len(planned)
     with ws.transaction() as con:
         if pseudo is not None:
             _check_key(con, pseudo)
@@ -356,28 +403,83 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
         }
         import_id = start_import(ws, con, source.name, command)
         seen: set[tuple[str, str]] = set()
+        todo: list[int] = []
         for i, p in enumerate(planned):
-            if progress:
-                progress(p.f.name, i, len(planned))
             k = (p.sha256, p.contract.kind)
             if k in active or k in seen:
-                results.append(FileResult(p.f.name, p.contract.kind, "skipped"))
+                results[i] = FileResult(p.f.name, p.contract.kind, "skipped")
                 continue
             seen.add(k)
-            res, pkey = _import_file(ws, con, source, p, import_id, agreement, pseudo)
-            if pkey is not None:
-                old = by_partition.get(pkey)
-                if old is not None:
-                    _replace(con, p.contract, old, res.file_id, pkey)
-                    res.status = "replaced"
-                by_partition[pkey] = res.file_id
-            results.append(res)
-        summary = ImportSummary(source.name, import_id, results)
+            todo.append(i)
+        # File ids in file order, whatever batch a file lands in.
+        file_ids = {i: ws.next_id(con, "file_seq") for i in todo}
+        pkeys: dict[int, str] = {}
+        done = len(planned) - len(todo)
+        for batch in _batches(planned, todo):
+            if progress:
+                progress(planned[batch[0]].f.name, done, len(planned))
+            loaded = _import_batch(ws, con, source, [(planned[i], file_ids[i]) for i in batch],
+                                   import_id, agreement, pseudo)
+            for i, (res, pkey) in zip(batch, loaded, strict=True):
+                results[i] = res
+                if pkey is not None:
+                    pkeys[i] = pkey
+            done += len(batch)
+        # Resubmissions in file order, as if the files had been imported one by one: the
+        # later of two files with the same key (in this run or an earlier one) wins.
+        for i in todo:
+            pkey = pkeys.get(i)
+            if pkey is None:
+                continue
+            res = results[i]
+            assert res is not None and res.file_id is not None
+            old = by_partition.get(pkey)
+            if old is not None:
+                _replace(con, planned[i].contract, old, res.file_id, pkey)
+                res.status = "replaced"
+                res.replaced_file_ids.append(old)
+            by_partition[pkey] = res.file_id
+        assert all(r is not None for r in results)
+        summary = ImportSummary(source.name, import_id, [r for r in results if r is not None])
         finish_import(con, summary)
     if progress:
         progress("", len(planned), len(planned))
     write_import_log(ws, summary)
     return summary
+
+
+def _batches(planned: list[_Planned], todo: list[int]) -> list[list[int]]:
+    """Indices of the files to stage and validate together, in processing order.
+
+    A batch holds files with the same contract and header (so the same columns in the same
+    places), at most BATCH_FILES of them and about BATCH_BYTES of content. A contract with a
+    ``once`` key is order-dependent (a file's rows are checked against the files before it), so
+    its batches are runs of consecutive files, processed in file order.
+    """
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    run = 0
+    previous: tuple[str, tuple[str, ...]] | None = None
+    for i in todo:
+        p = planned[i]
+        same = (p.contract.kind, tuple(p.header))
+        if same != previous:
+            run, previous = run + 1, same
+        groups.setdefault((*same, run if p.contract.once else 0), []).append(i)
+    out: list[list[int]] = []
+    for members in groups.values():  # in the order of each group's first file
+        chunk: list[int] = []
+        volume = 0
+        for i in members:
+            p = planned[i]
+            weight = p.size * (XLSX_WEIGHT if p.form == "xlsx" else 1)
+            if chunk and (len(chunk) >= BATCH_FILES or volume + weight > BATCH_BYTES):
+                out.append(chunk)
+                chunk, volume = [], 0
+            chunk.append(i)
+            volume += weight
+        if chunk:
+            out.append(chunk)
+    return out
 
 
 def _check_key(con: duckdb.DuckDBPyConnection, pseudo: Pseudonymiser) -> None:
@@ -442,51 +544,78 @@ def _no_spill(ws: Workspace, enabled: bool) -> Iterator[None]:
         cur.close()
 
 
-def _import_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source, p: _Planned,
-                 import_id: int, agreement: agreements.Agreement,
-                 pseudo: Pseudonymiser | None) -> tuple[FileResult, str | None]:
-    c = p.contract
-    file_id = ws.next_id(con, "file_seq")
+def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
+                  batch: list[tuple[_Planned, int]], import_id: int,
+                  agreement: agreements.Agreement, pseudo: Pseudonymiser | None
+                  ) -> list[tuple[FileResult, str | None]]:
+    """Stage, validate and load files with the same contract and header together.
+
+    Returns, per file in batch order, its result and its partition key (if any)."""
+    c = batch[0][0].contract
     _drop_temp(con)
-    con.execute("CREATE TEMP TABLE hub_bad (row_number BIGINT, reason VARCHAR)")
+    con.execute("CREATE TEMP TABLE hub_bad (file_id BIGINT, row_number BIGINT, reason VARCHAR)")
     registered: list[str] = []
     try:
         probe = ws.reader()
         try:
-            src_sql = _source_relation(con, probe, source, p, registered)
+            src_sql = _batch_relation(con, probe, source, batch, registered)
         finally:
             probe.close()
         with _no_spill(ws, enabled=bool(c.identifiers)):
-            _stage(con, c, p.header, src_sql, pseudo, registered)
+            _stage(con, c, batch[0][0].header, src_sql, pseudo, registered)
             _validate(con, c)
-        ctx = LoadContext(con, import_id, file_id, ws.settings, agreement)
-        loaded = c.load(ctx)
-        n_ok, n_bad, n_flag = con.execute(
-            "SELECT count(*) FILTER (WHERE len(problems) = 0), "
-            "count(*) FILTER (WHERE len(problems) > 0), "
-            "count(*) FILTER (WHERE len(problems) = 0 AND len(flags) > 0) FROM hub_chk"
-        ).fetchone()
-        n_struct = con.execute("SELECT count(*) FROM hub_bad").fetchone()[0]
+        loaded = c.load(LoadContext(con, import_id, ws.settings, agreement))
+        # Per file: valid, invalid, flagged and structurally bad rows, and whether its rows are
+        # numbered 1..n with nothing missing (verified, not assumed: the file's rows may come
+        # from one multi-file scan).
+        counts = {r[0]: r[1:] for r in con.execute(
+            """WITH r AS (
+                   SELECT file_id, row_number, len(problems) = 0 AS ok,
+                          len(problems) = 0 AND len(flags) > 0 AS flagged, false AS broken
+                   FROM hub_chk
+                   UNION ALL SELECT file_id, row_number, false, false, true FROM hub_bad)
+               SELECT file_id, count(*) FILTER (WHERE ok),
+                      count(*) FILTER (WHERE NOT ok AND NOT broken),
+                      count(*) FILTER (WHERE flagged), count(*) FILTER (WHERE broken),
+                      min(row_number) = 1 AND max(row_number) = count(*)
+               FROM r GROUP BY file_id""").fetchall()}
+        n_ok = sum(v[0] for v in counts.values())
         if loaded != n_ok:
             raise RuntimeError(f"{c.source}/{c.kind} loader stored {loaded} of {n_ok} valid rows")
-        _write_rejects(con, c, import_id, file_id)
-        pkey = None
+        for p, fid in batch:
+            if fid in counts and not counts[fid][4]:
+                raise RuntimeError(f"{p.f.display}: rows are not numbered contiguously")
+        _write_rejects(con, c, import_id)
+        pkeys: dict[int, str] = {}
         if c.partition:
-            keys = con.execute(f"SELECT DISTINCT {c.partition} FROM hub_ok").fetchall()
-            if len(keys) == 1 and keys[0][0] is not None:
-                pkey = str(keys[0][0])
-        rows_read = n_ok + n_bad + n_struct
-        res = FileResult(p.f.name, c.kind, "loaded", rows_read, n_ok, n_bad + n_struct, n_flag,
-                         file_id)
+            # A file has a key when all its valid rows share one (non-empty) value.
+            for fid, distinct, key in con.execute(
+                f"""SELECT file_id, count(DISTINCT k) + max(CASE WHEN k IS NULL THEN 1 ELSE 0 END),
+                           max(k)
+                    FROM (SELECT file_id, {c.partition} AS k FROM hub_ok) GROUP BY file_id"""
+            ).fetchall():
+                if distinct == 1 and key is not None:
+                    pkeys[fid] = str(key)
+        out: list[tuple[FileResult, str | None]] = []
+        values: list[Any] = []
+        now = datetime.now()
+        for p, fid in batch:
+            ok, bad, flagged, broken, _ = counts.get(fid, (0, 0, 0, 0, True))
+            rows_read = ok + bad + broken
+            pkey = pkeys.get(fid)
+            out.append((FileResult(p.f.name, c.kind, "loaded", rows_read, ok, bad + broken,
+                                   flagged, fid), pkey))
+            values += [fid, import_id, c.source, c.kind, p.f.display, p.f.name, p.sha256, pkey,
+                       rows_read, ok, bad + broken, flagged, now]
         con.execute(
             "INSERT INTO source_files (file_id, import_id, source, kind, path, name, sha256, "
-            "partition_key, force_slug, month, rows_read, rows_loaded, rows_rejected, "
-            "rows_flagged, status, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, "
-            "?, ?, ?, ?, 'active', ?)",
-            [file_id, import_id, c.source, c.kind, p.f.display, p.f.name, p.sha256, pkey,
-             rows_read, n_ok, n_bad + n_struct, n_flag, datetime.now()],
+            "partition_key, rows_read, rows_loaded, rows_rejected, rows_flagged, loaded_at, "
+            "force_slug, month, status) "
+            "SELECT *, NULL, NULL, 'active' FROM (VALUES "
+            + ", ".join(["(" + ", ".join(["?"] * 13) + ")"] * len(batch)) + ")",
+            values,
         )
-        return res, pkey
+        return out
     finally:
         for name in registered:
             con.unregister(name)
@@ -495,45 +624,100 @@ def _import_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source, 
 
 
 # ---------------------------------------------------------------------------- reading
-def _source_relation(con: duckdb.DuckDBPyConnection, probe: duckdb.DuckDBPyConnection,
-                     source: Source, p: _Planned, registered: list[str]) -> str:
-    """SQL for the file's rows as text columns c0..cN plus row_number (1 = first data row).
+def _batch_relation(con: duckdb.DuckDBPyConnection, probe: duckdb.DuckDBPyConnection,
+                    source: Source, batch: list[tuple[_Planned, int]],
+                    registered: list[str]) -> str:
+    """SQL for the batch's rows as text columns c0..cN plus file_id and row_number (1 = the
+    first data row of its file).
 
-    Plain CSV files on disk are read by DuckDB's CSV reader (fast, parallel). Everything else,
-    and CSV files with structural faults, is read in Python into an in-memory Arrow table (never
-    a temp file: the rows still hold raw identifiers at this point).
+    Plain CSV files on disk are read by DuckDB's CSV reader (fast, parallel), all in one scan
+    once a probe has proved that each parses cleanly and numbers its rows contiguously.
+    Everything else, and CSV files with structural faults, is read file by file in Python into
+    an in-memory Arrow table (never a temp file: the rows still hold raw identifiers here).
     """
-    n = len(p.header)
-    if p.form == "csv" and not p.f.member:
-        cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n))
-        rel = (f"(SELECT *, ordinality AS row_number FROM read_csv({_lit(str(p.f.path))}, "
-               f"header = true, "
-               f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-               f"columns = {{{cols}}}, strict_mode = true, null_padding = false) WITH ORDINALITY)")
+    n = len(batch[0][0].header)
+    cs = ", ".join(f"c{i}" for i in range(n))
+    on_disk = [(p, fid) for p, fid in batch if p.form == "csv" and not p.f.member]
+    fast, offsets = _probe_csv(probe, on_disk, n)
+    parts = []
+    if fast:
+        parts.append(f"SELECT file_id, row_number, {cs} FROM {_csv_scan(fast, n, offsets)}")
+    slow = [(p, fid) for p, fid in batch if fid not in offsets]
+    if slow:
+        tables = []
+        for p, fid in slow:
+            if p.form == "csv":
+                rows = _iter_csv_python(p.f, n, con, fid)
+            elif p.form == "xlsx":
+                rows = _iter_xlsx(p.f, p.contract, p.header)
+            else:
+                _kind, reader = source.extra_readers[p.form]
+                _header, rows = reader(p.f, p.contract)
+            tables.append(_to_arrow(rows, n, fid))
+        con.register("hub_src", pa.concat_tables(tables))
+        registered.append("hub_src")
+        parts.append(f"SELECT file_id, row_number, {cs} FROM hub_src")
+    return "(" + " UNION ALL ".join(parts) + ")"
+
+
+def _csv_scan(files: list[tuple[_Planned, int]], n: int, offsets: dict[int, int]) -> str:
+    """DuckDB's CSV reader over the files: c0..cN, file_id, row_number = the scan's ordinality
+    less the file's offset (the rows of the files before it in the scan)."""
+    cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n))
+    opts = (f"header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+            f"columns = {{{cols}}}, strict_mode = true, null_padding = false")
+    if len(files) == 1:
+        (p, fid), = files
+        return (f"(SELECT *, {fid} AS file_id, ordinality - {offsets.get(fid, 0)} AS row_number "
+                f"FROM read_csv({_lit(str(p.f.path))}, {opts}) WITH ORDINALITY)")
+    paths = ", ".join(_lit(str(p.f.path)) for p, _ in files)
+    fid_of = " ".join(f"WHEN {_lit(str(p.f.path))} THEN {fid}" for p, fid in files)
+    off_of = " ".join(f"WHEN {fid} THEN {offsets.get(fid, 0)}" for _, fid in files)
+    return (f"(SELECT *, ordinality - CASE file_id {off_of} END AS row_number FROM "
+            f"(SELECT *, CASE filename {fid_of} END AS file_id "
+            f"FROM read_csv([{paths}], {opts}, filename = true) WITH ORDINALITY))")
+
+
+def _probe_csv(probe: duckdb.DuckDBPyConnection, files: list[tuple[_Planned, int]], n: int
+               ) -> tuple[list[tuple[_Planned, int]], dict[int, int]]:
+    """The files DuckDB's CSV reader parses cleanly, numbering each file's rows contiguously,
+    and each one's offset in a scan of them all.
+
+    One cheap pass over all files first; if it fails, each file on its own, then the clean ones
+    together again. The probes run on a separate cursor: a parse error must not abort the
+    import's transaction."""
+
+    def run(group: list[tuple[_Planned, int]]) -> dict[int, int] | None:
         try:
-            # One cheap pass proves the file parses cleanly and numbers rows contiguously. It
-            # runs on a separate cursor: a parse error must not abort the import transaction.
-            cnt, mx = probe.execute(f"SELECT count(*), max(row_number) FROM {rel}").fetchone()
-            if cnt == (mx or 0):
-                return rel
+            rows = probe.execute(
+                "SELECT file_id, count(*), min(row_number), max(row_number) "
+                f"FROM {_csv_scan(group, n, {})} GROUP BY ALL").fetchall()
         except duckdb.Error:
             # DuckDB's message quotes the offending line (it may hold identifiers): drop it.
-            pass
-        rows = _iter_csv_python(p.f, n, con)
-    elif p.form == "csv":
-        rows = _iter_csv_python(p.f, n, con)
-    elif p.form == "xlsx":
-        rows = _iter_xlsx(p.f, p.contract, p.header)
-    else:
-        _kind, reader = source.extra_readers[p.form]
-        _header, rows = reader(p.f, p.contract)
-    table = _to_arrow(rows, n)
-    con.register("hub_src", table)
-    registered.append("hub_src")
-    return "hub_src"
+            return None
+        fids = {fid for _, fid in group}
+        if any(fid not in fids or cnt != hi - lo + 1 for fid, cnt, lo, hi in rows):
+            return None
+        offsets = {fid: lo - 1 for fid, _, lo, _ in rows}
+        if len(group) == 1 and offsets.get(group[0][1], 0) != 0:
+            return None
+        return {fid: offsets.get(fid, 0) for fid in fids}
+
+    if not files:
+        return [], {}
+    offsets = run(files)
+    if offsets is not None:
+        return files, offsets
+    if len(files) == 1:
+        return [], {}
+    clean = [f for f in files if run([f]) is not None]
+    offsets = run(clean) if clean else None
+    if offsets is None:
+        return [], {}
+    return clean, offsets
 
 
-def _to_arrow(rows: Iterable[tuple[int, list[Any]]], n: int) -> pa.Table:
+def _to_arrow(rows: Iterable[tuple[int, list[Any]]], n: int, file_id: int) -> pa.Table:
     cols: list[list[str | None]] = [[] for _ in range(n)]
     nums: list[int] = []
     for num, values in rows:
@@ -542,10 +726,11 @@ def _to_arrow(rows: Iterable[tuple[int, list[Any]]], n: int) -> pa.Table:
             v = values[i] if i < len(values) else None
             cols[i].append(None if v is None else str(v))
     return pa.table({**{f"c{i}": pa.array(cols[i], type=pa.string()) for i in range(n)},
+                     "file_id": pa.array([file_id] * len(nums), type=pa.int64()),
                      "row_number": pa.array(nums, type=pa.int64())})
 
 
-def _iter_csv_python(f: InputFile, width: int, con: duckdb.DuckDBPyConnection
+def _iter_csv_python(f: InputFile, width: int, con: duckdb.DuckDBPyConnection, file_id: int
                      ) -> Iterator[tuple[int, list[Any]]]:
     """Row by row with Python's csv module; structurally bad rows go to hub_bad (no content)."""
     with f.open_binary() as fh:
@@ -579,7 +764,7 @@ def _iter_csv_python(f: InputFile, width: int, con: duckdb.DuckDBPyConnection
             continue
         yield n, row
     if bad:
-        con.executemany("INSERT INTO hub_bad VALUES (?, ?)", [list(b) for b in bad])
+        con.executemany("INSERT INTO hub_bad VALUES (?, ?, ?)", [[file_id, *b] for b in bad])
 
 
 def excel_text(v: Any, ctype: str) -> str | None:
@@ -622,9 +807,9 @@ def _iter_xlsx(f: InputFile, c: Contract, header: list[str]) -> Iterator[tuple[i
 # ---------------------------------------------------------------------------- staging
 def _stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: str,
            pseudo: Pseudonymiser | None, registered: list[str]) -> None:
-    """The view hub_stg: the file's rows as trimmed text, identifiers already pseudonymised."""
+    """The view hub_stg: the batch's rows as trimmed text, identifiers already pseudonymised."""
     pos = {h: i for i, h in enumerate(header)}
-    select = ["s.row_number"]
+    select = ["s.file_id", "s.row_number"]
     for col in c.stored:
         if col.name in pos:
             select.append(f"{_clean(f's.c{pos[col.name]}')} AS {_q(col.name)}")
@@ -649,7 +834,7 @@ def _stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: 
         joins.append(f"LEFT JOIN {name} m{g} ON {on}")
         select.append(f"m{g}.pid AS {_q(ident.name)}")
         select.append(f"m{g}.problem AS {_q(ident.name + '__problem')}")
-    # A view, not a table: the file is read once more, straight into validation.
+    # A view, not a table: the files are read once more, straight into validation.
     con.execute(
         f"CREATE TEMP VIEW hub_stg AS SELECT {', '.join(select)} FROM {src} s {' '.join(joins)}"
     )
@@ -747,17 +932,19 @@ def _validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
     typed = [f"{_typed(col)} AS {_q('v_' + col.name)}" for col in c.stored]
     dup_join = ""
     if c.unique:
-        # Duplicates found by a GROUP BY over the key columns alone (a narrow scan), kept only
-        # for keys seen more than once; far cheaper than a window over every row.
+        # Duplicates within a file, found by a GROUP BY over the file and key columns alone (a
+        # narrow scan), kept only for keys seen more than once; far cheaper than a window over
+        # every row.
         cols = {col.name: col for col in c.stored}
         key_exprs = [f"{_typed(cols[k])} AS k{j}" for j, k in enumerate(c.unique)]
         groups = ", ".join(f"k{j}" for j in range(len(c.unique)))
         con.execute(
-            f"CREATE TEMP TABLE hub_dups AS SELECT {groups}, min(row_number) AS __first "
-            f"FROM (SELECT row_number, {', '.join(key_exprs)} FROM hub_stg) "
+            f"CREATE TEMP TABLE hub_dups AS SELECT file_id, {groups}, min(row_number) AS __first "
+            f"FROM (SELECT file_id, row_number, {', '.join(key_exprs)} FROM hub_stg) "
             f"GROUP BY ALL HAVING count(*) > 1"
         )
-        on = " AND ".join(f"d.k{j} = t.{_q('v_' + k)}" for j, k in enumerate(c.unique))
+        on = " AND ".join(["d.file_id = t.file_id",
+                           *(f"d.k{j} = t.{_q('v_' + k)}" for j, k in enumerate(c.unique))])
         dup_join = f"LEFT JOIN hub_dups d ON {on}"
     problems = [_column_problem(col) for col in c.stored]
     for ident in c.identifiers:
@@ -773,6 +960,19 @@ def _validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
                         + _problem(c.unique[0], "'duplicate of row ' || __first") + " END")
     for chk in c.checks:
         problems.append(f"CASE WHEN {chk.bad} THEN {_problem(chk.field, _lit(chk.reason))} END")
+    once = ""
+    if c.once is not None:
+        v, bad = _q("v_" + c.once.column), _problem(c.once.column, _lit(c.once.reason))
+        # Stored before this batch...
+        problems.append(f"CASE WHEN {v} IN ({c.once.stored}) THEN {bad} END")
+        # ... or loaded by an earlier file of the batch: the first file (in file order) with a
+        # valid row for the key loads it; the same key in any later file is rejected. (The
+        # first valid row is valid whatever comes after it, so this is exactly the outcome of
+        # importing the files one by one.)
+        once = (f", once AS (SELECT * REPLACE (CASE WHEN {v} IS NOT NULL AND "
+                f"min(file_id) FILTER (WHERE len(problems) = 0) OVER (PARTITION BY {v}) "
+                f"< file_id THEN list_append(problems, {bad}) ELSE problems END AS problems) "
+                f"FROM checked)")
     flags = [f"CASE WHEN {fl.when} THEN {_lit(fl.name)} END" for fl in c.flags]
     flag_sql = (f"list_filter([{', '.join(flags)}], x -> x IS NOT NULL)" if flags
                 else "[]::VARCHAR[]")
@@ -780,7 +980,7 @@ def _validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
     # rejected rows (as the JSON stored in rejects.raw).
     raw_cols = [col.name for col in c.stored] + [i.name for i in c.identifiers]
     raw = "json_object(" + ", ".join(f"{_lit(n)}, {_q(n)}" for n in raw_cols) + ")"
-    keep = ", ".join(["row_number", *(_q("v_" + col.name) for col in c.stored),
+    keep = ", ".join(["file_id", "row_number", *(_q("v_" + col.name) for col in c.stored),
                       *(_q(i.name) for i in c.identifiers), "problems", "flags"])
     con.execute(
         f"""CREATE TEMP TABLE hub_chk AS
@@ -789,37 +989,41 @@ def _validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
             checked AS (
                 SELECT *, list_filter([{', '.join(problems)}], x -> x IS NOT NULL) AS problems,
                        {flag_sql} AS flags
-                FROM typed2)
-            SELECT {keep}, CASE WHEN len(problems) > 0 THEN {raw} END AS __raw FROM checked"""
+                FROM typed2){once}
+            SELECT {keep}, CASE WHEN len(problems) > 0 THEN {raw} END AS __raw
+            FROM {'once' if once else 'checked'}"""
     )
     con.execute("CREATE TEMP VIEW hub_ok AS SELECT * FROM hub_chk WHERE len(problems) = 0")
 
 
-def _write_rejects(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int,
-                   file_id: int) -> None:
+def _write_rejects(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int) -> None:
+    """Every rejected row of the batch, file by file: failed checks, then structural faults."""
     con.execute(
-        """INSERT INTO rejects SELECT ?, ?, ?, ?, row_number, problems[1].field,
-                array_to_string(list_transform(problems, p -> p.field || ': ' || p.reason), '; '),
-                __raw
-            FROM hub_chk WHERE len(problems) > 0""",
-        [import_id, file_id, c.source, c.kind],
-    )
-    con.execute(
-        "INSERT INTO rejects SELECT ?, ?, ?, ?, row_number, NULL, reason, NULL FROM hub_bad",
-        [import_id, file_id, c.source, c.kind],
+        """INSERT INTO rejects
+           SELECT ?, file_id, ?, ?, row_number, field, reason, raw FROM (
+               SELECT file_id, row_number, problems[1].field AS field,
+                      array_to_string(list_transform(problems, p -> p.field || ': ' || p.reason),
+                                      '; ') AS reason,
+                      __raw AS raw, 0 AS part
+               FROM hub_chk WHERE len(problems) > 0
+               UNION ALL
+               SELECT file_id, row_number, NULL, reason, NULL, 1 FROM hub_bad)
+           ORDER BY file_id, part, row_number""",
+        [import_id, c.source, c.kind],
     )
 
 
 # ---------------------------------------------------------------------------- loader helpers
 def project_bng(con: duckdb.DuckDBPyConnection, lon: str = "v_longitude",
                 lat: str = "v_latitude") -> None:
-    """Temp table hub_xy(row_number, easting, northing) for valid rows with lon/lat."""
+    """Temp table hub_xy(file_id, row_number, easting, northing) for valid rows with lon/lat."""
     _project(con, lon, lat, ("easting", "northing"), to_bng)
 
 
 def project_lonlat(con: duckdb.DuckDBPyConnection, e: str = "v_easting",
                    n: str = "v_northing") -> None:
-    """Temp table hub_xy(row_number, longitude, latitude) for valid rows with easting/northing."""
+    """Temp table hub_xy(file_id, row_number, longitude, latitude) for valid rows with
+    easting/northing."""
     _project(con, e, n, ("longitude", "latitude"), to_lonlat)
 
 
@@ -827,15 +1031,17 @@ def _project(con: duckdb.DuckDBPyConnection, a: str, b: str, out: tuple[str, str
              fn: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]) -> None:
     # pyproj on NumPy arrays in batches: vectorised, and a fraction of a per-row UDF's cost.
     reader = con.execute(
-        f"SELECT row_number, {_q(a)} AS a, {_q(b)} AS b FROM hub_ok "
+        f"SELECT file_id, row_number, {_q(a)} AS a, {_q(b)} AS b FROM hub_ok "
         f"WHERE {_q(a)} IS NOT NULL AND {_q(b)} IS NOT NULL"
     ).to_arrow_reader(1_000_000)
     batches = []
-    schema = pa.schema([("row_number", pa.int64()), (out[0], pa.float64()), (out[1], pa.float64())])
+    schema = pa.schema([("file_id", pa.int64()), ("row_number", pa.int64()),
+                        (out[0], pa.float64()), (out[1], pa.float64())])
     for batch in reader:
-        x, y = fn(batch.column(1).to_numpy(zero_copy_only=False),
-                  batch.column(2).to_numpy(zero_copy_only=False))
-        batches.append(pa.record_batch([batch.column(0), pa.array(x), pa.array(y)], schema=schema))
+        x, y = fn(batch.column(2).to_numpy(zero_copy_only=False),
+                  batch.column(3).to_numpy(zero_copy_only=False))
+        batches.append(pa.record_batch([batch.column(0), batch.column(1), pa.array(x),
+                                        pa.array(y)], schema=schema))
     table = pa.Table.from_batches(batches, schema=schema)
     con.register("hub_xy_arrow", table)
     try:

@@ -43,12 +43,15 @@ def contract_table(contract: Contract) -> str:
             f"| `{c.name}` | {TYPE_TEXT[c.type]} | {'yes' if c.name in required else ''} | "
             f"{_rule(c)} | {c.description} |"
         )
-    if contract.checks:
+    rules = [(chk.field, chk.reason) for chk in contract.checks]
+    if contract.once is not None:
+        rules.append((contract.once.column, contract.once.reason))
+    if rules:
         lines.append("")
         lines.append("Row rules (a row breaking one is rejected with this reason):")
         lines.append("")
-        for chk in contract.checks:
-            lines.append(f"- `{chk.field}`: {chk.reason}")
+        for field_, reason in rules:
+            lines.append(f"- `{field_}`: {reason}")
     if contract.flags:
         lines.append("")
         lines.append("Flags (the row loads, and its `flags` list notes it): "

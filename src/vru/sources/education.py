@@ -64,8 +64,8 @@ def _load(ctx: LoadContext) -> int:
     return inserted(ctx.con, """
         INSERT INTO education_exclusions
         SELECT pupil_pid, v_school_urn, v_event_date, v_exclusion_type, v_reason_code,
-               v_sessions, v_year_group, v_lsoa_code, flags, ?, row_number, ?
-        FROM hub_ok""", [ctx.file_id, ctx.import_id])
+               v_sessions, v_year_group, v_lsoa_code, flags, file_id, row_number, ?
+        FROM hub_ok""", [ctx.import_id])
 
 
 EXCLUSIONS = Contract(

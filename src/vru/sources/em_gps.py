@@ -40,7 +40,7 @@ PEOPLE_COLUMNS = (
 def _load_people(ctx: LoadContext) -> int:
     return inserted(ctx.con, """
         INSERT INTO em_people SELECT person_pid, v_order_type, v_start_date, v_end_date, flags,
-               ?, row_number, ? FROM hub_ok""", [ctx.file_id, ctx.import_id])
+               file_id, row_number, ? FROM hub_ok""", [ctx.import_id])
 
 
 PEOPLE = Contract(
@@ -65,8 +65,8 @@ def _load_pings(ctx: LoadContext) -> int:
     project_bng(ctx.con)
     return inserted(ctx.con, """
         INSERT INTO em_pings SELECT person_pid, v_ping_time, v_longitude, v_latitude,
-               x.easting, x.northing, v_accuracy_m, ?, o.row_number, ?
-        FROM hub_ok o LEFT JOIN hub_xy x USING (row_number)""", [ctx.file_id, ctx.import_id])
+               x.easting, x.northing, v_accuracy_m, o.file_id, o.row_number, ?
+        FROM hub_ok o LEFT JOIN hub_xy x USING (file_id, row_number)""", [ctx.import_id])
 
 
 PINGS = Contract(
@@ -121,8 +121,8 @@ def _load_zones(ctx: LoadContext) -> int:
     return inserted(ctx.con, """
         INSERT INTO em_zones SELECT person_pid, v_zone_id, v_zone_type, trim(v_polygon_wkt),
                v_active_from, v_active_to, coalesce(upper(v_days), 'ALL'), v_start_time,
-               v_end_time, flags, ?, row_number, ?
-        FROM hub_ok""", [ctx.file_id, ctx.import_id])
+               v_end_time, flags, file_id, row_number, ?
+        FROM hub_ok""", [ctx.import_id])
 
 
 ZONES = Contract(

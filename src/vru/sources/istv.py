@@ -93,9 +93,9 @@ def _load(ctx: LoadContext) -> int:
                CASE WHEN v_longitude IS NOT NULL THEN 'coordinates'
                     WHEN v_postcode IS NOT NULL THEN 'postcode'
                     WHEN v_lsoa_code IS NOT NULL THEN 'lsoa' ELSE 'none' END,
-               flags, ?, o.row_number, ?
-        FROM hub_ok o LEFT JOIN hub_xy x USING (row_number)""",
-        [ctx.file_id, ctx.import_id])
+               flags, o.file_id, o.row_number, ?
+        FROM hub_ok o LEFT JOIN hub_xy x USING (file_id, row_number)""",
+        [ctx.import_id])
 
 
 ASSAULTS = Contract(

@@ -33,8 +33,8 @@ def _load_pings(ctx: LoadContext) -> int:
     project_bng(ctx.con)
     return inserted(ctx.con, """
         INSERT INTO patrol_pings SELECT v_patrol_id, v_ping_time, v_longitude, v_latitude,
-               x.easting, x.northing, v_accuracy_m, ?, o.row_number, ?
-        FROM hub_ok o LEFT JOIN hub_xy x USING (row_number)""", [ctx.file_id, ctx.import_id])
+               x.easting, x.northing, v_accuracy_m, o.file_id, o.row_number, ?
+        FROM hub_ok o LEFT JOIN hub_xy x USING (file_id, row_number)""", [ctx.import_id])
 
 
 PINGS = Contract(
@@ -63,9 +63,9 @@ def _load_logs(ctx: LoadContext) -> int:
     project_bng(ctx.con)
     return inserted(ctx.con, """
         INSERT INTO patrol_logs SELECT v_patrol_id, v_started_at, v_ended_at, v_longitude,
-               v_latitude, x.easting, x.northing, v_hotspot_id, v_activity, flags, ?,
+               v_latitude, x.easting, x.northing, v_hotspot_id, v_activity, flags, o.file_id,
                o.row_number, ?
-        FROM hub_ok o LEFT JOIN hub_xy x USING (row_number)""", [ctx.file_id, ctx.import_id])
+        FROM hub_ok o LEFT JOIN hub_xy x USING (file_id, row_number)""", [ctx.import_id])
 
 
 LOGS = Contract(

@@ -24,6 +24,7 @@ from vru.sources.contract import (
     Flag,
     Identifier,
     LoadContext,
+    Once,
     RetentionTarget,
     Source,
     inserted,
@@ -95,11 +96,11 @@ CHECKS = (
           f"v_easting NOT BETWEEN {GB_EASTING[0]} AND {GB_EASTING[1]} "
           f"OR v_northing NOT BETWEEN {GB_NORTHING[0]} AND {GB_NORTHING[1]}",
           "outside the British National Grid (easting 0-700000, northing 0-1300000)"),
-    Check("crime_reference",
-          "EXISTS (SELECT 1 FROM crimes k WHERE k.source = 'police_rms' "
-          "AND k.crime_id = v_crime_reference)",
-          "crime reference already loaded from an earlier extract"),
 )
+# A crime is loaded once: a later extract repeating a reference is rejected (earlier imports and
+# earlier files of the same import alike).
+ONCE = Once("crime_reference", "SELECT crime_id FROM crimes WHERE source = 'police_rms'",
+            "crime reference already loaded from an earlier extract")
 
 FLAGS = (
     Flag("no_location", "v_easting IS NULL"),
@@ -123,15 +124,15 @@ def _load(ctx: LoadContext) -> int:
                x.longitude, x.latitude, v_easting, v_northing, {ce}, {cn}, v_location,
                v_lsoa_code, NULL, coalesce({category_sql(CODE)}, 'Other crime'), v_last_outcome,
                v_offence_description, {CODE}, v_victim_age, v_victim_sex, suspect_pid,
-               v_knife_flag, v_domestic_flag, flags, ?, o.row_number, ?
-        FROM hub_ok o LEFT JOIN hub_xy x USING (row_number)""",
-        [agency, agency, ctx.file_id, ctx.import_id])
+               v_knife_flag, v_domestic_flag, flags, o.file_id, o.row_number, ?
+        FROM hub_ok o LEFT JOIN hub_xy x USING (file_id, row_number)""",
+        [agency, agency, ctx.import_id])
 
 
 CRIMES = Contract(
     source="police_rms", kind="crimes", title="Force crime extract (RMS)",
     columns=COLUMNS, load=_load, checks=CHECKS, flags=FLAGS, unique=("crime_reference",),
-    identifiers=(Identifier("suspect_pid", "pnc_id", ("suspect_id",)),),
+    once=ONCE, identifiers=(Identifier("suspect_pid", "pnc_id", ("suspect_id",)),),
     retention=(RetentionTarget("crimes", "occurred_from", "source = 'police_rms'"),),
 )
 

@@ -69,8 +69,8 @@ def _load(ctx: LoadContext) -> int:
         SELECT coalesce(pnc_pid, name_dob_pid),
                CASE WHEN pnc_pid IS NOT NULL THEN 'pnc_id' ELSE 'name_dob' END,
                v_event_type, v_event_date, upper(v_offence_code), v_offence_description,
-               v_outcome_code, v_age, v_sex, v_lsoa_code, flags, ?, row_number, ?
-        FROM hub_ok""", [ctx.file_id, ctx.import_id])
+               v_outcome_code, v_age, v_sex, v_lsoa_code, flags, file_id, row_number, ?
+        FROM hub_ok""", [ctx.import_id])
 
 
 EVENTS = Contract(
