@@ -234,79 +234,64 @@ def _chunks(items: list[_Planned], size: int) -> list[list[_Planned]]:
     return out
 
 
-def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Planned], locals_: list[Path],
-           file_ids: list[int], checks: str) -> None:
-    """Read and validate files into temp tables ``chk`` (c0..cN, fid, o, problems, flags),
-    ``off`` (fid, o0: row number = o - o0) and ``stg_bad`` (structurally faulty rows).
+def _csv_source(header: list[str]) -> str:
+    """The rows of the files in ``fid_map`` as c0..cN, fid, file_month, file_force and o (DuckDB's
+    ordinality: rows are numbered across the scan in file order, so a file's row number is
+    ``o - o0`` with ``o0`` its first ordinality minus one; checked per file, not assumed).
 
-    Fast path: one DuckDB CSV scan of all files WITH ORDINALITY, validated in the same pass; row
-    numbers are recovered per file from the ordinality, which DuckDB assigns in file order
-    (checked, not assumed). Any file with structural faults, or a batch whose numbering is not
-    contiguous, is read per file by Python's csv module so that every faulty row is kept with
-    its number.
-    """
-    header = batch[0].header
+    Structural faults never abort the scan (that would abort the transaction): DuckDB records
+    them in stg_rej, and those files are re-read by Python's csv module."""
     names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
     cols = ", ".join(f"r.c{i}" for i in range(len(header)))
-    for t in ("chk", "off", "stg_bad"):
+    return f"""(SELECT {cols}, m.fid, m.file_month, m.file_force, r.ordinality AS o
+        FROM read_csv($files, header = true, auto_detect = false, delim = ',',
+            quote = '"', escape = '"', columns = {{{names}}}, strict_mode = true,
+            null_padding = false, filename = true, ignore_errors = true,
+            store_rejects = true, rejects_table = 'stg_rej',
+            rejects_scan = 'stg_rej_scan') WITH ORDINALITY r
+        JOIN fid_map m ON r.filename = m.filename)"""
+
+
+def _arrow_source(header: list[str]) -> str:
+    """Rows read by Python (files with structural faults): same columns as _csv_source."""
+    cols = ", ".join(f"r.c{i}" for i in range(len(header)))
+    return (f"(SELECT {cols}, r.fid, m.file_month, m.file_force, r.o "
+            f"FROM stg_arrow r JOIN fid_map m ON r.fid = m.fid)")
+
+
+def _scan(con: duckdb.DuckDBPyConnection, p: _Planned, src: str, params: dict) -> None:
+    """Pass 1: validate every row; append to temp table ``scan`` (fid, o, bad, problems, raw,
+    lon, lat). The problem list and the raw row are built only for rejected rows (a CASE
+    evaluates its branch only where it applies); good rows keep just their coordinates."""
+    rejects, _flags = _checks(p)
+    bad = " OR ".join(f"({cond}) IS TRUE" for _fld, cond, _reason in rejects)
+    problems = ", ".join(
+        f"CASE WHEN {cond} THEN {{'field': '{fld}', 'reason': {reason}}} END"
+        for fld, cond, reason in rejects
+    )
+    lon, lat = _col(p, "Longitude"), _col(p, "Latitude")
+    con.execute(
+        f"""INSERT INTO scan
+            SELECT fid, o, bad,
+                   CASE WHEN bad THEN list_filter([{problems}], x -> x IS NOT NULL) END,
+                   CASE WHEN bad THEN {_raw_json(p)} END,
+                   CASE WHEN NOT bad THEN CAST({lon} AS DOUBLE) END,
+                   CASE WHEN NOT bad THEN CAST({lat} AS DOUBLE) END
+            FROM (SELECT *, {bad} AS bad FROM {src})""",
+        params,
+    )
+
+
+def _bad_files(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Files of the last CSV scan with structural faults, or not numbered contiguously."""
+    redo = {r[0] for r in con.execute(
+        """SELECT m.fid FROM stg_rej e JOIN stg_rej_scan s USING (scan_id, file_id)
+                               JOIN fid_map m ON m.filename = s.file_path
+           UNION SELECT fid FROM scan GROUP BY fid HAVING max(o) - min(o) + 1 <> count(*)"""
+    ).fetchall()}
+    for t in ("stg_rej", "stg_rej_scan"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    con.execute("CREATE TEMP TABLE stg_bad (fid BIGINT, ord BIGINT, reason VARCHAR, raw JSON)")
-    con.register("fid_map", pa.table({
-        "filename": [str(x) for x in locals_],
-        "fid": pa.array(file_ids, type=pa.int64()),
-        "file_month": pa.array([q.month for q in batch], type=pa.date32()),
-        "file_force": pa.array([q.force for q in batch], type=pa.string()),
-    }))
-    try:
-        # Structural faults never abort the scan (that would abort the transaction): DuckDB
-        # records them in stg_rej, and those files are re-read by the slow path below.
-        con.execute(
-            f"""CREATE TEMP TABLE chk AS
-                SELECT {cols}, m.fid, m.file_month, m.file_force, r.ordinality AS o, {checks}
-                FROM read_csv(?, header = true, auto_detect = false, delim = ',',
-                    quote = '"', escape = '"', columns = {{{names}}}, strict_mode = true,
-                    null_padding = false, filename = true, ignore_errors = true,
-                    store_rejects = true, rejects_table = 'stg_rej',
-                    rejects_scan = 'stg_rej_scan') WITH ORDINALITY r
-                JOIN fid_map m ON r.filename = m.filename""",
-            [[str(x) for x in locals_]],
-        )
-        con.execute(
-            "CREATE TEMP TABLE off AS SELECT fid, min(o) - 1 AS o0, "
-            "max(o) - min(o) + 1 = count(*) AS contiguous FROM chk GROUP BY fid"
-        )
-        redo = {r[0] for r in con.execute(
-            """SELECT m.fid FROM stg_rej e JOIN stg_rej_scan s USING (scan_id, file_id)
-                                   JOIN fid_map m ON m.filename = s.file_path
-               UNION SELECT fid FROM off WHERE NOT contiguous"""
-        ).fetchall()}
-        for t in ("stg_rej", "stg_rej_scan"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
-        if not redo:
-            return
-        ids = ",".join(map(str, redo))
-        con.execute(f"DELETE FROM chk WHERE fid IN ({ids})")
-        con.execute(f"DELETE FROM off WHERE fid IN ({ids})")
-        # Slow path, file by file.
-        for q, fid in zip(batch, file_ids, strict=True):
-            if fid not in redo:
-                continue
-            table = _parse_python(con, q, fid)
-            con.register("stg_arrow", table)
-            con.execute(
-                f"""INSERT INTO chk SELECT {cols}, r.fid, m.file_month, m.file_force, r.o, {checks}
-                    FROM stg_arrow r JOIN fid_map m ON r.fid = m.fid"""
-            )
-            con.unregister("stg_arrow")
-            con.execute("INSERT INTO off VALUES (?, 0, true)", [fid])
-    finally:
-        con.unregister("fid_map")
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [table]
-    ).fetchone()[0])
+    return redo
 
 
 def _parse_python(con: duckdb.DuckDBPyConnection, p: _Planned, fid: int) -> pa.Table:
@@ -362,9 +347,18 @@ def _json_list(values: list[str]) -> str:
     return json.dumps(values, ensure_ascii=False)
 
 
+# Short code columns are trimmed (a stray space must not make a valid code invalid); other
+# values are kept as published. DuckDB's CSV reader already reads an empty field as NULL;
+# trimming every column costs more than the rest of the validation together.
+_TRIMMED = {"Month", "LSOA code", "Crime type", "Falls within", "Outcome type", "Type", "Date",
+            "Part of a policing operation", "Outcome linked to object of search",
+            "Removal of more than just outer clothing"}
+
+
 def _col(p: _Planned, name: str) -> str:
-    """Trimmed, empty-as-NULL text of the named column of the staged file."""
-    return f"nullif(trim(c{p.header.index(name)}), '')"
+    """The text of the named column of the staged file (NULL if empty)."""
+    c = f"c{p.header.index(name)}"
+    return f"nullif(trim({c}), '')" if name in _TRIMMED else c
 
 
 def _quoted_list(values: tuple[str, ...] | list[str]) -> str:
@@ -392,10 +386,8 @@ def _month_checks(p: _Planned) -> list[tuple[str, str, str]]:
     month = _col(p, "Month")
     return [
         ("Month", f"{month} IS NULL", "'missing month'"),
-        # String tests instead of regular expressions: the same rule, several times cheaper.
-        ("Month", f"{month} IS NOT NULL AND NOT (length({month}) = 7 AND substr({month}, 5, 1) = '-' "
-                  f"AND ltrim(replace({month}, '-', ''), '0123456789') = '' "
-                  f"AND try_strptime({month}, '%Y-%m') IS NOT NULL)",
+        # DuckDB runs these fixed regular expressions faster than equivalent string tests.
+        ("Month", f"{month} IS NOT NULL AND NOT regexp_full_match({month}, '[0-9]{{4}}-(0[1-9]|1[0-2])')",
          f"'unparseable month (expected YYYY-MM): ' || {month}"),
     ]
 
@@ -403,8 +395,7 @@ def _month_checks(p: _Planned) -> list[tuple[str, str, str]]:
 def _lsoa_checks(p: _Planned) -> list[tuple[str, str, str]]:
     code = _col(p, "LSOA code")
     return [
-        ("LSOA code", f"{code} IS NOT NULL AND NOT (length({code}) = 9 AND left({code}, 3) IN ('E01', 'W01') "
-                      f"AND ltrim(substr({code}, 4), '0123456789') = '')",
+        ("LSOA code", f"{code} IS NOT NULL AND NOT regexp_full_match({code}, '[EW]01[0-9]{{6}}')",
          f"'malformed LSOA code: ' || {code}"),
     ]
 
@@ -416,14 +407,14 @@ def _checks(p: _Planned) -> tuple[list[tuple[str, str, str]], list[tuple[str, st
     if p.kind in ("street", "outcomes"):
         rejects += _month_checks(p) + _coord_checks(p) + _lsoa_checks(p)
         cid = _col(p, "Crime ID")
-        rejects.append(("Crime ID", f"{cid} IS NOT NULL AND NOT (length({cid}) = 64 "
-                        f"AND ltrim(lower({cid}), '0123456789abcdef') = '')",
+        rejects.append(("Crime ID", f"{cid} IS NOT NULL AND NOT regexp_full_match({cid}, '[0-9a-fA-F]{{64}}')",
                         f"'malformed Crime ID: ' || {cid}"))
         rejects.append(("Falls within", f"{_col(p, 'Falls within')} IS NULL", "'missing Falls within (force)'"))
         flags.append(("no_location", f"{_col(p, 'Longitude')} IS NULL AND {_col(p, 'Latitude')} IS NULL"))
         flags.append(("no_lsoa", f"{_col(p, 'LSOA code')} IS NULL AND {_col(p, 'Longitude')} IS NOT NULL"))
         flags.append(("month_differs_from_file_name",
-                      f"try_strptime({_col(p, 'Month')}, '%Y-%m')::DATE <> file_month"))
+                      # evaluated on validated rows only (pass 2): the month is YYYY-MM
+                      f"CAST({_col(p, 'Month')} || '-01' AS DATE) <> file_month"))
     if p.kind == "street":
         ctype = _col(p, "Crime type")
         known = _quoted_list(POLICE_UK_CRIME_TYPES + RETIRED_CRIME_TYPES)
@@ -461,64 +452,79 @@ def _raw_json(p: _Planned) -> str:
 
 def _load_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, batch: list[_Planned],
                 import_id: int, tmp_dir: Path) -> list[FileResult]:
+    """Import files of one kind and header in two streaming passes over the CSV text.
+
+    Pass 1 (``_scan``) validates every row and keeps rejected rows with their problems, and the
+    coordinates of good rows. pyproj projects those to the British National Grid (a vectorised
+    library call; DuckDB spatial's ST_Transform gives the same numbers but slower). Pass 2 reads
+    the files again straight into the canonical table, joined to the good rows by (file,
+    ordinality); a guard compares each row's longitude with pass 1's and stops the import if
+    the two passes ever disagree. Nothing row-sized is materialised but the narrow ``scan``
+    table, so memory stays flat however large the files.
+    """
     p = batch[0]
     file_ids = [ws.next_id(con, "file_seq") for _ in batch]
-    rejects, flags = _checks(p)
-    problems = ", ".join(
-        f"CASE WHEN {cond} THEN {{'field': '{fld}', 'reason': {reason}}} END"
-        for fld, cond, reason in rejects
-    )
-    flag_list = ", ".join(f"CASE WHEN {cond} THEN '{name}' END" for name, cond in flags)
-    checks = (f"list_filter([{problems}], x -> x IS NOT NULL) AS problems, "
-              f"list_filter([{flag_list}]::VARCHAR[], x -> x IS NOT NULL) AS flags")
+    fid_of = dict(zip((id(q) for q in batch), file_ids, strict=True))
+    for t in ("scan", "good", "stg_bad"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    con.execute("CREATE TEMP TABLE scan (fid BIGINT, o BIGINT, bad BOOLEAN, "
+                "problems STRUCT(field VARCHAR, reason VARCHAR)[], raw JSON, lon DOUBLE, lat DOUBLE)")
+    con.execute("CREATE TEMP TABLE stg_bad (fid BIGINT, ord BIGINT, reason VARCHAR, raw JSON)")
     with ExitStack() as stack:
         locals_ = [stack.enter_context(q.f.local_path(tmp_dir)) for q in batch]
-        _stage(con, batch, locals_, file_ids, checks)
-    con.execute(
-        f"""INSERT INTO rejects
-            SELECT ?, fid, ?, ?, o - o0, problems[1].field,
-                   array_to_string(list_transform(problems, x -> x.reason), '; '), {_raw_json(p)}
-            FROM chk JOIN off USING (fid) WHERE len(problems) > 0""",
-        [import_id, SOURCE, p.kind],
-    )
-    con.execute(
-        "INSERT INTO rejects SELECT ?, fid, ?, ?, ord, NULL, reason, raw FROM stg_bad",
-        [import_id, SOURCE, p.kind],
-    )
-    # British National Grid for the good rows that carry coordinates.
-    lon_c, lat_c = _col(p, "Longitude"), _col(p, "Latitude")
-    arrs = con.execute(
-        f"SELECT fid, o, CAST({lon_c} AS DOUBLE) AS lon, CAST({lat_c} AS DOUBLE) AS lat "
-        f"FROM chk WHERE len(problems) = 0 AND {lon_c} IS NOT NULL"
-    ).fetchnumpy()
-    e, n = to_bng(arrs["lon"], arrs["lat"]) if len(arrs["o"]) else (np.array([]), np.array([]))
-    con.register("bng_arrow", pa.table({"fid": np.asarray(arrs["fid"], dtype="int64"),
-                                        "o": np.asarray(arrs["o"], dtype="int64"),
-                                        "e": e.astype("float64"), "n": n.astype("float64")}))
-    # A native temp table (not a scan of the Arrow object) lets DuckDB hash-join in parallel.
-    con.execute("CREATE OR REPLACE TEMP TABLE bng AS SELECT * FROM bng_arrow")
-    con.unregister("bng_arrow")
-    _insert_rows(ws, con, p, import_id)
-    con.execute("DROP TABLE bng")
+        con.register("fid_map", pa.table({
+            "filename": [str(x) for x in locals_],
+            "fid": pa.array(file_ids, type=pa.int64()),
+            "file_month": pa.array([q.month for q in batch], type=pa.date32()),
+            "file_force": pa.array([q.force for q in batch], type=pa.string()),
+        }))
+        stack.callback(con.unregister, "fid_map")
+        clean = [str(x) for x in locals_]
+        _scan(con, p, _csv_source(p.header), {"files": clean})
+        redo = _bad_files(con)
+        if redo:
+            # Faulty files are read by Python. The others are scanned again without them, so
+            # that pass 2 numbers their rows exactly as pass 1 did.
+            con.execute("DELETE FROM scan")
+            clean = [str(x) for q, x in zip(batch, locals_, strict=True) if fid_of[id(q)] not in redo]
+            if clean:
+                _scan(con, p, _csv_source(p.header), {"files": clean})
+                if _bad_files(con):
+                    raise RuntimeError("a file changed while it was being imported")
+        if clean:
+            _load_good(ws, con, p, _csv_source(p.header), {"files": clean}, import_id)
+        for q in batch:
+            fid = fid_of[id(q)]
+            if fid not in redo:
+                continue
+            con.execute("DELETE FROM scan")
+            con.register("stg_arrow", _parse_python(con, q, fid))
+            try:
+                _scan(con, p, _arrow_source(p.header), {})
+                _load_good(ws, con, p, _arrow_source(p.header), {}, import_id)
+            finally:
+                con.unregister("stg_arrow")
+        con.execute(
+            "INSERT INTO rejects SELECT ?, fid, ?, ?, ord, NULL, reason, raw FROM stg_bad",
+            [import_id, SOURCE, p.kind],
+        )
     table = KIND_TABLE[p.kind]
-    counts = {
-        fid: [0, 0, 0, 0] for fid in file_ids  # read, loaded, rejected, flagged
-    }
+    ids = ",".join(map(str, file_ids))
+    counts = {fid: [0, 0, 0, 0] for fid in file_ids}  # read, loaded, rejected, flagged
     for fid, loaded, flagged in con.execute(
         f"SELECT file_id, count(*), count(*) FILTER (WHERE len(flags) > 0) FROM {table} "
-        f"WHERE file_id IN ({','.join(map(str, file_ids))}) GROUP BY 1"
+        f"WHERE file_id IN ({ids}) GROUP BY 1"
     ).fetchall():
         counts[fid][1], counts[fid][3] = loaded, flagged
     for fid, rejected in con.execute(
-        f"SELECT file_id, count(*) FROM rejects WHERE file_id IN ({','.join(map(str, file_ids))}) "
-        "GROUP BY 1"
+        f"SELECT file_id, count(*) FROM rejects WHERE file_id IN ({ids}) GROUP BY 1"
     ).fetchall():
         counts[fid][2] = rejected
     for fid, read in con.execute(
-        "SELECT fid, count(*) FROM (SELECT fid FROM chk UNION ALL SELECT fid FROM stg_bad) "
-        "GROUP BY 1"
+        f"SELECT file_id, sum(n) FROM (SELECT file_id, count(*) AS n FROM read_rows GROUP BY 1 "
+        f"UNION ALL SELECT fid, count(*) FROM stg_bad GROUP BY 1) WHERE file_id IN ({ids}) GROUP BY 1"
     ).fetchall():
-        counts[fid][0] = read
+        counts[fid][0] = int(read)
     results = []
     now = datetime.now()
     for q, fid in zip(batch, file_ids, strict=True):
@@ -531,39 +537,85 @@ def _load_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, batch: list[_Plan
              q.force, q.month, read, loaded, rejected, flagged, now],
         )
         results.append(FileResult(q.f.name, q.kind, "loaded", read, loaded, rejected, flagged, fid))
-    for t in ("off", "stg_bad", "chk"):
+    for t in ("scan", "good", "stg_bad", "read_rows"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return results
 
 
-def _insert_rows(ws: Workspace, con: duckdb.DuckDBPyConnection, p: _Planned,
-                 import_id: int) -> None:
+def _load_good(ws: Workspace, con: duckdb.DuckDBPyConnection, p: _Planned, src: str,
+               params: dict, import_id: int) -> None:
+    """Rejects from ``scan``; BNG for the good rows; pass 2 into the canonical table."""
+    con.execute(
+        """CREATE TEMP TABLE IF NOT EXISTS read_rows (file_id BIGINT);
+           CREATE OR REPLACE TEMP TABLE off AS SELECT fid, min(o) - 1 AS o0 FROM scan GROUP BY fid;
+           INSERT INTO read_rows SELECT fid FROM scan"""
+    )
+    con.execute(
+        """INSERT INTO rejects
+           SELECT ?, fid, ?, ?, o - o0, problems[1].field,
+                  array_to_string(list_transform(problems, x -> x.reason), '; '), raw
+           FROM scan JOIN off USING (fid) WHERE bad""",
+        [import_id, SOURCE, p.kind],
+    )
+    arrs = con.execute(
+        "SELECT fid, o, o - o0 AS row_number, coalesce(lon, 'NaN') AS lon, "
+        "coalesce(lat, 'NaN') AS lat FROM scan JOIN off USING (fid) WHERE NOT bad"
+    ).fetchnumpy()
+    lon = np.asarray(arrs["lon"], dtype="float64")  # NaN: no coordinates (NULL again below)
+    lat = np.asarray(arrs["lat"], dtype="float64")
+    e, n = to_bng(lon, lat) if len(lon) else (np.array([]), np.array([]))
+    con.register("good_arrow", pa.table({
+        "fid": np.asarray(arrs["fid"], dtype="int64"), "o": np.asarray(arrs["o"], dtype="int64"),
+        "row_number": np.asarray(arrs["row_number"], dtype="int64"),
+        "lon": pa.array(lon, from_pandas=True), "e": pa.array(e, from_pandas=True),
+        "n": pa.array(n, from_pandas=True),
+    }))
+    try:
+        # A native temp table (not a scan of the Arrow object) lets DuckDB hash-join in parallel.
+        con.execute("CREATE OR REPLACE TEMP TABLE good AS SELECT * FROM good_arrow")
+    finally:
+        con.unregister("good_arrow")
+    _insert_rows(ws, con, p, src, params, import_id)
+
+
+def _insert_rows(ws: Workspace, con: duckdb.DuckDBPyConnection, p: _Planned, src: str,
+                 params: dict, import_id: int) -> None:
     c = lambda name: _col(p, name)  # noqa: E731 - short alias keeps the SQL readable
     lon = f"CAST({c('Longitude')} AS DOUBLE)"
     lat = f"CAST({c('Latitude')} AS DOUBLE)"
-    where = ("FROM chk JOIN off USING (fid) LEFT JOIN bng b USING (fid, o) "
-             "WHERE len(problems) = 0")
+    _rejects, flags = _checks(p)
+    cases = ", ".join(f"CASE WHEN {cond} THEN '{name}' END" for name, cond in flags)
+    flag_sql = f"list_filter([{cases}]::VARCHAR[], x -> x IS NOT NULL)"
+    # The guard: pass 2 must meet exactly the rows pass 1 validated (same file, same number,
+    # same longitude), or the import stops.
+    where = (f"FROM {src} s JOIN good b ON b.fid = s.fid AND b.o = s.o "
+             f"WHERE CASE WHEN b.lon IS NOT DISTINCT FROM {lon} THEN true "
+             f"ELSE error('police.uk import: the second pass met a different row') END")
     if p.kind == "street":
+        month = f"CAST({c('Month')} || '-01' AS DATE)"  # validated YYYY-MM by pass 1
         ce, cn = cell_sql("b.e", "b.n", ws.settings.grid)
         con.execute(
             f"""INSERT INTO crimes (source, crime_id, month, reported_by, falls_within, longitude,
                     latitude, easting, northing, cell_e, cell_n, location, lsoa_code, lsoa_name,
                     crime_type, last_outcome, context, flags, file_id, row_number, import_id)
-                SELECT '{SOURCE}', lower({c('Crime ID')}), strptime({c('Month')}, '%Y-%m')::DATE,
+                SELECT '{SOURCE}', lower({c('Crime ID')}), {month},
                        {c('Reported by')}, {c('Falls within')}, {lon}, {lat}, b.e, b.n, {ce}, {cn},
                        {c('Location')}, {c('LSOA code')}, {c('LSOA name')}, {c('Crime type')},
-                       {c('Last outcome category')}, {c('Context')}, flags, fid, o - o0,
-                       {import_id}
-                {where}"""
+                       {c('Last outcome category')}, {c('Context')}, {flag_sql}, s.fid,
+                       b.row_number, {import_id}
+                {where}""",
+            params,
         )
     elif p.kind == "outcomes":
+        month = f"CAST({c('Month')} || '-01' AS DATE)"
         con.execute(
             f"""INSERT INTO outcomes
-                SELECT lower({c('Crime ID')}), strptime({c('Month')}, '%Y-%m')::DATE,
+                SELECT lower({c('Crime ID')}), {month},
                        {c('Reported by')}, {c('Falls within')}, {lon}, {lat}, b.e, b.n,
                        {c('Location')}, {c('LSOA code')}, {c('LSOA name')}, {c('Outcome type')},
-                       flags, fid, o - o0, {import_id}
-                {where}"""
+                       {flag_sql}, s.fid, b.row_number, {import_id}
+                {where}""",
+            params,
         )
     else:
         month = f"coalesce(file_month, date_trunc('month', CAST({c('Date')} AS TIMESTAMPTZ))::DATE)"
@@ -576,7 +628,8 @@ def _insert_rows(ws: Workspace, con: duckdb.DuckDBPyConnection, p: _Planned,
                        b.e, b.n, {c('Gender')}, {c('Age range')}, {c('Self-defined ethnicity')},
                        {c('Officer-defined ethnicity')}, {c('Legislation')}, {c('Object of search')},
                        {c('Outcome')}, {b('Outcome linked to object of search')},
-                       {b('Removal of more than just outer clothing')}, flags, fid, o - o0,
-                       {import_id}
-                {where}"""
+                       {b('Removal of more than just outer clothing')}, {flag_sql}, s.fid,
+                       b.row_number, {import_id}
+                {where}""",
+            params,
         )
