@@ -44,6 +44,7 @@ ROW_CASES = [
     ("malformed-crime-id", "street", {"Crime ID": "not-a-hash"}, "Crime ID", "malformed Crime ID"),
     ("crime-id-non-hex", "street", {"Crime ID": "g" * 64}, "Crime ID", "malformed Crime ID"),
     ("crime-id-short", "street", {"Crime ID": "a" * 63}, "Crime ID", "malformed Crime ID"),
+    ("crime-id-padded", "street", {"Crime ID": " " + "a" * 64}, "Crime ID", "malformed Crime ID"),
     ("missing-force", "street", {"Falls within": ""}, "Falls within", "missing Falls within"),
     ("outcome-no-crime-id", "outcomes", {"Crime ID": ""}, "Crime ID", "an outcome must name"),
     ("outcome-no-type", "outcomes", {"Outcome type": ""}, "Outcome type", "missing outcome type"),
@@ -92,6 +93,20 @@ def test_bad_row_is_rejected_with_reason(workspace, tmp_path, case_id, kind, ove
     for col, value in over.items():
         assert kept[col] == (value or None)
     _reconciles(workspace)
+
+
+def test_code_columns_are_trimmed_before_checking(workspace, tmp_path):
+    """A stray space around a code does not reject the row; the stored value is trimmed."""
+    padded = {"Month": " 2023-05 ", "LSOA code": "E01017540 ", "Crime type": " Burglary",
+              "Falls within": "Bedfordshire Police "}
+    rows = [street_row(i) for i in range(3)] + [street_row(50, **padded)]
+    path = write_csv(tmp_path / "2023-05-test-street.csv", rows, STREET_COLUMNS)
+    s = import_police(workspace, [path])
+    assert (s.rows_read, s.rows_loaded, s.rows_rejected) == (4, 4, 0)
+    month, lsoa, ctype, force = workspace.sql(
+        "SELECT month, lsoa_code, crime_type, falls_within FROM crimes WHERE row_number = 4")[0]
+    assert (str(month), lsoa, ctype, force) == ("2023-05-01", "E01017540", "Burglary",
+                                                "Bedfordshire Police")
 
 
 def _street_text(extra_lines: list[str]) -> str:

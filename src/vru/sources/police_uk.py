@@ -9,19 +9,23 @@ workspace exactly as before):
 1. refuse the file if its columns are not exactly the kind's columns (any order);
 2. skip it if the same content (sha256 of the decompressed bytes) is already loaded; if another
    file is active for the same kind/force/month, replace that file's rows (recorded);
-3. stage it with DuckDB's CSV reader (all text, WITH ORDINALITY for row numbers), or with
-   Python's csv module when the file has structural faults (ragged rows, bad quoting, bad
-   UTF-8), so that every bad row is kept with its number;
-4. validate in SQL: each row either loads (possibly with flags, e.g. ``no_location``) or goes to
-   ``rejects`` with field and reason; read = loaded + rejected per file;
-5. project lon/lat to the British National Grid (pyproj on NumPy arrays) and the grid cell.
+3. validate (pass 1): DuckDB's CSV reader reads the files of one kind together (all text,
+   WITH ORDINALITY for row numbers), or Python's csv module reads a file with structural faults
+   (ragged rows, bad quoting, bad UTF-8) so that every bad row is kept with its number; each row
+   either loads (possibly with flags, e.g. ``no_location``) or goes to ``rejects`` with field and
+   reason; read = loaded + rejected per file;
+4. project the good rows' lon/lat to the British National Grid (pyproj on NumPy arrays);
+5. load (pass 2): read the files again straight into the canonical table, joined to pass 1's
+   good rows, with the grid cell computed in SQL.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -127,22 +131,37 @@ def plan(paths: list[Path | str]) -> list[_Planned]:
     files = discover(paths)
     if not files:
         raise ImportRefused("no CSV, .csv.gz or ZIP files found in " + ", ".join(map(str, paths)))
-    planned: list[_Planned] = []
+    checked: list[tuple[InputFile, list[str], str, str | None, date | None]] = []
     errors: list[str] = []
     for f in files:
         try:
             header = read_header(f)
             kind, force, month = classify(f, header)
             check_columns(f, header, KIND_COLUMNS[kind])
-            sha, size = content_digest(f)
-            planned.append(_Planned(f, kind, header, sha, size, force, month))
+            checked.append((f, header, kind, force, month))
         except ImportRefused as exc:
             errors.append(str(exc))
+    # Checksums in threads: zlib and hashlib release the GIL, so files hash in parallel.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        digests = list(pool.map(_digest, [c[0] for c in checked]))
+    planned: list[_Planned] = []
+    for (f, header, kind, force, month), digest in zip(checked, digests, strict=True):
+        if isinstance(digest, ImportRefused):
+            errors.append(str(digest))
+        else:
+            planned.append(_Planned(f, kind, header, digest[0], digest[1], force, month))
     if errors:
         raise ImportRefused(
             f"{len(errors)} file(s) refused, nothing imported:\n  " + "\n  ".join(errors)
         )
     return planned
+
+
+def _digest(f: InputFile) -> tuple[str, int] | ImportRefused:
+    try:
+        return content_digest(f)
+    except ImportRefused as exc:
+        return exc
 
 
 # ---------------------------------------------------------------------------------- import
