@@ -6,6 +6,7 @@ is the only door to DuckDB, so every function here takes a Workspace.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,9 +22,14 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,62}$")
 
 # argon2-cffi's defaults are the RFC 9106 "low memory" profile (Argon2id, t=3, m=64 MiB, p=4).
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so a missing user costs as long as a wrong
-# password (no user-name probing by timing).
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a missing user costs as long as a wrong
+    password (no user-name probing by timing). Made on first use: hashing costs ~0.3 s, which
+    every CLI command would otherwise pay at start-up."""
+    return _hasher.hash("not-a-real-password-0000")
 
 
 class UserError(ValueError):
@@ -143,7 +149,7 @@ def authenticate(ws: Workspace, username: str, password: str) -> User | None:
     row = ws.reader().execute(
         f"SELECT {_COLS}, password_hash FROM web_users WHERE username = ?", [name]
     ).fetchone()
-    stored = row[-1] if row else _DUMMY_HASH
+    stored = row[-1] if row else _dummy_hash()
     try:
         _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
