@@ -968,11 +968,17 @@ def _validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
         # ... or loaded by an earlier file of the batch: the first file (in file order) with a
         # valid row for the key loads it; the same key in any later file is rejected. (The
         # first valid row is valid whatever comes after it, so this is exactly the outcome of
-        # importing the files one by one.)
-        once = (f", once AS (SELECT * REPLACE (CASE WHEN {v} IS NOT NULL AND "
-                f"min(file_id) FILTER (WHERE len(problems) = 0) OVER (PARTITION BY {v}) "
-                f"< file_id THEN list_append(problems, {bad}) ELSE problems END AS problems) "
-                f"FROM checked)")
+        # importing the files one by one.) The window carries every column, so it is added
+        # only when a narrow scan finds a key in more than one file of the batch.
+        key = _typed(c.column(c.once.column))
+        repeated = con.execute(
+            f"SELECT count(*) FROM (SELECT {key} AS k FROM hub_stg GROUP BY k "
+            f"HAVING k IS NOT NULL AND count(DISTINCT file_id) > 1)").fetchone()[0]
+        if repeated:
+            once = (f", once AS (SELECT * REPLACE (CASE WHEN {v} IS NOT NULL AND "
+                    f"min(file_id) FILTER (WHERE len(problems) = 0) OVER (PARTITION BY {v}) "
+                    f"< file_id THEN list_append(problems, {bad}) ELSE problems END AS problems) "
+                    f"FROM checked)")
     flags = [f"CASE WHEN {fl.when} THEN {_lit(fl.name)} END" for fl in c.flags]
     flag_sql = (f"list_filter([{', '.join(flags)}], x -> x IS NOT NULL)" if flags
                 else "[]::VARCHAR[]")
