@@ -41,7 +41,9 @@ class KnoxResult:
 
     def _labels(self, edges: np.ndarray, unit: str) -> list[str]:
         lows = np.concatenate([[0], edges[:-1]])
-        return [f"{lo:g}-{hi:g} {unit}" for lo, hi in zip(lows, edges, strict=True)]
+        # A band whose edges meet (e.g. 0-0 months: the same month) is labelled by its value.
+        return [f"{hi:g} {unit}" if lo == hi else f"{lo:g}-{hi:g} {unit}"
+                for lo, hi in zip(lows, edges, strict=True)]
 
     def table(self, what: str = "ratio") -> pd.DataFrame:
         data = {"ratio": self.ratio, "observed": self.observed, "expected": self.expected,
