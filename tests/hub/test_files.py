@@ -155,3 +155,17 @@ def test_a_failure_mid_import_leaves_the_workspace_unchanged(hub_ws, tmp_path):
     assert hub_ws.scalar("SELECT count(*) FROM ed_assaults") == 0
     assert hub_ws.scalar("SELECT count(*) FROM imports") == 0
     assert hub_ws.scalar("SELECT count(*) FROM source_files") == 0
+
+
+def test_path_with_glob_characters_reads_that_file_only(hub_ws, tmp_path):
+    """DuckDB would read 'in[12]/a.csv' as a pattern matching in1/a.csv and in2/a.csv."""
+    for name in ("in1", "in2"):
+        (tmp_path / name).mkdir()
+        write_csv(tmp_path / name / "a.csv", ADM + ADM)  # decoys: twice the rows
+    target = tmp_path / "in[12]"
+    target.mkdir()
+    path = write_csv(target / "a.csv", ADM)
+    s = import_source(hub_ws, SOURCES["admissions"], [path])
+    assert s.rows_read == len(ADM)
+    assert hub_ws.scalar("SELECT count(*) FROM hospital_admissions") + \
+        hub_ws.scalar("SELECT count(*) FROM rejects") == len(ADM)

@@ -161,3 +161,15 @@ def test_refused_file_leaves_workspace_untouched(workspace, tmp_path):
     with pytest.raises(ImportRefused, match=r"2023-06-test-street\.csv.*missing columns: 'Context'"):
         import_police(workspace, [tmp_path])
     assert counts(workspace) == before
+
+
+def test_path_with_glob_characters_reads_that_file_only(workspace, tmp_path):
+    """DuckDB would read 'in[12]/...' as a pattern matching in1/... and in2/...: vru must not."""
+    for name in ("in1", "in2"):
+        street_file(tmp_path / name, n=7, start=100)  # decoys
+    target = street_file(tmp_path / "in[12]", n=5)
+    other = street_file(tmp_path / "plain", month="2023-06", n=3)  # same batch, plain path
+    s = import_police(workspace, [target, other])
+    assert (s.rows_read, s.rows_loaded) == (8, 8)
+    assert workspace.sql("SELECT month::VARCHAR, count(*), max(row_number) FROM crimes "
+                         "GROUP BY 1 ORDER BY 1") == [("2023-05-01", 5, 5), ("2023-06-01", 3, 3)]

@@ -50,7 +50,7 @@ from vru.geo.bng import to_bng, to_lonlat
 from vru.privacy import agreements
 from vru.privacy.pseudonymise import Pseudonymiser, PseudonymKeyError, load_key
 from vru.settings import Settings
-from vru.sources.files import ImportRefused, InputFile, content_digest, discover
+from vru.sources.files import ImportRefused, InputFile, content_digest, discover, has_glob_chars
 from vru.sources.provenance import finish_import, start_import, write_import_log
 from vru.sources.results import FileResult, ImportSummary, ProgressFn  # noqa: F401 - re-exported
 from vru.workspace import Workspace
@@ -637,7 +637,10 @@ def _batch_relation(con: duckdb.DuckDBPyConnection, probe: duckdb.DuckDBPyConnec
     """
     n = len(batch[0][0].header)
     cs = ", ".join(f"c{i}" for i in range(n))
-    on_disk = [(p, fid) for p, fid in batch if p.form == "csv" and not p.f.member]
+    # A path DuckDB would take for a glob pattern goes to the Python reader (no temp copy: the
+    # rows still hold raw identifiers here).
+    on_disk = [(p, fid) for p, fid in batch
+               if p.form == "csv" and not p.f.member and not has_glob_chars(p.f.path)]
     fast, offsets = _probe_csv(probe, on_disk, n)
     parts = []
     if fast:

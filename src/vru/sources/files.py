@@ -51,9 +51,18 @@ class InputFile:
 
     @contextmanager
     def local_path(self, tmp_dir: Path | None = None) -> Iterator[Path]:
-        """A path DuckDB can read: the file itself, or a ZIP member extracted to a temp file."""
+        """A path DuckDB can read: the file itself, or a ZIP member extracted to a temp file.
+
+        DuckDB treats ``*``, ``?`` and ``[`` in a path as a glob pattern (which could match
+        other files, or none); such a file is given to it through a symlink with a plain name."""
         if not self.member:
-            yield self.path
+            if not has_glob_chars(self.path):
+                yield self.path
+                return
+            with tempfile.TemporaryDirectory(dir=tmp_dir) as d:
+                link = Path(d) / ("file.csv.gz" if self.path.name.endswith(".gz") else "file.csv")
+                link.symlink_to(self.path.resolve())
+                yield link
             return
         suffix = ".csv.gz" if self.member.endswith(".gz") else ".csv"
         with tempfile.TemporaryDirectory(dir=tmp_dir) as d:
@@ -61,6 +70,11 @@ class InputFile:
             with zipfile.ZipFile(self.path) as zf, zf.open(self.member) as src, open(target, "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
             yield target
+
+
+def has_glob_chars(path: Path | str) -> bool:
+    """Whether DuckDB's file readers would take this path for a glob pattern."""
+    return any(ch in str(path) for ch in "*?[{")
 
 
 def discover(paths: list[Path | str], suffixes: tuple[str, ...] = DATA_SUFFIXES) -> list[InputFile]:
