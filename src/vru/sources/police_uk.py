@@ -22,6 +22,7 @@ workspace exactly as before):
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import re
@@ -165,9 +166,19 @@ def _digest(f: InputFile) -> tuple[str, int] | ImportRefused:
 
 
 # ---------------------------------------------------------------------------------- import
+@functools.cache
+def _projector() -> ThreadPoolExecutor:
+    """One worker thread for pyproj. Its transformer (~0.15 s to build, one per thread) is built
+    while DuckDB reads the files (DuckDB releases the GIL), not after."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vru-bng")
+    pool.submit(to_bng, [0.0], [52.0])
+    return pool
+
+
 def import_police(ws: Workspace, paths: list[Path | str], progress: ProgressFn | None = None,
                   command: str | None = None) -> ImportSummary:
     """Import data.police.uk files atomically. Returns what happened to each file."""
+    _projector()
     planned = plan(paths)
     results: list[FileResult] = []
     tmp_dir = ws.path / "tmp"
@@ -368,7 +379,7 @@ def _json_list(values: list[str]) -> str:
 
 # Short code columns are trimmed (a stray space must not make a valid code invalid); other
 # values are kept as published. DuckDB's CSV reader already reads an empty field as NULL;
-# trimming every column costs more than the rest of the validation together.
+# trimming every column would cost more than the rest of the validation together.
 _TRIMMED = {"Month", "LSOA code", "Crime type", "Falls within", "Outcome type", "Type", "Date",
             "Part of a policing operation", "Outcome linked to object of search",
             "Removal of more than just outer clothing"}
@@ -377,7 +388,10 @@ _TRIMMED = {"Month", "LSOA code", "Crime type", "Falls within", "Outcome type", 
 def _col(p: _Planned, name: str) -> str:
     """The text of the named column of the staged file (NULL if empty)."""
     c = f"c{p.header.index(name)}"
-    return f"nullif(trim({c}), '')" if name in _TRIMMED else c
+    if name not in _TRIMMED:
+        return c
+    # trim() only where a value starts or ends with a space: LIKE is ~5x cheaper than trim().
+    return f"CASE WHEN {c} LIKE ' %' OR {c} LIKE '% ' THEN nullif(trim({c}), '') ELSE {c} END"
 
 
 def _quoted_list(values: tuple[str, ...] | list[str]) -> str:
@@ -582,7 +596,7 @@ def _load_good(ws: Workspace, con: duckdb.DuckDBPyConnection, p: _Planned, src: 
     ).fetchnumpy()
     lon = np.asarray(arrs["lon"], dtype="float64")  # NaN: no coordinates (NULL again below)
     lat = np.asarray(arrs["lat"], dtype="float64")
-    e, n = to_bng(lon, lat) if len(lon) else (np.array([]), np.array([]))
+    e, n = _projector().submit(to_bng, lon, lat).result() if len(lon) else (np.array([]), np.array([]))
     con.register("good_arrow", pa.table({
         "fid": np.asarray(arrs["fid"], dtype="int64"), "o": np.asarray(arrs["o"], dtype="int64"),
         "row_number": np.asarray(arrs["row_number"], dtype="int64"),
