@@ -497,7 +497,6 @@ def _load_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, batch: list[_Plan
     """
     p = batch[0]
     file_ids = [ws.next_id(con, "file_seq") for _ in batch]
-    fid_of = dict(zip((id(q) for q in batch), file_ids, strict=True))
     for t in ("scan", "good", "stg_bad"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.execute("CREATE TEMP TABLE scan (fid BIGINT, o BIGINT, bad BOOLEAN, "
@@ -519,22 +518,22 @@ def _load_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, batch: list[_Plan
             # Faulty files are read by Python. The others are scanned again without them, so
             # that pass 2 numbers their rows exactly as pass 1 did.
             con.execute("DELETE FROM scan")
-            clean = [str(x) for q, x in zip(batch, locals_, strict=True) if fid_of[id(q)] not in redo]
+            clean = [str(x) for x, fid in zip(locals_, file_ids, strict=True) if fid not in redo]
             if clean:
                 _scan(con, p, _csv_source(p.header), {"files": clean})
                 if _bad_files(con):
                     raise RuntimeError("a file changed while it was being imported")
+        read: dict[int, int] = {}  # rows read per file (structurally faulty rows added below)
         if clean:
-            _load_good(ws, con, p, _csv_source(p.header), {"files": clean}, import_id)
-        for q in batch:
-            fid = fid_of[id(q)]
+            read |= _load_good(ws, con, p, _csv_source(p.header), {"files": clean}, import_id)
+        for q, fid in zip(batch, file_ids, strict=True):
             if fid not in redo:
                 continue
             con.execute("DELETE FROM scan")
             con.register("stg_arrow", _parse_python(con, q, fid))
             try:
                 _scan(con, p, _arrow_source(p.header), {})
-                _load_good(ws, con, p, _arrow_source(p.header), {}, import_id)
+                read |= _load_good(ws, con, p, _arrow_source(p.header), {}, import_id)
             finally:
                 con.unregister("stg_arrow")
         con.execute(
@@ -543,7 +542,7 @@ def _load_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, batch: list[_Plan
         )
     table = KIND_TABLE[p.kind]
     ids = ",".join(map(str, file_ids))
-    counts = {fid: [0, 0, 0, 0] for fid in file_ids}  # read, loaded, rejected, flagged
+    counts = {fid: [read.get(fid, 0), 0, 0, 0] for fid in file_ids}  # read, loaded, rejected, flagged
     for fid, loaded, flagged in con.execute(
         f"SELECT file_id, count(*), count(*) FILTER (WHERE len(flags) > 0) FROM {table} "
         f"WHERE file_id IN ({ids}) GROUP BY 1"
@@ -553,11 +552,8 @@ def _load_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, batch: list[_Plan
         f"SELECT file_id, count(*) FROM rejects WHERE file_id IN ({ids}) GROUP BY 1"
     ).fetchall():
         counts[fid][2] = rejected
-    for fid, read in con.execute(
-        f"SELECT file_id, sum(n) FROM (SELECT file_id, count(*) AS n FROM read_rows GROUP BY 1 "
-        f"UNION ALL SELECT fid, count(*) FROM stg_bad GROUP BY 1) WHERE file_id IN ({ids}) GROUP BY 1"
-    ).fetchall():
-        counts[fid][0] = int(read)
+    for fid, faulty in con.execute("SELECT fid, count(*) FROM stg_bad GROUP BY 1").fetchall():
+        counts[fid][0] += faulty
     results = []
     now = datetime.now()
     for q, fid in zip(batch, file_ids, strict=True):
@@ -570,19 +566,17 @@ def _load_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, batch: list[_Plan
              q.force, q.month, read, loaded, rejected, flagged, now],
         )
         results.append(FileResult(q.f.name, q.kind, "loaded", read, loaded, rejected, flagged, fid))
-    for t in ("scan", "good", "stg_bad", "read_rows"):
+    for t in ("scan", "good", "stg_bad", "off"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return results
 
 
 def _load_good(ws: Workspace, con: duckdb.DuckDBPyConnection, p: _Planned, src: str,
-               params: dict, import_id: int) -> None:
-    """Rejects from ``scan``; BNG for the good rows; pass 2 into the canonical table."""
-    con.execute(
-        """CREATE TEMP TABLE IF NOT EXISTS read_rows (file_id BIGINT);
-           CREATE OR REPLACE TEMP TABLE off AS SELECT fid, min(o) - 1 AS o0 FROM scan GROUP BY fid;
-           INSERT INTO read_rows SELECT fid FROM scan"""
-    )
+               params: dict, import_id: int) -> dict[int, int]:
+    """Rejects from ``scan``; BNG for the good rows; pass 2 into the canonical table.
+    Returns the rows pass 1 read per file."""
+    con.execute("CREATE OR REPLACE TEMP TABLE off AS "
+                "SELECT fid, min(o) - 1 AS o0, count(*) AS n FROM scan GROUP BY fid")
     con.execute(
         """INSERT INTO rejects
            SELECT ?, fid, ?, ?, o - o0, problems[1].field,
@@ -609,6 +603,7 @@ def _load_good(ws: Workspace, con: duckdb.DuckDBPyConnection, p: _Planned, src: 
     finally:
         con.unregister("good_arrow")
     _insert_rows(ws, con, p, src, params, import_id)
+    return dict(con.execute("SELECT fid, n FROM off").fetchall())
 
 
 def _insert_rows(ws: Workspace, con: duckdb.DuckDBPyConnection, p: _Planned, src: str,
