@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-import vru.sources.contract as engine
+import vru.sources.contract.engine as engine
+import vru.sources.contract.readers as readers
+import vru.sources.contract.sql as sqlgen
 from tests.hub.samples import SAMPLES, write_csv
 from tests.hub.test_istv_and_rms import _xml
 from vru.privacy import agreements
@@ -34,13 +36,13 @@ def _month(rows: list[dict[str, str]], mm: str, last_day: str) -> list[dict[str,
 def validations(monkeypatch):
     """How many validation passes (batches) an import makes."""
     calls: list[str] = []
-    original = engine._validate
+    original = sqlgen.validate
 
     def spy(con, c):
         calls.append(c.kind)
         return original(con, c)
 
-    monkeypatch.setattr(engine, "_validate", spy)
+    monkeypatch.setattr(sqlgen, "validate", spy)
     return calls
 
 
@@ -48,13 +50,13 @@ def validations(monkeypatch):
 def python_read(monkeypatch):
     """Which files fall back to Python's row-by-row CSV reader."""
     names: list[str] = []
-    original = engine._iter_csv_python
+    original = readers.iter_csv_python
 
     def spy(f, width, con, file_id):
         names.append(f.name)
         return original(f, width, con, file_id)
 
-    monkeypatch.setattr(engine, "_iter_csv_python", spy)
+    monkeypatch.setattr(readers, "iter_csv_python", spy)
     return names
 
 

@@ -156,11 +156,11 @@ def test_no_raw_identifier_reaches_the_workspace(hub_ws, tmp_path, monkeypatch, 
 
 
 def test_spilling_is_forbidden_only_while_identifiers_are_processed(hub_ws, tmp_path):
-    import vru.sources.contract as engine
+    import vru.sources.contract.sql as sqlgen
 
     default = hub_ws.scalar("SELECT current_setting('max_temp_directory_size')")
     seen: list[str] = []
-    original = engine._validate
+    original = sqlgen.validate
 
     def spy(con, c):
         seen.append(hub_ws.scalar("SELECT current_setting('max_temp_directory_size')"))
@@ -169,7 +169,7 @@ def test_spilling_is_forbidden_only_while_identifiers_are_processed(hub_ws, tmp_
         return original(con, c)
 
     adm = SAMPLES["admissions"]["admissions"]
-    engine._validate = spy
+    sqlgen.validate = spy
     try:
         import_source(hub_ws, SOURCES["admissions"], [write_csv(tmp_path / "a.csv", adm)])
         with pytest.raises(RuntimeError, match="boom"):
@@ -178,7 +178,7 @@ def test_spilling_is_forbidden_only_while_identifiers_are_processed(hub_ws, tmp_
         import_source(hub_ws, SOURCES["patrols"],
                       [write_csv(tmp_path / "p.csv", SAMPLES["patrols"]["pings"])])
     finally:
-        engine._validate = original
+        sqlgen.validate = original
     # admissions (identifiers) twice, then patrols (none)
     assert seen == ["0 bytes", "0 bytes", default]
     assert hub_ws.scalar("SELECT current_setting('max_temp_directory_size')") == default

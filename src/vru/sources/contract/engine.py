@@ -1,0 +1,261 @@
+"""The import engine: governance, batches, staging, validation, loading, provenance and
+resubmissions, in one transaction per import run (see the package docstring)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from vru.privacy import agreements
+from vru.privacy.pseudonymise import Pseudonymiser, PseudonymKeyError, load_key
+from vru.sources.contract import readers, sql
+from vru.sources.contract.model import Contract, LoadContext, Source
+from vru.sources.contract.planning import Planned, plan
+from vru.sources.provenance import finish_import, start_import, write_import_log
+from vru.sources.results import FileResult, ImportSummary, ProgressFn
+from vru.workspace import Workspace
+
+BATCH_FILES = 64        # at most this many files are staged and validated together...
+BATCH_BYTES = 64 << 20  # ...and about this much content, so that memory stays bounded
+XLSX_WEIGHT = 8         # an .xlsx is a ZIP: its cells take several times its size in memory
+
+
+def import_source(ws: Workspace, source: Source, paths: list[Path | str],
+                  progress: ProgressFn | None = None, command: str | None = None,
+                  key: bytes | None = None) -> ImportSummary:
+    """Import partner files for one source, atomically. Returns what happened to each file."""
+    agreement = agreements.in_force(ws.reader(), source.name)
+    planned = plan(source, paths)
+    pseudo: Pseudonymiser | None = None
+    if source.needs_key:
+        pseudo = Pseudonymiser(key if key is not None else load_key(ws.path))
+    results: list[FileResult | None] = [None] * len(planned)
+    with ws.transaction() as con:
+        if pseudo is not None:
+            _check_key(con, pseudo)
+        # Any content loaded before is skipped, whatever became of it since (replaced by a
+        # later submission, or purged by retention): re-running an import never changes data.
+        active = {
+            (r[0], r[1]): r[2] for r in con.execute(
+                "SELECT sha256, kind, max(file_id) FROM source_files WHERE source = ? "
+                "GROUP BY ALL", [source.name]).fetchall()
+        }
+        by_partition = {
+            r[0]: r[1] for r in con.execute(
+                "SELECT partition_key, file_id FROM source_files WHERE source = ? "
+                "AND status = 'active' AND partition_key IS NOT NULL", [source.name]).fetchall()
+        }
+        import_id = start_import(ws, con, source.name, command)
+        seen: set[tuple[str, str]] = set()
+        todo: list[int] = []
+        for i, p in enumerate(planned):
+            k = (p.sha256, p.contract.kind)
+            if k in active or k in seen:
+                results[i] = FileResult(p.f.name, p.contract.kind, "skipped")
+                continue
+            seen.add(k)
+            todo.append(i)
+        # File ids in file order, whatever batch a file lands in.
+        file_ids = {i: ws.next_id(con, "file_seq") for i in todo}
+        pkeys: dict[int, str] = {}
+        done = len(planned) - len(todo)
+        for batch in _batches(planned, todo):
+            if progress:
+                progress(planned[batch[0]].f.name, done, len(planned))
+            loaded = _import_batch(ws, con, source, [(planned[i], file_ids[i]) for i in batch],
+                                   import_id, agreement, pseudo)
+            for i, (res, pkey) in zip(batch, loaded, strict=True):
+                results[i] = res
+                if pkey is not None:
+                    pkeys[i] = pkey
+            done += len(batch)
+        # Resubmissions in file order, as if the files had been imported one by one: the
+        # later of two files with the same key (in this run or an earlier one) wins.
+        for i in todo:
+            pkey = pkeys.get(i)
+            if pkey is None:
+                continue
+            res = results[i]
+            assert res is not None and res.file_id is not None
+            old = by_partition.get(pkey)
+            if old is not None:
+                _replace(con, planned[i].contract, old, res.file_id, pkey)
+                res.status = "replaced"
+                res.replaced_file_ids.append(old)
+            by_partition[pkey] = res.file_id
+        assert all(r is not None for r in results)
+        summary = ImportSummary(source.name, import_id, [r for r in results if r is not None])
+        finish_import(con, summary)
+    if progress:
+        progress("", len(planned), len(planned))
+    write_import_log(ws, summary)
+    return summary
+
+
+def _batches(planned: list[Planned], todo: list[int]) -> list[list[int]]:
+    """Indices of the files to stage and validate together, in processing order.
+
+    A batch holds files with the same contract and header (so the same columns in the same
+    places), at most BATCH_FILES of them and about BATCH_BYTES of content. A contract with a
+    ``once`` key is order-dependent (a file's rows are checked against the files before it), so
+    its batches are runs of consecutive files, processed in file order.
+    """
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    run = 0
+    previous: tuple[str, tuple[str, ...]] | None = None
+    for i in todo:
+        p = planned[i]
+        same = (p.contract.kind, tuple(p.header))
+        if same != previous:
+            run, previous = run + 1, same
+        groups.setdefault((*same, run if p.contract.once else 0), []).append(i)
+    out: list[list[int]] = []
+    for members in groups.values():  # in the order of each group's first file
+        chunk: list[int] = []
+        volume = 0
+        for i in members:
+            p = planned[i]
+            weight = p.size * (XLSX_WEIGHT if p.form == "xlsx" else 1)
+            if chunk and (len(chunk) >= BATCH_FILES or volume + weight > BATCH_BYTES):
+                out.append(chunk)
+                chunk, volume = [], 0
+            chunk.append(i)
+            volume += weight
+        if chunk:
+            out.append(chunk)
+    return out
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, pseudo: Pseudonymiser) -> None:
+    row = con.execute("SELECT fingerprint FROM pseudonym_key LIMIT 1").fetchone()
+    if row is None:
+        con.execute("INSERT INTO pseudonym_key VALUES (?, ?)", [pseudo.fingerprint, datetime.now()])
+    elif row[0] != pseudo.fingerprint:
+        raise PseudonymKeyError(
+            "the pseudonymisation key differs from the key this workspace's data was "
+            "pseudonymised with (fingerprint mismatch): pseudonyms would not match earlier "
+            "imports. Use the original key."
+        )
+
+
+def _replace(con: duckdb.DuckDBPyConnection, contract: Contract, old_id: int, new_id: int,
+             pkey: str) -> None:
+    removed = 0
+    for t in {r.table for r in contract.retention}:
+        removed += con.execute(f"DELETE FROM {t} WHERE file_id = ?", [old_id]).fetchone()[0]
+    con.execute("DELETE FROM rejects WHERE file_id = ?", [old_id])
+    con.execute("UPDATE source_files SET status = 'replaced' WHERE file_id = ?", [old_id])
+    con.execute("INSERT INTO file_replacements VALUES (?, ?, ?, ?, ?)",
+                [old_id, new_id, pkey, removed, datetime.now()])
+
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DROP VIEW IF EXISTS hub_ok")
+    for t in ("hub_chk", "hub_xy", "hub_bad", "hub_dups"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    con.execute("DROP VIEW IF EXISTS hub_stg")
+
+
+@contextlib.contextmanager
+def _no_spill(ws: Workspace, enabled: bool) -> Iterator[None]:
+    """While raw identifiers flow through DuckDB (staging and validation), forbid spilling to
+    its temp folder (inside the workspace): an import that needs more memory than DuckDB's
+    memory_limit then fails cleanly instead of writing raw identifiers to disk. The setting is
+    global, so it is set and restored on a separate cursor (valid even if the import's
+    transaction has failed)."""
+    if not enabled:
+        yield
+        return
+    cur = ws.reader()
+    try:
+        cur.execute("SET max_temp_directory_size = '0KB'")
+        yield
+    finally:
+        cur.execute("RESET max_temp_directory_size")
+        cur.close()
+
+
+def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
+                  batch: list[tuple[Planned, int]], import_id: int,
+                  agreement: agreements.Agreement, pseudo: Pseudonymiser | None
+                  ) -> list[tuple[FileResult, str | None]]:
+    """Stage, validate and load files with the same contract and header together.
+
+    Returns, per file in batch order, its result and its partition key (if any)."""
+    c = batch[0][0].contract
+    _drop_temp(con)
+    con.execute("CREATE TEMP TABLE hub_bad (file_id BIGINT, row_number BIGINT, reason VARCHAR)")
+    registered: list[str] = []
+    try:
+        probe = ws.reader()
+        try:
+            src_sql = readers.batch_relation(con, probe, source, batch, registered)
+        finally:
+            probe.close()
+        with _no_spill(ws, enabled=bool(c.identifiers)):
+            sql.stage(con, c, batch[0][0].header, src_sql, pseudo, registered)
+            sql.validate(con, c)
+        loaded = c.load(LoadContext(con, import_id, ws.settings, agreement))
+        # Per file: valid, invalid, flagged and structurally bad rows, and whether its rows are
+        # numbered 1..n with nothing missing (verified, not assumed: the file's rows may come
+        # from one multi-file scan).
+        counts = {r[0]: r[1:] for r in con.execute(
+            """WITH r AS (
+                   SELECT file_id, row_number, len(problems) = 0 AS ok,
+                          len(problems) = 0 AND len(flags) > 0 AS flagged, false AS broken
+                   FROM hub_chk
+                   UNION ALL SELECT file_id, row_number, false, false, true FROM hub_bad)
+               SELECT file_id, count(*) FILTER (WHERE ok),
+                      count(*) FILTER (WHERE NOT ok AND NOT broken),
+                      count(*) FILTER (WHERE flagged), count(*) FILTER (WHERE broken),
+                      min(row_number) = 1 AND max(row_number) = count(*)
+               FROM r GROUP BY file_id""").fetchall()}
+        n_ok = sum(v[0] for v in counts.values())
+        if loaded != n_ok:
+            raise RuntimeError(f"{c.source}/{c.kind} loader stored {loaded} of {n_ok} valid rows")
+        for p, fid in batch:
+            if fid in counts and not counts[fid][4]:
+                raise RuntimeError(f"{p.f.display}: rows are not numbered contiguously")
+        sql.write_rejects(con, c, import_id)
+        pkeys: dict[int, str] = {}
+        if c.partition:
+            # A file has a key when all its valid rows share one (non-empty) value.
+            for fid, distinct, key in con.execute(
+                f"""SELECT file_id, count(DISTINCT k) + max(CASE WHEN k IS NULL THEN 1 ELSE 0 END),
+                           max(k)
+                    FROM (SELECT file_id, {c.partition} AS k FROM hub_ok) GROUP BY file_id"""
+            ).fetchall():
+                if distinct == 1 and key is not None:
+                    pkeys[fid] = str(key)
+        out: list[tuple[FileResult, str | None]] = []
+        values: list[Any] = []
+        now = datetime.now()
+        for p, fid in batch:
+            ok, bad, flagged, broken, _ = counts.get(fid, (0, 0, 0, 0, True))
+            rows_read = ok + bad + broken
+            pkey = pkeys.get(fid)
+            out.append((FileResult(p.f.name, c.kind, "loaded", rows_read, ok, bad + broken,
+                                   flagged, fid), pkey))
+            values += [fid, import_id, c.source, c.kind, p.f.display, p.f.name, p.sha256, pkey,
+                       rows_read, ok, bad + broken, flagged, now]
+        con.execute(
+            "INSERT INTO source_files (file_id, import_id, source, kind, path, name, sha256, "
+            "partition_key, rows_read, rows_loaded, rows_rejected, rows_flagged, loaded_at, "
+            "force_slug, month, status) "
+            "SELECT *, NULL, NULL, 'active' FROM (VALUES "
+            + ", ".join(["(" + ", ".join(["?"] * 13) + ")"] * len(batch)) + ")",
+            values,
+        )
+        return out
+    finally:
+        for name in registered:
+            con.unregister(name)
+        with contextlib.suppress(duckdb.Error):  # after an error the transaction rolls back
+            _drop_temp(con)
+

@@ -1,0 +1,202 @@
+"""The contract model: what a source declares (public, stable: other modules build on it).
+
+A *contract* describes one kind of partner file: its columns (:class:`Column`, with types,
+required fields, code lists, ranges), the identifier columns replaced by pseudonyms at the door
+(:class:`Identifier`), cross-field rules (:class:`Check`), kept-but-noted conditions
+(:class:`Flag`), uniqueness, resubmission (``partition``) and loaded-once (:class:`Once`) keys,
+retention targets, and a loader that maps validated rows onto canonical tables. A
+:class:`Source` groups the contracts of one partner and any extra file forms it reads.
+
+Adding a field to these dataclasses must keep a default, so that every existing contract
+still builds: sources declare contracts as data and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from vru.privacy import agreements
+from vru.settings import Settings
+from vru.sources.files import InputFile
+
+TYPES = ("text", "int", "decimal", "date", "datetime", "code", "bool", "lsoa", "postcode",
+         "icd10", "time", "id")
+
+# ================================================================================ the contract
+@dataclass(frozen=True)
+class Column:
+    """One input column. ``type='id'`` columns are identifiers: consumed by an Identifier and
+    never stored (only their pseudonym is)."""
+
+    name: str
+    type: str = "text"
+    required: bool = False
+    codes: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    future_ok: bool = False         # dates/datetimes: allow values after today
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ValueError(f"column {self.name}: unknown type {self.type}")
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """Identifier columns replaced by one pseudonym column at import."""
+
+    name: str                       # pseudonym column in staging/canonical tables, e.g. patient_pid
+    kind: str                       # nhs_number | upn | pnc_id | name_dob
+    columns: tuple[str, ...]        # the raw input columns it consumes
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Check:
+    """A cross-field rule: ``bad`` is SQL over typed values (``v_<column>``), true for a bad row."""
+
+    field: str
+    bad: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A kept-but-noted condition (SQL over typed values) recorded in the row's ``flags``."""
+
+    name: str
+    when: str
+
+
+@dataclass(frozen=True)
+class RetentionTarget:
+    """Where a kind's rows live, and which date retention counts from."""
+
+    table: str
+    date_column: str
+    where: str = "TRUE"
+
+
+@dataclass(frozen=True)
+class Once:
+    """A key that may be loaded only once across files: a row whose (typed, non-empty) ``column``
+    value is already stored (``stored``: SQL selecting the stored keys), or is loaded by an
+    earlier file of the same import, is rejected with ``reason``.
+
+    The engine evaluates it, not a ``Check``: in a batch the earlier files' rows are not stored
+    yet, so the rule is applied to them too (a row is rejected when an earlier file has a valid
+    row with the same key), exactly as if the files were imported one after the other. It is
+    reported last among a row's problems and documented with the row rules."""
+
+    column: str
+    stored: str
+    reason: str
+
+
+@dataclass
+class LoadContext:
+    """What a loader gets, once per batch (one or more files with the same contract and header).
+
+    The loader contract: insert every row of the temp view ``hub_ok`` (the batch's valid rows)
+    into the canonical table(s) and return the number of rows stored (the engine refuses a
+    count that differs). ``hub_ok`` holds ``file_id`` and ``row_number`` (1 = first data row of
+    that file), the typed values ``v_<column>``, the pseudonym columns and ``flags``; store the
+    row's own ``file_id`` and ``row_number`` (provenance) and ``import_id`` from here.
+    ``project_bng`` / ``project_lonlat`` make the temp table ``hub_xy`` keyed by
+    ``(file_id, row_number)``: join it ``USING (file_id, row_number)``.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    import_id: int
+    settings: Settings
+    agreement: agreements.Agreement
+
+
+Loader = Callable[[LoadContext], int]
+
+
+@dataclass(frozen=True)
+class Contract:
+    source: str
+    kind: str
+    title: str
+    columns: tuple[Column, ...]
+    load: Loader
+    retention: tuple[RetentionTarget, ...]
+    identifiers: tuple[Identifier, ...] = ()
+    checks: tuple[Check, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    unique: tuple[str, ...] = ()    # columns that must be unique within a file
+    partition: str | None = None    # SQL key: a later file with the same key replaces the earlier
+    once: Once | None = None        # a key loaded only once, across files and imports
+
+    def __post_init__(self) -> None:
+        if self.once is not None and self.partition is not None:
+            # Replacements are applied after the batches are loaded; a replaced file's keys
+            # would still count as loaded for the files after it.
+            raise ValueError(f"{self.source}/{self.kind}: a contract cannot have both a "
+                             "`once` key and a `partition`")
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def stored(self) -> list[Column]:
+        """Columns staged as text (everything but raw identifiers)."""
+        return [c for c in self.columns if c.type != "id"]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def required_names(self) -> set[str]:
+        req = {c.name for c in self.columns if c.required}
+        for ident in self.identifiers:
+            if ident.required and len(ident.columns) == 1:
+                req.add(ident.columns[0])
+        return req
+
+
+# A reader for a non-CSV form: yields the header (contract column names) then rows.
+FormReader = Callable[[InputFile, "Contract"], tuple[list[str], Iterator[tuple[int, list[Any]]]]]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    title: str
+    contracts: tuple[Contract, ...]
+    extra_readers: dict[str, tuple[str, FormReader]] = field(default_factory=dict)
+    # suffix -> (contract kind, reader), e.g. {".xml": ("assaults", read_istv_xml)}
+
+    def contract(self, kind: str) -> Contract:
+        for c in self.contracts:
+            if c.kind == kind:
+                return c
+        raise KeyError(kind)
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        return (".csv", ".csv.gz", ".xlsx", *self.extra_readers)
+
+    @property
+    def needs_key(self) -> bool:
+        return any(c.identifiers for c in self.contracts)
+
+
+GB_LONLAT_CHECKS = (
+    Check("longitude", "(v_longitude IS NULL) <> (v_latitude IS NULL)",
+          "longitude and latitude must be given together"),
+    Check("longitude",
+          "v_longitude NOT BETWEEN -8.75 AND 1.85 OR v_latitude NOT BETWEEN 49.8 AND 60.95",
+          "location outside Great Britain (longitude -8.75..1.85, latitude 49.8..60.95)"),
+)

@@ -1,0 +1,244 @@
+"""SQL generation: staging (identifiers pseudonymised in the staging query), typed values,
+row rules and rejects, all generated from the contract."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from vru.privacy.pseudonymise import Pseudonymiser
+from vru.sources.contract.model import Column, Contract
+
+# Accepted text: dates YYYY-MM-DD or DD/MM/YYYY; date-times YYYY-MM-DD HH:MM[:SS] (or with T)
+# or DD/MM/YYYY HH:MM[:SS].
+DAYFIRST_DATETIME = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"]
+TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+EARLIEST = "1900-01-01"
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def clean(expr: str) -> str:
+    return f"nullif(trim({expr}, ' \t\r\n'), '')"
+
+
+
+def stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: str,
+           pseudo: Pseudonymiser | None, registered: list[str]) -> None:
+    """The view hub_stg: the batch's rows as trimmed text, identifiers already pseudonymised."""
+    pos = {h: i for i, h in enumerate(header)}
+    select = ["s.file_id", "s.row_number"]
+    for col in c.stored:
+        if col.name in pos:
+            select.append(f"{clean(f's.c{pos[col.name]}')} AS {q(col.name)}")
+        else:
+            select.append(f"NULL::VARCHAR AS {q(col.name)}")
+    joins = []
+    for g, ident in enumerate(c.identifiers):
+        assert pseudo is not None
+        exprs = [(clean(f"s.c{pos[n]}") if n in pos else "NULL::VARCHAR") for n in ident.columns]
+        keys = ", ".join(f"{e} AS k{j}" for j, e in enumerate(exprs))
+        distinct = con.execute(f"SELECT DISTINCT {keys} FROM {src} s").fetchall()
+        pids, problems = pseudo.map_values(ident.kind, distinct)
+        m = {f"k{j}": pa.array([r[j] for r in distinct], type=pa.string())
+             for j in range(len(exprs))}
+        m["pid"] = pa.array(pids, type=pa.string())
+        m["problem"] = pa.array(problems, type=pa.string())
+        del distinct
+        name = f"hub_map{g}"
+        con.register(name, pa.table(m))
+        registered.append(name)
+        on = " AND ".join(f"m{g}.k{j} IS NOT DISTINCT FROM {e}" for j, e in enumerate(exprs))
+        joins.append(f"LEFT JOIN {name} m{g} ON {on}")
+        select.append(f"m{g}.pid AS {q(ident.name)}")
+        select.append(f"m{g}.problem AS {q(ident.name + '__problem')}")
+    # A view, not a table: the files are read once more, straight into validation.
+    con.execute(
+        f"CREATE TEMP VIEW hub_stg AS SELECT {', '.join(select)} FROM {src} s {' '.join(joins)}"
+    )
+
+
+# ---------------------------------------------------------------------------- validation
+def _typed(col: Column) -> str:
+    x = q(col.name)
+    t = col.type
+    if t == "int":
+        # TRY_CAST alone would round '19.5' to 20: accept only whole-number text.
+        return f"CASE WHEN regexp_full_match({x}, '[+-]?[0-9]+') THEN TRY_CAST({x} AS BIGINT) END"
+    if t == "decimal":
+        return f"CASE WHEN isfinite(TRY_CAST({x} AS DOUBLE)) THEN TRY_CAST({x} AS DOUBLE) END"
+    # ISO text goes through DuckDB's cast (about 25x faster than try_strptime with a list of
+    # formats); day-first UK text through strptime.
+    if t == "date":
+        return (f"coalesce(CASE WHEN length({x}) = 10 AND {x} NOT LIKE '%/%' "
+                f"THEN TRY_CAST({x} AS DATE) END, "
+                f"CASE WHEN {x} LIKE '%/%' THEN CAST(try_strptime({x}, '%d/%m/%Y') AS DATE) END, "
+                f"CASE WHEN length({x}) > 10 AND {x} NOT LIKE '%/%' "
+                f"THEN CAST(TRY_CAST({x} AS TIMESTAMP) AS DATE) END)")
+    if t == "datetime":
+        return (f"coalesce(CASE WHEN length({x}) >= 16 AND {x} NOT LIKE '%/%' "
+                f"THEN TRY_CAST({x} AS TIMESTAMP) END, "
+                f"CASE WHEN {x} LIKE '%/%' THEN try_strptime({x}, {DAYFIRST_DATETIME!r}) END)")
+    if t == "time":
+        return f"CAST(try_strptime({x}, {TIME_FORMATS!r}) AS TIME)"
+    if t == "code":
+        codes = ", ".join(lit(v) for v in col.codes)
+        return f"CASE WHEN upper({x}) IN ({codes}) THEN upper({x}) END"
+    if t == "bool":
+        return (f"CASE WHEN upper({x}) IN ('Y', 'YES', 'TRUE', '1') THEN true "
+                f"WHEN upper({x}) IN ('N', 'NO', 'FALSE', '0') THEN false END")
+    if t == "lsoa":
+        return f"CASE WHEN regexp_full_match(upper({x}), '[EW]01[0-9]{{6}}') THEN upper({x}) END"
+    if t == "postcode":
+        pc = f"upper(regexp_replace({x}, '\\s+', '', 'g'))"
+        return (f"CASE WHEN regexp_full_match({pc}, '[A-Z]{{1,2}}[0-9][A-Z0-9]?[0-9][A-Z]{{2}}') "
+                f"THEN regexp_replace({pc}, '([0-9][A-Z]{{2}})$', ' \\1') END")
+    if t == "icd10":
+        ic = f"upper(replace({x}, '.', ''))"
+        return f"CASE WHEN regexp_full_match({ic}, '[A-Z][0-9]{{2}}[0-9A-Z]?') THEN {ic} END"
+    return x  # text
+
+
+def _expected(col: Column) -> str:
+    return {
+        "int": "not a whole number",
+        "decimal": "not a number",
+        "date": "not a date (expected YYYY-MM-DD or DD/MM/YYYY)",
+        "datetime": "not a date and time (expected YYYY-MM-DD HH:MM[:SS] or DD/MM/YYYY HH:MM)",
+        "time": "not a time of day (expected HH:MM)",
+        "code": "not in the code list (" + ", ".join(col.codes) + ")",
+        "bool": "not a yes/no value (Y/N)",
+        "lsoa": "not an LSOA code (E01/W01 + 6 digits)",
+        "postcode": "not a UK postcode",
+        "icd10": "not an ICD-10 code",
+    }.get(col.type, "invalid")
+
+
+def _problem(field_: str, reason_sql: str) -> str:
+    return f"{{'field': {lit(field_)}, 'reason': {reason_sql}}}"
+
+
+def _column_problem(col: Column) -> str:
+    x, v = q(col.name), q("v_" + col.name)
+    shown = f"'''' || left({x}, 40) || ''''"
+    parts = [f"WHEN {x} IS NULL THEN "
+             + (_problem(col.name, "'required value missing'") if col.required else "NULL")]
+    if col.type == "text":
+        if col.max_length:
+            parts.append(f"WHEN length({x}) > {col.max_length} THEN "
+                         + _problem(col.name, lit(f"longer than {col.max_length} characters")))
+    else:
+        parts.append(f"WHEN {v} IS NULL THEN "
+                     + _problem(col.name, f"{lit(_expected(col) + ': ')} || {shown}"))
+    if col.type in ("int", "decimal"):
+        if col.min is not None:
+            parts.append(f"WHEN {v} < {col.min} THEN "
+                         + _problem(col.name, f"'below the minimum {col.min:g}: ' || {shown}"))
+        if col.max is not None:
+            parts.append(f"WHEN {v} > {col.max} THEN "
+                         + _problem(col.name, f"'above the maximum {col.max:g}: ' || {shown}"))
+    if col.type in ("date", "datetime"):
+        parts.append(f"WHEN {v} < DATE '{EARLIEST}' THEN "
+                     + _problem(col.name, f"'before {EARLIEST}: ' || {shown}"))
+        if not col.future_ok:
+            parts.append(f"WHEN {v} > current_date + INTERVAL 1 DAY THEN "
+                         + _problem(col.name, f"'in the future: ' || {shown}"))
+    return "CASE " + " ".join(parts) + " END"
+
+
+def validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
+    typed = [f"{_typed(col)} AS {q('v_' + col.name)}" for col in c.stored]
+    dup_join = ""
+    if c.unique:
+        # Duplicates within a file, found by a GROUP BY over the file and key columns alone (a
+        # narrow scan), kept only for keys seen more than once; far cheaper than a window over
+        # every row.
+        cols = {col.name: col for col in c.stored}
+        key_exprs = [f"{_typed(cols[k])} AS k{j}" for j, k in enumerate(c.unique)]
+        groups = ", ".join(f"k{j}" for j in range(len(c.unique)))
+        con.execute(
+            f"CREATE TEMP TABLE hub_dups AS SELECT file_id, {groups}, min(row_number) AS __first "
+            f"FROM (SELECT file_id, row_number, {', '.join(key_exprs)} FROM hub_stg) "
+            f"GROUP BY ALL HAVING count(*) > 1"
+        )
+        on = " AND ".join(["d.file_id = t.file_id",
+                           *(f"d.k{j} = t.{q('v_' + k)}" for j, k in enumerate(c.unique))])
+        dup_join = f"LEFT JOIN hub_dups d ON {on}"
+    problems = [_column_problem(col) for col in c.stored]
+    for ident in c.identifiers:
+        pid, prob = q(ident.name), q(ident.name + "__problem")
+        label = ident.columns[0] if len(ident.columns) == 1 else "+".join(ident.columns)
+        missing = (_problem(label, "'required value missing'") if ident.required else "NULL")
+        problems.append(f"CASE WHEN {prob} IS NOT NULL THEN {_problem(label, prob)} "
+                        f"WHEN {pid} IS NULL THEN {missing} END")
+    if c.unique:
+        nonnull = " AND ".join(f"{q('v_' + k)} IS NOT NULL" for k in c.unique)
+        problems.append(f"CASE WHEN {nonnull} AND __first IS NOT NULL "
+                        f"AND __first <> row_number THEN "
+                        + _problem(c.unique[0], "'duplicate of row ' || __first") + " END")
+    for chk in c.checks:
+        problems.append(f"CASE WHEN {chk.bad} THEN {_problem(chk.field, lit(chk.reason))} END")
+    once = ""
+    if c.once is not None:
+        v, bad = q("v_" + c.once.column), _problem(c.once.column, lit(c.once.reason))
+        # Stored before this batch...
+        problems.append(f"CASE WHEN {v} IN ({c.once.stored}) THEN {bad} END")
+        # ... or loaded by an earlier file of the batch: the first file (in file order) with a
+        # valid row for the key loads it; the same key in any later file is rejected. (The
+        # first valid row is valid whatever comes after it, so this is exactly the outcome of
+        # importing the files one by one.) The window carries every column, so it is added
+        # only when a narrow scan finds a key in more than one file of the batch.
+        key = _typed(c.column(c.once.column))
+        repeated = con.execute(
+            f"SELECT count(*) FROM (SELECT {key} AS k FROM hub_stg GROUP BY k "
+            f"HAVING k IS NOT NULL AND count(DISTINCT file_id) > 1)").fetchone()[0]
+        if repeated:
+            once = (f", once AS (SELECT * REPLACE (CASE WHEN {v} IS NOT NULL AND "
+                    f"min(file_id) FILTER (WHERE len(problems) = 0) OVER (PARTITION BY {v}) "
+                    f"< file_id THEN list_append(problems, {bad}) ELSE problems END AS problems) "
+                    f"FROM checked)")
+    flags = [f"CASE WHEN {fl.when} THEN {lit(fl.name)} END" for fl in c.flags]
+    flag_sql = (f"list_filter([{', '.join(flags)}], x -> x IS NOT NULL)" if flags
+                else "[]::VARCHAR[]")
+    # Kept per row: typed values, pseudonyms, problems, flags; the staged text only for
+    # rejected rows (as the JSON stored in rejects.raw).
+    raw_cols = [col.name for col in c.stored] + [i.name for i in c.identifiers]
+    raw = "json_object(" + ", ".join(f"{lit(n)}, {q(n)}" for n in raw_cols) + ")"
+    keep = ", ".join(["file_id", "row_number", *(q("v_" + col.name) for col in c.stored),
+                      *(q(i.name) for i in c.identifiers), "problems", "flags"])
+    con.execute(
+        f"""CREATE TEMP TABLE hub_chk AS
+            WITH typed AS (SELECT s.*, {', '.join(typed)} FROM hub_stg s),
+            typed2 AS (SELECT t.*{', d.__first' if c.unique else ''} FROM typed t {dup_join}),
+            checked AS (
+                SELECT *, list_filter([{', '.join(problems)}], x -> x IS NOT NULL) AS problems,
+                       {flag_sql} AS flags
+                FROM typed2){once}
+            SELECT {keep}, CASE WHEN len(problems) > 0 THEN {raw} END AS __raw
+            FROM {'once' if once else 'checked'}"""
+    )
+    con.execute("CREATE TEMP VIEW hub_ok AS SELECT * FROM hub_chk WHERE len(problems) = 0")
+
+
+def write_rejects(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int) -> None:
+    """Every rejected row of the batch, file by file: failed checks, then structural faults."""
+    con.execute(
+        """INSERT INTO rejects
+           SELECT ?, file_id, ?, ?, row_number, field, reason, raw FROM (
+               SELECT file_id, row_number, problems[1].field AS field,
+                      array_to_string(list_transform(problems, p -> p.field || ': ' || p.reason),
+                                      '; ') AS reason,
+                      __raw AS raw, 0 AS part
+               FROM hub_chk WHERE len(problems) > 0
+               UNION ALL
+               SELECT file_id, row_number, NULL, reason, NULL, 1 FROM hub_bad)
+           ORDER BY file_id, part, row_number""",
+        [import_id, c.source, c.kind],
+    )
+
