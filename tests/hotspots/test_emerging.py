@@ -41,7 +41,9 @@ def series(pattern: list[int]) -> tuple[np.ndarray, np.ndarray]:
     return a == H, a == C
 
 
-# (name, per-step state, Mann-Kendall z of the Gi* series, its p): each defines one category
+# (name, per-step state, Mann-Kendall z of the Gi* series, its p): each series is built by hand
+# from the definition of its category on ArcGIS Pro's "How Emerging Hot Spot Analysis works"
+# page (the reference), 20 steps, "90%" = 18 steps.
 CASES = [
     ("new hot spot", [N] * 19 + [H], 0.0, 1.0),
     ("consecutive hot spot", [N] * 15 + [H] * 5, 0.0, 1.0),
@@ -56,11 +58,20 @@ CASES = [
     ("intensifying cold spot", [C] * 20, -3.0, 0.001),
     ("persistent cold spot", [C] * 20, 0.5, 0.6),
     ("diminishing cold spot", [C] * 19 + [C], 3.0, 0.001),
-    ("sporadic cold spot", [C, N, N, N] * 5, 0.0, 1.0),
+    ("sporadic cold spot", [C, N, N, N] * 4 + [N, C, N, C], 0.0, 1.0),
     ("oscillating cold spot", [H, N, C, N] * 4 + [N, H, C, C], 0.0, 1.0),
     ("historical cold spot", [C] * 19 + [N], 1.0, 0.3),
     ("no pattern", [N] * 20, 0.0, 1.0),
     ("no pattern", [H, N, C, N] * 5, 0.0, 1.0),  # hot and cold history, neither now
+    # hot on and off but not in the final step: sporadic needs the final step (ArcGIS)
+    ("no pattern", [N, H, N, N, H] * 3 + [N, H, N, H, N], 0.0, 1.0),
+    ("no pattern", [N, C, N, N, C] * 3 + [N, C, N, C, N], 0.0, 1.0),
+    # hot in every step except the final one: historical (>= 90% of all steps hot) ...
+    ("historical hot spot", [H] * 19 + [N], 0.0, 1.0),
+    # ... or no pattern when that is under 90%: never sporadic
+    ("no pattern", [N] * 3 + [H] * 16 + [N], 0.0, 1.0),
+    # a single final run of hot steps after a cold history: consecutive (table order)
+    ("consecutive hot spot", [C] + [N] * 16 + [H] * 3, 0.0, 1.0),
 ]
 
 
@@ -75,6 +86,27 @@ def test_each_category_from_its_defining_series(name, pattern, tz, tp):
 
 def test_every_category_is_covered():
     assert {c[0] for c in CASES} == set(emerging.CATEGORIES)
+
+
+@pytest.mark.parametrize("T_", [5, 8, 10, 12, 20, 36])
+def test_hot_except_final_period_is_historical_or_no_pattern_never_sporadic(T_):
+    hot, cold = series([H] * (T_ - 1) + [N])
+    got = emerging.classify(hot[None], cold[None], np.zeros(1), np.ones(1))[0]
+    expected = "historical hot spot" if (T_ - 1) / T_ >= 0.9 else "no pattern"
+    assert got == expected
+    hot, cold = series([C] * (T_ - 1) + [N])
+    got = emerging.classify(hot[None], cold[None], np.zeros(1), np.ones(1))[0]
+    assert got == expected.replace("hot", "cold")
+
+
+def test_vru_variant_is_an_explicit_option():
+    on_off = [N, H, N, N, H] * 3 + [N, H, N, H, N]
+    hot, cold = series(on_off)
+    args = (hot[None], cold[None], np.zeros(1), np.ones(1))
+    assert emerging.classify(*args)[0] == "no pattern"
+    assert emerging.classify(*args, rules="vru")[0] == "sporadic hot spot"
+    with pytest.raises(ValueError, match="rules must be"):
+        emerging.classify(*args, rules="esri")
 
 
 def test_edge_of_ninety_percent():

@@ -103,3 +103,32 @@ def test_nyc_shootings_near_repeats():
     # shootings are known to near-repeat (Ratcliffe and Rengert 2008): the closest band is
     # well above chance
     assert r.ratio[0, 0] > 1.5 and r.p_value[0, 0] <= 0.01
+
+
+def test_month_only_data_gets_month_bands_and_a_same_and_next_month_headline():
+    rng = np.random.default_rng(5)
+    n = 800
+    x, y = rng.uniform(0, 5000, n), rng.uniform(0, 5000, n)
+    m = rng.integers(0, 24, n).astype(float)
+    # 120 repeats: within 40 m, in the same month or the next
+    src = rng.integers(0, n, 120)
+    x = np.concatenate([x, x[src] + rng.normal(0, 15, 120)])
+    y = np.concatenate([y, y[src] + rng.normal(0, 15, 120)])
+    m = np.concatenate([m, m[src] + rng.integers(0, 2, 120)])
+    bands = nr.default_time_bands("months")
+    assert bands == (0.0, 1.0, 2.0, 3.0)
+    assert nr.default_time_bands("days") == (7.0, 14.0, 21.0, 28.0)
+    r = nr.knox(x, y, m, [100, 200], bands, permutations=49, units=("m", "months"))
+    assert list(r.table().columns) == ["same month", "1 month apart", "2 months apart",
+                                       "3 months apart"]
+    # every band holds pairs (no "7/14/21/28 months" bands, half of them empty)
+    assert (r.observed[0] > 0).all()
+    # the brute-force count of same-month pairs within 100 m
+    d = np.hypot(x[:, None] - x[None], y[:, None] - y[None])
+    iu = np.triu_indices(len(x), 1)
+    same = ((d[iu] <= 100) & (m[:, None] == m[None])[iu]).sum()
+    assert r.observed[0, 0] == same
+    head = r.summary()[0]
+    assert head.startswith("Events carry months only")
+    assert f"{same} pairs same month" in head and "pairs 1 month apart" in head
+    assert "days" not in head

@@ -46,10 +46,10 @@ def hotspot_steps(ws: Path) -> list[tuple[str, list[str]]]:
         ("Where serious violence concentrates", ["hotspots", "concentration", *w]),
         ("Getis-Ord Gi* hot spots", ["hotspots", "gistar", *w]),
         ("Emerging hot spots (by quarter)", ["hotspots", "emerging", "--step", "quarter", *w]),
-        # police.uk rows carry months only: time bands in months (0, 1 and 2 months apart).
+        # police.uk rows carry months only: the default time bands are then whole months
+        # (same month, 1, 2, 3 months apart).
         ("Near repeats (Knox test, last 12 months)",
-         ["hotspots", "nearrepeat", "--from", "2023-04", "--time-bands", "0,1,2",
-          "--permutations", "49", *w]),
+         ["hotspots", "nearrepeat", "--from", "2023-04", "--permutations", "49", *w]),
         ("Hot spot patrol plan", ["hotspots", "plan", *w]),
     ]
 

@@ -217,6 +217,8 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
              step: str = typer.Option("month", help="month | quarter"),
              distance: float = typer.Option(None, help="Neighbour distance in metres."),
              alpha: float = typer.Option(0.05, help="Significance after FDR."),
+             rules: str = typer.Option("arcgis", help="arcgis (ArcGIS's 17 categories, the "
+                                                      "default) | vru (vru's earlier variant)."),
              out: Path = OutOpt) -> None:
     """Emerging hot spot analysis: Gi* per step, Mann-Kendall trend, 8 hot + 8 cold categories."""
     from vru.analysis.hotspots import emerging as ehs
@@ -233,7 +235,7 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
     dist = distance or un.default_threshold(units)
     W = un.distance_band_weights(units.x, units.y, dist)
     try:
-        r = ehs.emerging_hot_spots(cube, W, alpha=alpha)
+        r = ehs.emerging_hot_spots(cube, W, alpha=alpha, rules=rules)
     except ValueError as exc:
         fail(str(exc))
     params.update({"step": step, "steps": labels, "distance_m": dist, **r.params})
@@ -270,8 +272,10 @@ def nearrepeat(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeT
                                                      "column (e.g. INCIDENT_KEY)."),
                distance_bands: str = typer.Option("100,200,300,400",
                                                   help="Upper edges, metres."),
-               time_bands: str = typer.Option("7,14,21,28", help="Upper edges, days (months "
-                                              "for police.uk data without dates)."),
+               time_bands: str = typer.Option(None, help="Upper edges: days for dated events "
+                                              "(default 7,14,21,28); whole months for "
+                                              "police.uk data without dates (default 0,1,2,3 "
+                                              "= same month, 1, 2, 3 months apart)."),
                permutations: int = typer.Option(99), seed: int = typer.Option(0),
                out: Path = OutOpt) -> None:
     """Knox near-repeat test: observed/expected ratios and p over distance x time bands."""
@@ -280,7 +284,6 @@ def nearrepeat(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeT
 
     ws = open_workspace(workspace)
     dbands = _floats(distance_bands, "--distance-bands")
-    tbands = _floats(time_bands, "--time-bands")
     if csv is not None:
         x, y, t, data, tunit = _csv_events(csv, x_col, y_col, date_col, crs, dedupe)
     else:
@@ -298,9 +301,14 @@ def nearrepeat(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeT
             mi = ev.month_index()[ev.frame["easting"].notna().to_numpy()]
             t, tunit = mi.astype(float), "months"
             console.print("[yellow]these events carry months only (police.uk): time bands are "
-                          "in months and same-month pairs have distance 0 in time[/]")
+                          "whole months (0 = the same month); day bands need dated events[/]")
         x, y = fr["easting"].to_numpy(float), fr["northing"].to_numpy(float)
         data = ev.data
+    tbands = (_floats(time_bands, "--time-bands") if time_bands
+              else list(nr.default_time_bands(tunit)))
+    if tunit == "months" and any(not float(b).is_integer() for b in tbands):
+        fail(f"--time-bands {time_bands}: these events carry months only; give whole months "
+             f"(e.g. 0,1,2,3)")
     r = nr.knox(x, y, t, dbands, tbands, permutations=permutations, seed=seed,
                 units=("m", tunit))
     params = {"distance_bands_m": dbands, "time_bands": tbands, "time_unit": tunit,

@@ -3,22 +3,15 @@
 The cube holds one value (count or harm) per unit and time step (month or quarter). Gi* is run
 on every step (one sparse product for all steps), each bin is hot (z > 0) or cold (z < 0) when
 its FDR-adjusted p is at most ``alpha``, and a Mann-Kendall test on each unit's Gi* z series
-gives the trend. Each unit is then put in one of the eight hot or eight cold categories, by the
-rules in the project's domain notes (after ArcGIS's Emerging Hot Spot Analysis):
+gives the trend. Each unit is then put in one of ArcGIS's 17 categories (8 hot, 8 cold, no
+pattern), by the definitions of ArcGIS Pro's "How Emerging Hot Spot Analysis works" page
+(``classify_arcgis`` states each rule). Every hot category except historical needs the final
+step to be hot (and cold ones cold); a unit hot in all but the final step is historical or no
+pattern, never sporadic. vru's earlier variant is ``rules='vru'``, an explicit option.
 
-- persistent: hot in >= 90% of steps including the last, no significant trend
-- intensifying / diminishing: hot in >= 90% of steps including the last, significant up / down
-  trend in the z scores
-- historical: not hot in the last step, but hot in >= 90% of the earlier steps
-- new: hot in the last step only
-- consecutive: one unbroken run of >= 2 hot steps ending at the last step, nothing hot
-  before it, < 90% of steps hot
-- oscillating: hot in the last step, and cold in some earlier step, < 90% hot
-- sporadic: hot on and off (not one final run), never cold, < 90% hot
-
-Cold categories mirror these with hot and cold swapped. A unit hot in the last step takes a hot
-category; cold in the last step, a cold one; neither, then historical if it qualifies, else
-sporadic (hot or cold, whichever it has been, never the other); anything else has no pattern.
+Gaps: a cube holds only the steps that have data. When months are missing (data.police.uk has
+gaps) the caller leaves them out of the cube rather than filling them with zeros; the series
+then skips them and the result's ``params['missing_steps']`` names them.
 """
 
 from __future__ import annotations
@@ -99,10 +92,92 @@ def _final_run(flag: np.ndarray) -> np.ndarray:
     return np.where(rev.all(axis=1), T, np.argmin(rev, axis=1))
 
 
+RULES = ("arcgis", "vru")
+
+
 def classify(hot: np.ndarray, cold: np.ndarray, trend_z: np.ndarray, trend_p: np.ndarray,
-             alpha: float = 0.05, share: float = 0.9) -> np.ndarray:
+             alpha: float = 0.05, share: float = 0.9, rules: str = "arcgis") -> np.ndarray:
     """Category of each unit from its hot/cold flags (n, T) and the Mann-Kendall trend of its z
-    series. Returns an array of category names (``CATEGORIES``)."""
+    series. Returns an array of category names (``CATEGORIES``).
+
+    ``rules='arcgis'`` (the default) follows ArcGIS Pro's "How Emerging Hot Spot Analysis works"
+    table word for word; ``rules='vru'`` is vru's earlier variant, kept only as an explicit
+    option (see ``classify_vru``)."""
+    if rules == "arcgis":
+        return classify_arcgis(hot, cold, trend_z, trend_p, alpha, share)
+    if rules == "vru":
+        return classify_vru(hot, cold, trend_z, trend_p, alpha, share)
+    raise ValueError(f"rules must be one of {', '.join(RULES)}; got {rules!r}")
+
+
+def classify_arcgis(hot: np.ndarray, cold: np.ndarray, trend_z: np.ndarray,
+                    trend_p: np.ndarray, alpha: float = 0.05, share: float = 0.9) -> np.ndarray:
+    """ArcGIS's 17 categories. With f = this side's flags (hot for hot spots), T steps and
+    "90%" = ``share`` of all T steps:
+
+    - new: f in the final step, never f before it.
+    - consecutive: one unbroken run of >= 2 f steps ending at the final step, never f before
+      the run, f in < 90% of steps.
+    - intensifying / diminishing: f in >= 90% of steps including the final step, and a
+      significant Mann-Kendall trend of the Gi* z towards / away from this side.
+    - persistent: f in >= 90% of steps including the final step, no significant trend (ArcGIS
+      words it without "including the final step"; "historical" is its not-final counterpart,
+      so the final step is required here, as for every category but historical).
+    - sporadic: f in the final step, on-again then off-again before it (f before the final
+      run), f in < 90% of steps, never the other side.
+    - oscillating: f in the final step, the other side in some earlier step, f in < 90%.
+    - historical: not f in the final step, f in >= 90% of all steps.
+
+    Precedence where two definitions both hold: the side is decided by the final step (hot in
+    it -> a hot category, cold -> a cold one; neither -> historical or no pattern), then the
+    first match in ArcGIS's table order (new, consecutive, intensifying, persistent,
+    diminishing, sporadic, oscillating). A unit hot in every step but the final one is
+    historical when that is >= 90% of the steps and otherwise no pattern: never sporadic,
+    which needs the final step."""
+    hot = np.asarray(hot, bool)
+    cold = np.asarray(cold, bool)
+    n, T = hot.shape
+    out = np.full(n, "no pattern", dtype=object)
+    tol = 1e-9
+    sig = np.asarray(trend_p) <= alpha
+    tz = np.asarray(trend_z, float)
+    for side, f, g, up in (("hot", hot, cold, 1), ("cold", cold, hot, -1)):
+        count = f.sum(axis=1)
+        mostly = count / T >= share - tol
+        run = _final_run(f)
+        last = f[:, -1]
+        other_before = g[:, :-1].any(axis=1)
+        towards = sig & (tz * up > 0)
+        away = sig & (tz * up < 0)
+        name = np.full(n, "", dtype=object)
+        undecided = last.copy()
+
+        def take(mask, label, name=name, undecided=undecided):
+            m = undecided & mask
+            name[m] = label
+            undecided &= ~m
+
+        take(count == 1, "new")
+        take((run >= 2) & (count == run) & ~mostly, "consecutive")
+        take(mostly & towards, "intensifying")
+        take(mostly & ~towards & ~away, "persistent")
+        take(mostly & away, "diminishing")
+        take(~mostly & (count > run) & ~g.any(axis=1), "sporadic")
+        take(~mostly & other_before, "oscillating")
+        # not this side in the final step (and not the other side either: the final step
+        # decides the side)
+        hist = ~last & ~g[:, -1] & mostly
+        name[hist] = "historical"
+        sel = name != ""
+        out[sel] = np.array([f"{c} {side} spot" for c in name[sel]], dtype=object)
+    return out
+
+
+def classify_vru(hot: np.ndarray, cold: np.ndarray, trend_z: np.ndarray, trend_p: np.ndarray,
+                 alpha: float = 0.05, share: float = 0.9) -> np.ndarray:
+    """vru's earlier variant (an explicit option, not the default): as ArcGIS, except that
+    historical counts the share over the steps before the final one, and a unit hot on and
+    off but neither hot nor cold in the final step is called sporadic."""
     hot = np.asarray(hot, bool)
     cold = np.asarray(cold, bool)
     n, T = hot.shape
@@ -175,8 +250,11 @@ class EmergingResult:
 
 
 def emerging_hot_spots(cube, w: sparse.spmatrix, alpha: float = 0.05, fdr: bool = True,
-                       share: float = 0.9) -> EmergingResult:
-    """Gi* per step, Mann-Kendall per unit, and the categories, for a cube (n_units, n_steps)."""
+                       share: float = 0.9, rules: str = "arcgis",
+                       missing_steps: list[str] | None = None) -> EmergingResult:
+    """Gi* per step, Mann-Kendall per unit, and the categories, for a cube (n_units, n_steps)
+    holding only steps with data (``missing_steps``, the labels of steps left out because they
+    have no data, are recorded in the params, never filled with zeros)."""
     cube = np.asarray(cube, float)
     if cube.ndim != 2 or cube.shape[1] < 2:
         raise ValueError("the cube must be (units, steps) with at least two steps")
@@ -192,7 +270,8 @@ def emerging_hot_spots(cube, w: sparse.spmatrix, alpha: float = 0.05, fdr: bool 
     cz, cp = np.zeros(len(cube)), np.ones(len(cube))
     if moving.any():
         _, cz[moving], cp[moving] = mann_kendall(cube[moving])
-    cats = classify(hot, cold, tz, tp, alpha=alpha, share=share)
+    cats = classify(hot, cold, tz, tp, alpha=alpha, share=share, rules=rules)
     return EmergingResult(cats, z, p_adj, hot, cold, s, tz, tp, cz, cp,
                           {"alpha": alpha, "fdr": fdr, "share": share, "steps": cube.shape[1],
+                           "rules": rules, "missing_steps": list(missing_steps or []),
                            "trend": "Mann-Kendall on Gi* z, continuity-corrected, two-sided"})

@@ -10,6 +10,12 @@ the bands with one ``bincount``. pointpats re-walks Python sets per event per pe
 Bands are closed at the top: distance band k holds pairs with d_{k-1} < d <= d_k (the first
 band starts at 0 inclusive), and the same for time. Pairs farther apart than the last distance
 band are not tabulated.
+
+Month-only data (all of data.police.uk) gives each event its month index, so the time bands are
+whole months: ``MONTH_BANDS`` = (0, 1, 2, 3) means the same month, one month apart, two, three.
+Day bands (7/14/21/28) need day-level data (force extracts, NYC shootings); ``default_time_bands``
+picks the right default and the headline of ``summary`` speaks of the same and the next month
+when the unit is months.
 """
 
 from __future__ import annotations
@@ -19,6 +25,26 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
+
+DAY_BANDS = (7.0, 14.0, 21.0, 28.0)
+MONTH_BANDS = (0.0, 1.0, 2.0, 3.0)
+
+
+def default_time_bands(time_unit: str) -> tuple[float, ...]:
+    """Month bands (same month, 1, 2, 3 months apart) for month-only data, else day bands."""
+    if time_unit == "months":
+        return MONTH_BANDS
+    if time_unit == "days":
+        return DAY_BANDS
+    raise ValueError("time unit must be 'days' or 'months'")
+
+
+def _month_label(lo: float, hi: float) -> str | None:
+    if lo == hi == 0:
+        return "same month"
+    if hi == lo + 1 and float(hi).is_integer():
+        return f"{hi:g} month{'s' if hi != 1 else ''} apart"
+    return None
 
 
 @dataclass
@@ -41,15 +67,54 @@ class KnoxResult:
 
     def _labels(self, edges: np.ndarray, unit: str) -> list[str]:
         lows = np.concatenate([[0], edges[:-1]])
-        # A band whose edges meet (e.g. 0-0 months: the same month) is labelled by its value.
-        return [f"{hi:g} {unit}" if lo == hi else f"{lo:g}-{hi:g} {unit}"
-                for lo, hi in zip(lows, edges, strict=True)]
+        out = []
+        for lo, hi in zip(lows, edges, strict=True):
+            # whole-month bands read as "same month", "1 month apart", ...
+            m = _month_label(lo, hi) if unit == "months" else None
+            # a band whose edges meet (e.g. 0-0) is labelled by its value
+            out.append(m or (f"{hi:g} {unit}" if lo == hi else f"{lo:g}-{hi:g} {unit}"))
+        return out
 
     def table(self, what: str = "ratio") -> pd.DataFrame:
         data = {"ratio": self.ratio, "observed": self.observed, "expected": self.expected,
                 "p": self.p_value, "z": self.z}[what]
         return pd.DataFrame(data, index=self._labels(self.distance_bands, self.units[0]),
                             columns=self._labels(self.time_bands, self.units[1]))
+
+    def _month_summary(self, alpha: float) -> list[str]:
+        """Headline for month-only data: the risk in the same month and in the next month
+        within the closest distance band (the only honest near-repeat statement when events
+        carry months, not days), then every significant band."""
+        du = self.units[0]
+        tl = self._labels(self.time_bands, "months")
+        dl = self._labels(self.distance_bands, du)
+        r = self.ratio
+
+        def part(j: int) -> str:
+            pct = (r[0, j] - 1) * 100 if np.isfinite(r[0, j]) else np.nan
+            words = (f"{abs(pct):.0f}% {'more' if pct >= 0 else 'fewer'} than chance, "
+                     f"p = {self.p_value[0, j]:.3f}" if np.isfinite(pct) else "none expected")
+            return (f"{self.observed[0, j]} pairs {tl[j]} against {self.expected[0, j]:.1f} "
+                    f"expected ({words})")
+
+        head = (f"Events carry months only, so time is counted in whole months. Within "
+                f"{self.distance_bands[0]:g} {du} of an event: {part(0)}")
+        nxt = next((j for j in range(len(self.time_bands)) if tl[j] == "1 month apart"), None)
+        if tl[0] == "same month" and nxt is not None:
+            head += f"; {part(nxt)}"
+        lines = [head + "."]
+        for i in range(r.shape[0]):
+            for j in range(r.shape[1]):
+                if self.p_value[i, j] <= alpha and r[i, j] > 1:
+                    lines.append(f"{dl[i]}, {tl[j]}: {(r[i, j] - 1) * 100:.0f}% more pairs "
+                                 f"than expected (p = {self.p_value[i, j]:.3f}).")
+        if len(lines) == 1:
+            lines.append(f"No distance-month band shows significantly more pairs than chance "
+                         f"at p <= {alpha:g} ({self.permutations} permutations).")
+        else:
+            lines.append(f"Significance from {self.permutations} random permutations of the "
+                         f"months; the smallest possible p is {1 / (self.permutations + 1):.3f}.")
+        return lines
 
     def long_table(self) -> pd.DataFrame:
         rows = []
@@ -69,6 +134,8 @@ class KnoxResult:
         du, tu = self.units
         lines = []
         r = self.ratio
+        if tu == "months":
+            return self._month_summary(alpha)
         first = (f"Within {self.distance_bands[0]:g} {du} and {self.time_bands[0]:g} {tu} of an "
                  f"event there were {self.observed[0, 0]} pairs of events against "
                  f"{self.expected[0, 0]:.1f} expected by chance ")
