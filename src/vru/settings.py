@@ -79,19 +79,37 @@ class Disclosure:
     symbol: str = "*"
 
 
+DEFAULT_THEMES: tuple[str, ...] = (
+    "Early intervention and prevention",
+    "Supporting communities and partnerships",
+    "County lines and the misuse of drugs",
+    "Effective law enforcement and criminal justice",
+)
+
+
+@dataclass
+class Programme:
+    """The VRU's programme: its themes (the response strategy's headings) and the smallest
+    count of people a Home Office-style return shows (smaller counts are suppressed)."""
+
+    themes: list[str] = field(default_factory=lambda: list(DEFAULT_THEMES))
+    return_suppress_below: int = 10
+
+
 @dataclass
 class Settings:
     area_name: str = "Unnamed VRU area"
     serious_violence: SeriousViolence = field(default_factory=SeriousViolence)
     grid: Grid = field(default_factory=Grid)
     disclosure: Disclosure = field(default_factory=Disclosure)
+    programme: Programme = field(default_factory=Programme)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Settings:
-        known = {"area_name", "serious_violence", "grid", "disclosure"}
+        known = {"area_name", "serious_violence", "grid", "disclosure", "programme"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown settings keys: {', '.join(sorted(unknown))}")
@@ -100,6 +118,7 @@ class Settings:
             serious_violence=_section(SeriousViolence, data.get("serious_violence", {})),
             grid=_section(Grid, data.get("grid", {})),
             disclosure=_section(Disclosure, data.get("disclosure", {})),
+            programme=_section(Programme, data.get("programme", {})),
         )
 
     def validate(self) -> None:
@@ -107,6 +126,11 @@ class Settings:
             raise ValueError("grid.cell_size_m must be a positive number of metres")
         if self.disclosure.round_to < 1 or self.disclosure.suppress_max < 0:
             raise ValueError("disclosure.round_to must be >= 1 and suppress_max >= 0")
+        themes = self.programme.themes
+        if not themes or len(set(themes)) != len(themes) or any(not str(t).strip() for t in themes):
+            raise ValueError("programme.themes must be a non-empty list of distinct names")
+        if self.programme.return_suppress_below < 0:
+            raise ValueError("programme.return_suppress_below must be >= 0")
         bad = set(self.serious_violence.police_uk_categories) - set(POLICE_UK_CRIME_TYPES)
         if bad:
             raise ValueError(f"serious_violence.police_uk_categories not police.uk types: {bad}")
