@@ -27,7 +27,9 @@ def test_every_source_has_at_least_ten_malformed_cases():
     per_source: dict[str, int] = {}
     for (source, _kind), cases in CASES.items():
         per_source[source] = per_source.get(source, 0) + len(cases)
-    assert set(per_source) == set(SOURCES)
+    # The programme's provider returns need interventions and grants first: their malformed
+    # cases live in tests/programme/test_returns_import.py.
+    assert set(per_source) == set(SOURCES) - {"programme"}
     assert all(n >= 10 for n in per_source.values()), per_source
 
 

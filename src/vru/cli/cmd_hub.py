@@ -26,6 +26,7 @@ IMPORT_COMMANDS = {
     "youth-justice": "youth_justice",
     "em-gps": "em_gps",
     "patrols": "patrols",
+    "programme": "programme",
 }
 
 

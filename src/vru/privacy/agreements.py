@@ -17,6 +17,7 @@ import duckdb
 # The partner sources of the data hub (one module each under vru.sources).
 HUB_SOURCES: tuple[str, ...] = (
     "police_rms", "istv", "admissions", "education", "youth_justice", "em_gps", "patrols",
+    "programme",
 )
 
 

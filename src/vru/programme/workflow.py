@@ -108,10 +108,10 @@ def create_referral(ws: Workspace, new: NewReferral, actor: str, provider: str |
             [rid, new.provider_ref, new.intervention_id, pids[0][1], pids[0][0],
              new.referring_agency.strip(), new.referral_date, reasons, new.referral_date,
              new.age, new.sex, new.ethnicity, new.area, new.lsoa_code, now, actor, now, actor])
-        con.executemany("INSERT INTO prog_referral_ids VALUES (?, ?, ?)",
+        con.executemany("INSERT INTO prog_referral_ids VALUES (?, ?, ?, NULL)",
                         [(rid, k, p) for k, p in pids])
         con.execute("INSERT INTO prog_referral_events VALUES (?, 1, NULL, 'received', ?, NULL, ?, "
-                    "?)", [rid, new.referral_date, actor, now])
+                    "?, NULL)", [rid, new.referral_date, actor, now])
     return rid
 
 
@@ -206,7 +206,7 @@ def move(ws: Workspace, referral_id: int, to_status: str, event_date: date, acto
                     "updated_by = ? WHERE referral_id = ? AND version = ?",
                     [to_status, event_date, reason, engaged, ended, now, actor, referral_id,
                      expected_version])
-        con.execute("INSERT INTO prog_referral_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO prog_referral_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                     [referral_id, seq, ref["status"], to_status, event_date, reason, actor, now])
     return expected_version + 1
 
