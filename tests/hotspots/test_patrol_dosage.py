@@ -11,6 +11,7 @@ import pytest
 from vru.analysis.hotspots import dosage as dos
 from vru.analysis.hotspots import patrol as pt
 from vru.analysis.hotspots import units as un
+from vru.reports.hotspot_pages import plan_html
 
 
 def _units():
@@ -49,7 +50,7 @@ def test_geojson_and_html_exports():
     ring = gj["features"][0]["geometry"]["coordinates"][0]
     assert len(ring) == 5 and ring[0] == ring[-1]
     assert -2.5 < ring[0][0] < 0 and 51 < ring[0][1] < 53  # near Bedford, lon/lat order
-    page = pt.to_html(p, u, "Plan <test>", {"params": {"top": 3}}, pt.patrol_windows([1, 2]))
+    page = plan_html(p, u, "Plan <test>", {"params": {"top": 3}}, pt.patrol_windows([1, 2]))
     assert page.count("<rect") >= 4 and "Plan &lt;test&gt;" in page
     assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
 

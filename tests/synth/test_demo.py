@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pandas as pd
@@ -63,6 +64,18 @@ def test_demo_builds_everything_offline(tmp_path, no_network, monkeypatch):
         planted = set(zip(truth.easting.round(), truth.northing.round(), strict=True))
         found = sum((round(x), round(y)) in planted for x, y in zip(plan.x, plan.y, strict=True))
         assert found >= len(truth) // 2, found
+        # Gi* at patrol scale: the top-ranked places are the planted micro-hotspots, and what
+        # the map flags for patrol is a sliver of the built-up area, not whole towns
+        gdir = sorted((ws_path / "exports" / "hotspots").glob("gistar-*"))[-1]
+        places = pd.read_csv(gdir / "places.csv")
+        top = sum((round(x), round(y)) in planted
+                  for x, y in zip(places.x, places.y, strict=True))
+        assert top >= 0.8 * len(places), (top, len(places))
+        run = json.loads((gdir / "run.json").read_text())
+        assert run["params"]["study_area"].startswith("built-up")
+        assert run["summary"]["patrol_area_pct"] < 1.0
+        assert run["summary"]["flagged_area_pct"] < 10.0  # all Gi* hot cells (any confidence)
+        assert run["summary"]["accuracy"]["pai"] > 1.0
 
 
 def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path):

@@ -148,114 +148,146 @@ def concentration(workspace: Path = WorkspaceOption, crime_type: list[str] = Cri
             [d / "concentration_table.csv", d / "concentration_curve.csv"])
 
 
+def _query(ws, crime_type, start, end, source, unit, size, origin_e, origin_n, resolution,
+           weighting, harm_table, **more):
+    """The service's query from the common options (months parsed here, errors named)."""
+    from vru.analysis.hotspots import service as svc
+    from vru.analysis.hotspots import store
+
+    try:
+        s, e = store._month(start), store._month(end)
+    except ValueError as exc:
+        fail(str(exc))
+    return svc.HotspotQuery(crime_types=tuple(crime_type or ()), start=s, end=e, source=source,
+                            unit=unit, size=size, origin_e=origin_e, origin_n=origin_n,
+                            resolution=resolution, weighting=weighting,
+                            harm_table=str(harm_table) if harm_table else None, **more)
+
+
+AreaOpt = typer.Option(None, "--area", help="Local authority name (default: everywhere).")
+StudyOpt = typer.Option("built-up", "--study-area",
+                        help="built-up (cells where any crime was recorded in the period) | "
+                             "near-events (within --reach cells of an event) | events | bbox.")
+DistOpt = typer.Option(None, "--distance", help="Neighbour distance in metres (default: chosen "
+                                                "from the data by incremental spatial "
+                                                "autocorrelation).")
+TopOpt = typer.Option(15, "--top", help="Number of places to rank (a team can patrol 10-20).")
+
+
 @app.command()
 def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
            start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
-           unit: str = UnitOpt, size: float = SizeOpt,
+           area: str = AreaOpt, unit: str = UnitOpt, size: float = SizeOpt,
            origin_e: float = OriginE, origin_n: float = OriginN, resolution: int = ResOpt,
            weighting: str = WeightOpt, harm_table: Path = HarmOpt,
-           distance: float = typer.Option(None, help="Neighbour distance in metres (default: "
-                                                     "1.5 cells for grids)."),
-           extent: str = typer.Option("buffer", help="events | buffer | bbox: grid cells "
-                                                     "analysed (buffer = within 2 cells of "
-                                                     "an event)."),
+           distance: float = DistOpt, study_area: str = StudyOpt,
+           reach: int = typer.Option(2, "--reach", help="near-events: cells of reach."),
+           top: int = TopOpt,
            fdr: bool = typer.Option(True, "--fdr/--no-fdr", help="Benjamini-Hochberg FDR."),
            kde_bandwidth: float = typer.Option(None, "--kde-bandwidth",
                                                help="Also a quartic kernel density surface "
                                                     "(per km2) with this bandwidth (m)."),
            out: Path = OutOpt) -> None:
-    """Getis-Ord Gi* hot and cold spots with FDR correction (and optionally a kernel density
-    surface); CSV and GeoJSON map."""
-    from vru.analysis.hotspots import gistar as gi
-    from vru.analysis.hotspots import maps
+    """Gi* at patrol scale (distance band and study area from the data) with the harm-ranked
+    places a team can patrol; CSV, GeoJSON and a printable map, each with its accuracy."""
     from vru.analysis.hotspots import patrol as pt
-    from vru.analysis.hotspots import units as un
+    from vru.analysis.hotspots import service as svc
+    from vru.reports import hotspot_pages as pages
 
     ws = open_workspace(workspace)
-    ev, f, units, idx, w, params = _prepare(ws, crime_type, (start, end, source), unit, size, origin_e,
-                                            origin_n, resolution, weighting, harm_table, extent)
-    values = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(units))
-    dist = distance or un.default_threshold(units)
-    W = un.distance_band_weights(units.x, units.y, dist)
+    q = _query(ws, crime_type, start, end, source, unit, size, origin_e, origin_n, resolution,
+               weighting, harm_table, area=area, distance=distance, study_area=study_area,
+               reach_cells=reach, top=top, fdr=fdr)
     try:
-        r = gi.gi_star(values, W, fdr=fdr)
+        m = svc.gistar_for(ws, q)
     except ValueError as exc:
         fail(str(exc))
-    params.update({"distance_m": dist, "fdr": fdr, "extent": extent, **r.params})
-    bins = pd.Series(r.bin).value_counts().reindex([3, 2, 1, 0, -1, -2, -3], fill_value=0)
+    units, params, data = m.units, m.params, m.data
+    summ = m.summary()
+    bins = pd.Series(summ["bins"])
     _print_df(pd.DataFrame({"gi_bin": bins.index, "units": bins.values}),
-              f"Gi* bins ({units.describe()}, {dist:g} m neighbourhood, "
+              f"Gi* bins ({units.describe()}, {m.distance_m:g} m neighbourhood, "
               f"{'FDR' if fdr else 'no FDR'})")
+    console.print(f"Distance band: {params['distance_method']}")
+    console.print(f"Study area: {m.area.describe()}; Gi* hot cells: {summ['hot_cells']:,} "
+                  f"({summ['flagged_area_pct']:.2f}% of it)")
+    _print_df(m.ranking.table[["rank", "unit_id", "value", "share_pct", "gi_bin"]],
+              f"The {len(m.ranking.table)} places with most {q.weighting} "
+              f"(Gi* as supporting evidence)")
+    _print_df(m.ranking.top_area, "Share of harm in the top 1/2/5% of the study area")
+    console.print(f"Map accuracy: {m.accuracy.label()}")
+    _print_missing(data)
     d = _out_dir(ws, "gistar", out)
-    df = pd.DataFrame({"unit_id": units.ids, "x": units.x, "y": units.y, "value": values,
-                       "z": r.z, "p": r.p, "p_fdr": r.p_fdr, "gi_bin": r.bin})
+    df = m.table()
     if kde_bandwidth:
         from vru.analysis.hotspots.kde import kde_at
 
-        df["kde_per_km2"] = kde_at(units.x, units.y, f["easting"], f["northing"],
-                                   kde_bandwidth, w, "quartic")
+        ev, _ = svc.events_for(ws, q)
+        df["kde_per_km2"] = kde_at(units.x, units.y, ev.x, ev.y, kde_bandwidth, ev.weight,
+                                   "quartic")
         params.update({"kde_bandwidth_m": kde_bandwidth, "kde_kernel": "quartic"})
     df.to_csv(d / "gistar.csv", index=False)
+    m.ranking.table.to_csv(d / "places.csv", index=False)
+    meta = {"params": params, "data": data, "accuracy": m.accuracy.as_dict()}
     mapped = df[(df["value"] > 0) | (df["gi_bin"] != 0)]
-    (d / "gistar.geojson").write_text(json.dumps(pt.to_geojson(
-        mapped, units, {"params": params, "data": ev.data}), default=str))
-    (d / "gistar.html").write_text(maps.class_map_html(
+    (d / "gistar.geojson").write_text(json.dumps(pt.to_geojson(mapped, units, meta),
+                                                 default=str))
+    (d / "gistar.html").write_text(pages.class_map_html(
         mapped["x"], mapped["y"], _map_size(units), mapped["gi_bin"].astype(int),
-        maps.GI_COLOURS, maps.GI_LABELS, f"Gi* hot and cold spots: {units.describe()}",
-        {"params": params, "data": ev.data}, (mapped["x"], mapped["y"])))
-    _finish(ws, "gistar", d, params, ev.data,
-            {"bins": {int(k): int(v) for k, v in bins.items()}},
-            [d / "gistar.csv", d / "gistar.geojson", d / "gistar.html"])
+        pages.GI_COLOURS, pages.GI_LABELS, f"Gi* hot and cold spots: {units.describe()}",
+        meta, (mapped["x"], mapped["y"]), m.accuracy.label()))
+    _finish(ws, "gistar", d, params, data, summ,
+            [d / "gistar.csv", d / "places.csv", d / "gistar.geojson", d / "gistar.html"])
+
+
+def _print_missing(data: dict) -> None:
+    if data.get("missing_months"):
+        console.print(f"[yellow]Missing months (no data; left out, not read as zero): "
+                      f"{', '.join(data['missing_months'])}[/]")
 
 
 @app.command()
 def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
              start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
-             unit: str = UnitOpt, size: float = SizeOpt,
+             area: str = AreaOpt, unit: str = UnitOpt, size: float = SizeOpt,
              origin_e: float = OriginE, origin_n: float = OriginN, resolution: int = ResOpt,
              weighting: str = WeightOpt, harm_table: Path = HarmOpt,
              step: str = typer.Option("month", help="month | quarter"),
-             distance: float = typer.Option(None, help="Neighbour distance in metres."),
+             distance: float = DistOpt, study_area: str = StudyOpt,
              alpha: float = typer.Option(0.05, help="Significance after FDR."),
              rules: str = typer.Option("arcgis", help="arcgis (ArcGIS's 17 categories, the "
                                                       "default) | vru (vru's earlier variant)."),
              out: Path = OutOpt) -> None:
     """Emerging hot spot analysis: Gi* per step, Mann-Kendall trend, 8 hot + 8 cold categories."""
-    from vru.analysis.hotspots import emerging as ehs
-    from vru.analysis.hotspots import maps
     from vru.analysis.hotspots import patrol as pt
-    from vru.analysis.hotspots import units as un
+    from vru.analysis.hotspots import service as svc
+    from vru.reports import hotspot_pages as pages
 
     ws = open_workspace(workspace)
-    ev, f, units, idx, w, params = _prepare(ws, crime_type, (start, end, source), unit, size, origin_e,
-                                            origin_n, resolution, weighting, harm_table)
-    all_steps, labels = ev.step_index(step)
-    steps = all_steps[ev.frame["easting"].notna().to_numpy()]
-    cube = ehs.space_time_cube(idx, steps, len(units), len(labels), w)
-    dist = distance or un.default_threshold(units)
-    W = un.distance_band_weights(units.x, units.y, dist)
+    q = _query(ws, crime_type, start, end, source, unit, size, origin_e, origin_n, resolution,
+               weighting, harm_table, area=area, distance=distance, study_area=study_area,
+               step=step, alpha=alpha, rules=rules)
     try:
-        r = ehs.emerging_hot_spots(cube, W, alpha=alpha, rules=rules)
+        m = svc.emerging_for(ws, q)
     except ValueError as exc:
         fail(str(exc))
-    params.update({"step": step, "steps": labels, "distance_m": dist, **r.params})
-    summ = r.summary()
+    units, params, data = m.units, m.params, m.data
+    summ = m.result.summary()
     _print_df(summ[summ["units"] > 0], f"Emerging hot spots ({units.describe()}, "
-                                       f"{len(labels)} {step}s)")
+                                       f"{len(m.labels)} {step}s, {rules} rules)")
+    console.print(f"Map accuracy: {m.accuracy.label()}")
+    _print_missing(data)
     d = _out_dir(ws, "emerging", out)
-    tab = r.table(units.ids)
-    tab.insert(1, "x", units.x)
-    tab.insert(2, "y", units.y)
+    tab = m.table()
     tab.to_csv(d / "emerging.csv", index=False)
+    meta = {"params": params, "data": data, "accuracy": m.accuracy.as_dict()}
     (d / "emerging.geojson").write_text(json.dumps(pt.to_geojson(
-        tab[tab["category"] != "no pattern"], units, {"params": params, "data": ev.data}),
-        default=str))
-    (d / "emerging.html").write_text(maps.class_map_html(
-        tab["x"], tab["y"], _map_size(units), tab["category"], maps.EHS_COLOURS, {},
-        f"Emerging hot spots: {units.describe()}, {len(labels)} {step}s",
-        {"params": params, "data": ev.data}, (tab["x"], tab["y"])))
-    _finish(ws, "emerging", d, params, ev.data,
-            {"categories": dict(zip(summ["category"], summ["units"].astype(int), strict=True))},
+        tab[tab["category"] != "no pattern"], units, meta), default=str))
+    (d / "emerging.html").write_text(pages.class_map_html(
+        tab["x"], tab["y"], _map_size(units), tab["category"], pages.EHS_COLOURS, {},
+        f"Emerging hot spots: {units.describe()}, {len(m.labels)} {step}s",
+        meta, (tab["x"], tab["y"]), m.accuracy.label()))
+    _finish(ws, "emerging", d, params, data, m.summary(),
             [d / "emerging.csv", d / "emerging.geojson", d / "emerging.html"])
 
 
@@ -445,57 +477,65 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
 @app.command()
 def plan(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
          start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
-         unit: str = UnitOpt, size: float = SizeOpt,
+         area: str = AreaOpt, unit: str = UnitOpt, size: float = SizeOpt,
          origin_e: float = OriginE, origin_n: float = OriginN, resolution: int = ResOpt,
          weighting: str = typer.Option("harm", "--weighting", help="count | harm"),
-         harm_table: Path = HarmOpt,
-         top: int = typer.Option(None, help="Number of spots (default 20 unless --coverage)."),
+         harm_table: Path = HarmOpt, study_area: str = StudyOpt,
+         top: int = typer.Option(None, help="Number of spots (default 15 unless --coverage)."),
          coverage: float = typer.Option(None, help="Or: % of the area to cover."),
          window_hours: int = typer.Option(2, help="Length of each patrol window."),
          windows: int = typer.Option(2, help="Number of patrol windows."),
          title: str = typer.Option("Hot spot patrol plan"), out: Path = OutOpt) -> None:
-    """Top spots for the period with their share of harm; patrol windows; CSV/GeoJSON/HTML."""
+    """Top spots for the period with their share of harm; patrol windows; CSV/GeoJSON/HTML,
+    with the plan's backtested hit rate and PAI."""
     from vru.analysis.hotspots import patrol as pt
+    from vru.analysis.hotspots import service as svc
+    from vru.reports import hotspot_pages as pages
 
     ws = open_workspace(workspace)
-    ev, f, units, idx, w, params = _prepare(ws, crime_type, (start, end, source), unit, size, origin_e,
-                                            origin_n, resolution, weighting, harm_table)
-    values = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(units))
-    if top is None and coverage is None:
-        top = 20
+    if top is not None and coverage is not None:
+        fail("give either --top or --coverage, not both")
+    q = _query(ws, crime_type, start, end, source, unit, size, origin_e, origin_n, resolution,
+               weighting, harm_table, area=area, study_area=study_area,
+               top=top if top is not None else svc.DEFAULT_TOP)
     try:
-        spots = pt.plan_spots(units, values, top=top, coverage_pct=coverage)
+        ev, q = svc.events_for(ws, q)
+        p = svc.plan(ev, q, coverage)
     except ValueError as exc:
         fail(str(exc))
+    spots, units, idx, w = p.spots, p.units, p.event_unit, ev.weight
     in_plan = np.isin(idx, pd.Index(units.ids).get_indexer(spots["unit_id"]))
-    hours = pd.to_datetime(f["occurred_from"]).dt.hour.to_numpy(float)
+    hours = pd.to_datetime(pd.Series(ev.occurred)).dt.hour.to_numpy(float)
     win = pt.patrol_windows(hours[in_plan], window_hours, windows, w[in_plan])
     spot_idx = pd.Index(units.ids).get_indexer(spots["unit_id"])
     spots["best_window"] = [_window_label(pt.patrol_windows(hours[idx == k], window_hours, 1,
                                                             w[idx == k]))
                             for k in spot_idx]
-    params.update({"top": top, "coverage_pct": coverage, "period": ev.data["months"],
-                   "window_hours": window_hours, "windows": windows,
-                   "share_basis": "share of the period's harm inside the spots",
-                   "area": "units with at least one event"})
+    params = {"query": q.as_dict(), "units": units.describe(), "n_units": len(units),
+              "top": q.top if coverage is None else None, "coverage_pct": coverage,
+              "period": ev.data["months"], "window_hours": window_hours, "windows": windows,
+              "share_basis": "share of the period's harm inside the spots",
+              "area": p.area.describe(), "missing_months": ev.missing}
     _print_df(spots[["rank", "unit_id", "harm", "share_pct", "cumulative_share_pct"]],
               f"Patrol plan: {len(spots)} spots, "
               f"{spots['cumulative_share_pct'].iloc[-1]:.1f}% of {weighting} in "
               f"{spots['cumulative_area_pct'].iloc[-1]:.2f}% of the area")
+    console.print(f"Plan accuracy: {p.accuracy.label()}")
+    _print_missing(ev.data)
     if len(win):
         _print_df(win, "Patrol windows (hour of day)")
     else:
         console.print("No event times (police.uk data has months only): no patrol windows.")
     d = _out_dir(ws, "plan", out)
-    meta = {"params": params, "data": ev.data}
+    meta = {"params": params, "data": ev.data, "accuracy": p.accuracy.as_dict()}
     spots.to_csv(d / "plan.csv", index=False)
     (d / "plan.geojson").write_text(json.dumps(pt.to_geojson(spots, units, meta), default=str))
-    (d / "plan.html").write_text(pt.to_html(spots, units, title, meta, win,
-                                            (f["easting"].to_numpy(), f["northing"].to_numpy())))
+    (d / "plan.html").write_text(pages.plan_html(spots, units, title, meta, win, (ev.x, ev.y),
+                                                 p.accuracy.label()))
     _finish(ws, "plan", d, params, ev.data,
             {"spots": len(spots), "share_pct": float(spots["cumulative_share_pct"].iloc[-1]),
              "area_pct": float(spots["cumulative_area_pct"].iloc[-1]),
-             "windows": win.to_dict("records")},
+             "windows": win.to_dict("records"), "accuracy": p.accuracy.as_dict()},
             [d / "plan.csv", d / "plan.geojson", d / "plan.html"])
 
 

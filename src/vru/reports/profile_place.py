@@ -168,30 +168,37 @@ class PlaceSections:
                    t.id)
 
     def _hotspots(self, s: Section, sv: PoliceIndicator) -> None:
-        """Getis-Ord Gi* hot spots on the workspace grid, from the hotspot toolkit."""
+        """Gi* hot spots at patrol scale from the hot-spot service (the same answer as the map
+        and `vru hotspots gistar`), on the profile's own area and period."""
         try:
-            from vru.analysis.hotspots.gistar import gi_star
-            from vru.analysis.hotspots.units import (
-                default_threshold,
-                distance_band_weights,
-                grid_units,
-            )
+            from vru.analysis.hotspots import service as svc
         except ImportError:  # the hotspot toolkit is optional for profiles
             return
         p, a, g = self.period, self.local, self.ws.settings.grid
         pts = self.aq(
-            f"""SELECT c.easting, c.northing FROM area_crimes c WHERE {a.where}
-                AND c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ?
+            f"""SELECT c.easting, c.northing, strftime(c.month, '%Y-%m') FROM area_crimes c
+                WHERE {a.where} AND c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ?
                 AND c.easting IS NOT NULL""", [*a.params, self.source, p.first, p.last])
         if len(pts) < 30:
             return
+        every = self.aq(
+            f"""SELECT c.easting, c.northing FROM area_crimes c WHERE {a.where} AND c.source = ?
+                AND c.month BETWEEN ? AND ? AND c.easting IS NOT NULL""",
+            [*a.params, self.source, p.first, p.last])
+        months = sorted({r[2] for r in pts})
+        pos = {m: i for i, m in enumerate(months)}
         e = np.array([r[0] for r in pts], float)
         n = np.array([r[1] for r in pts], float)
-        units = grid_units(e, n, g.cell_size_m, g.origin_e, g.origin_n, extent="buffer")
-        idx = units.assign(e, n)
-        y = np.bincount(idx[idx >= 0], minlength=len(units)).astype(float)
-        w = distance_band_weights(units.x, units.y, default_threshold(units))
-        res = gi_star(y, w, fdr=True)
+        k = len(e)
+        ev = svc.EventTable(e, n, np.array([pos[r[2]] for r in pts], np.int64), np.ones(k),
+                            np.full(k, "", object), np.full(k, None, object),
+                            np.full(k, None, object), months,
+                            footprint=(np.array([r[0] for r in every], float),
+                                       np.array([r[1] for r in every], float)))
+        q = svc.HotspotQuery(size=float(g.cell_size_m), origin_e=float(g.origin_e),
+                             origin_n=float(g.origin_n), top=10)
+        m = svc.gistar(ev, q)
+        units, res, y = m.units, m.result, m.values
         hot = np.flatnonzero(res.bin == 3)
         if not len(hot):
             s.add(Paragraph("Hot spots: no grid cell is a statistically significant hot spot "
@@ -208,9 +215,11 @@ class PlaceSections:
         t = s.add(Table("t_hotspots", "Hot spots: grid cells with significant clustering of "
                         "serious violence", [Column("Cell", LABEL), Column("Offences", COUNT),
                                                Column("Gi* z-score", NUMBER)], rows,
-                        note=f"Getis-Ord Gi* on {g.cell_size_m} m cells (neighbours within "
-                             f"{default_threshold(units):,.0f} m), 99% confidence after "
-                             "Benjamini-Hochberg correction; the ten busiest hot-spot cells shown."))
+                        note=f"Getis-Ord Gi* on {g.cell_size_m} m cells over "
+                             f"{m.area.describe()}; neighbours within {m.distance_m:,.0f} m "
+                             f"({m.params['distance_method']}); 99% confidence after "
+                             "Benjamini-Hochberg correction; the ten busiest hot-spot cells "
+                             f"shown. Accuracy of the map: {m.accuracy.label()}."))
         share = self.pub.share(in_hot, total)
         if isinstance(share, float):
             self._find(f"Hot-spot analysis (Getis-Ord Gi*) found {len(hot):,} grid cells of "

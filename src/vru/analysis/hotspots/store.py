@@ -135,3 +135,22 @@ def load_pings(ws: Workspace, start: str | None = None, end: str | None = None
     data = {"table": "patrol_pings", "rows": int(len(df)), "from": start, "to": end,
             "files": int(df["file_id"].nunique())}
     return df.drop(columns=["file_id"]), data
+
+
+def missing_months(ws: Workspace, months: list[date], source: str | None = None) -> list[date]:
+    """The months of ``months`` for which the workspace holds no crime data at all (of
+    ``source``, or of any source): gaps, which every hotspot analysis leaves out rather than
+    reading as zero crime.
+
+    The one switch for month coverage: today a month is covered when ``crimes`` holds any row
+    for it; when the coverage table (which source serves which force-month) lands, this asks it
+    instead, and every caller follows."""
+    if not months:
+        return []
+    where, params = ["month BETWEEN ? AND ?"], [months[0], months[-1]]
+    if source:
+        where.append("source = ?")
+        params.append(source)
+    have = {pd.Timestamp(r[0]).date() for r in ws.sql(
+        f"SELECT DISTINCT month FROM crimes WHERE {' AND '.join(where)}", params)}
+    return [m for m in months if m not in have]

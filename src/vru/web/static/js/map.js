@@ -116,6 +116,9 @@
         : kind.indexOf("plan:") === 0 ? planLayer(fc) : choropleth(fc);
       layer.addTo(map); layers.push(layer);
       var msg = fc.features.length + " " + (kind === "lsoa" ? "areas" : "cells") + " shown";
+      // every hot-spot map carries its backtested accuracy (and any missing months)
+      if (fc.meta && fc.meta.accuracy_label) msg += "; " + fc.meta.accuracy_label;
+      if (fc.meta && fc.meta.missing_months && fc.meta.missing_months.length) msg += "; missing months (not zero): " + fc.meta.missing_months.join(", ");
       if (res[1]) {
         var pts = L.geoJSON(res[1], {
           pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 3, color: "#0b2239", weight: 1, fillOpacity: 0.7 }); },
