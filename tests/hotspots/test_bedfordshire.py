@@ -47,7 +47,9 @@ def test_gistar_map_equals_esda_on_real_data(bedfordshire, tmp_path):
     g = pd.read_csv(tmp_path / "gistar.csv")
     gj = json.loads((tmp_path / "gistar.geojson").read_text())
     assert len(gj["features"]) > 100
-    w = units.distance_band_weights(g["x"], g["y"], 375.0)
+    # the band the run chose from the data (incremental spatial autocorrelation)
+    band = json.loads((tmp_path / "run.json").read_text())["params"]["distance_m"]
+    w = units.distance_band_weights(g["x"], g["y"], band)
     no_diag = w.tolil()
     no_diag.setdiag(0)
     with warnings.catch_warnings():
