@@ -7,6 +7,7 @@ database and see only committed data.
 
 from __future__ import annotations
 
+import contextvars
 import getpass
 import os
 import threading
@@ -29,6 +30,34 @@ DEFAULT_DIR = "vru-workspace"
 
 class WorkspaceError(Exception):
     """A problem with the workspace the user can act on (missing, locked, newer schema...)."""
+
+
+# Who the current work is done for, when it is not this process's login (a job the server runs
+# for a CLI user or a web user); recorded by everything that stamps ``user_name()``.
+_acting: contextvars.ContextVar[str | None] = contextvars.ContextVar("vru_acting", default=None)
+
+
+@contextmanager
+def acting_as(user: str | None) -> Iterator[None]:
+    token = _acting.set(user)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def _locked_message(path: Path, db: Path, exc: Exception) -> str:
+    from vru.live.handle import HandleUnreadable, running_server
+
+    try:
+        server = running_server(path)
+    except HandleUnreadable as unreadable:
+        return f"cannot open {db}: {unreadable}"
+    if server is not None:
+        return (f"cannot open {db}: it is held by {server.describe()}. The `vru` commands hand "
+                f"their work to it; from Python, stop the server first (kill {server.pid}) or "
+                "work through it")
+    return f"cannot open {db}: another vru process is writing to it ({exc})"
 
 
 def default_path() -> Path:
@@ -79,9 +108,7 @@ class Workspace:
         try:
             con = duckdb.connect(str(db), read_only=read_only)
         except duckdb.IOException as exc:
-            raise WorkspaceError(
-                f"cannot open {db}: another vru process is writing to it ({exc})"
-            ) from exc
+            raise WorkspaceError(_locked_message(path, db, exc)) from exc
         # Progress bars belong to our CLI; DuckDB's own one slows queries when output is a pipe.
         con.execute("SET enable_progress_bar = false")
         if not read_only:
@@ -216,6 +243,9 @@ class Workspace:
 
     @staticmethod
     def user_name() -> str:
+        acting = _acting.get()
+        if acting:
+            return acting
         try:
             return getpass.getuser()
         except Exception:  # noqa: BLE001 - no login name in some containers

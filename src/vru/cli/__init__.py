@@ -11,8 +11,21 @@ import pkgutil
 import sys
 
 import typer
+from typer.core import TyperGroup
+
+# The arguments this process's `vru` was called with (a command handed to a running server is
+# sent there as these arguments: see vru.cli.handover).
+invoked_args: list[str] = []
+
+
+class _Root(TyperGroup):
+    def main(self, args=None, *a, **kw):  # noqa: ANN001, ANN002, ANN003 - click's signature
+        invoked_args[:] = list(sys.argv[1:] if args is None else args)
+        return super().main(args, *a, **kw)
+
 
 app = typer.Typer(
+    cls=_Root,
     name="vru",
     help="vru: the data and analytics workbench for Violence Reduction Units.",
     no_args_is_help=True,

@@ -9,7 +9,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vru.cli.cmd_import import import_app
-from vru.cli.common import WorkspaceOption, console, err, fail, open_workspace
+from vru.cli.common import (
+    WorkspaceOption,
+    console,
+    fail,
+    in_server,
+    open_workspace,
+    report_progress,
+)
 from vru.sources.files import ImportRefused
 
 geo_app = typer.Typer(help="Geography: ONS LSOA/LA/CSP/PFA lookups, population, deprivation.",
@@ -31,13 +38,14 @@ def import_police_cmd(
     ws = open_workspace(workspace)
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=True) as bar:
+                      TimeElapsedColumn(), console=console, transient=True,
+                      disable=in_server()) as bar:
             task = bar.add_task("checking files", total=None)
 
             def progress(name: str, done: int, total: int) -> None:
                 bar.update(task, total=total, completed=done, description=f"importing {name}")
-                if not console.is_terminal:  # logs and pipes get plain lines instead of a bar
-                    err.print(f"progress {done}/{total} files {name}", highlight=False)
+                if not console.is_terminal or in_server():  # logs, pipes, the server: lines
+                    report_progress(f"progress {done}/{total} files {name}")
 
             summary = import_police(ws, list(paths), progress=progress,
                                     command="vru import police " + " ".join(map(str, paths)))

@@ -1,7 +1,7 @@
 """`vru users add/disable/enable/reset/list`: local accounts for the web workbench.
 
-The workspace allows one writing process: stop `vru serve` first, or use the web app's
-Users page (admins) while it runs.
+While `vru serve` runs, these commands run inside it (see ``vru.cli.handover``); a password is
+then read from standard input (``--password-stdin``), since the server has no terminal to ask at.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from vru.cli.common import WorkspaceOption, console, fail, open_workspace
+from vru.cli.common import WorkspaceOption, console, fail, in_server, open_workspace
 from vru.privacy import users as users_mod
 from vru.privacy.audit import AuditLog, Entry
 from vru.privacy.roles import ROLES
@@ -28,6 +28,10 @@ def register(app: typer.Typer) -> None:
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
+    if in_server():
+        fail("`vru serve` runs on this workspace, so this command runs inside it and cannot ask "
+             "for a password at the terminal: pass it on standard input with --password-stdin "
+             "(e.g. from a password manager), or use the web app's Users page")
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
@@ -109,7 +113,7 @@ def list_(
     workspace: Path = WorkspaceOption,
 ) -> None:
     """List users, roles and status."""
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, reads_only=True)
     try:
         found = users_mod.list_users(ws)
     finally:

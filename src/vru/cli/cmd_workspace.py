@@ -41,7 +41,7 @@ def status(
     """Sources, row counts, month coverage per source and area, rejects, geography."""
     from vru.status import render_status, workspace_status
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, reads_only=True)  # opens for writing to migrate, reads only
     try:
         st = workspace_status(ws)
     finally:

@@ -35,16 +35,19 @@ class Permission(StrEnum):
     PROFILES_MAKE = "profiles_make"    # generate a profile
     PATROL = "patrol"                  # patrol plans (operational, hot-spot locations)
     ADMIN = "admin"                    # users, audit log
+    UPLOAD = "upload"                  # upload partner files (partners: own agency's sources)
+    LOCAL = "local"                    # the server's own account over loopback (the token in
+    #                                    server.json), not a browser session: handed-over jobs
 
 
 ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset(Permission),
-    Role.ANALYST: frozenset(Permission) - {Permission.ADMIN},
+    Role.ADMIN: frozenset(Permission) - {Permission.LOCAL},
+    Role.ANALYST: frozenset(Permission) - {Permission.ADMIN, Permission.LOCAL},
     Role.PARTNER: frozenset({
         Permission.PUBLIC, Permission.SIGNED_IN, Permission.AGGREGATES, Permission.RECORDS,
-        Permission.DATA_HUB, Permission.PROFILES_VIEW, Permission.PATROL,
+        Permission.DATA_HUB, Permission.PROFILES_VIEW, Permission.PATROL, Permission.UPLOAD,
     }),
     Role.VIEWER: frozenset({
         Permission.PUBLIC, Permission.SIGNED_IN, Permission.AGGREGATES, Permission.PROFILES_VIEW,

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from vru.live.jobs import JobRunner
 from vru.privacy.audit import AuditLog
 from vru.web.audit_writer import AuditWriter
 from vru.web.cache import ResultCache
@@ -33,6 +34,7 @@ class WebContext:
     templates: Jinja2Templates
     audit_writer: AuditWriter
     cache: ResultCache
+    jobs: JobRunner
     secure_cookies: bool = False
     extras: dict = field(default_factory=dict)
 
@@ -55,11 +57,15 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, session_hours: fl
         templates=templates,
         audit_writer=AuditWriter(audit),
         cache=ResultCache(ws),
+        jobs=JobRunner(ws),
         secure_cookies=secure_cookies,
     )
+    # What a job changes shows on the next request: answers and session look-ups are re-read.
+    ctx.jobs.after_write += [ctx.cache.invalidate, ctx.sessions.forget_all]
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
+        ctx.jobs.shutdown()       # a running job is left to the process's end (rolled back)
         ctx.audit_writer.drain()  # nothing queued is lost on a clean shutdown
 
     app = FastAPI(
@@ -73,10 +79,11 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, session_hours: fl
     )
     app.state.ctx = ctx
 
-    from vru.web import api, pages
+    from vru.web import api, local_jobs, pages
 
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(local_jobs.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(NeedLogin)

@@ -99,6 +99,12 @@ class ResultCache:
                 self._checked = now
         return self._version
 
+    def invalidate(self) -> None:
+        """Forget every answer (after a job changed the workspace)."""
+        with self._lock:
+            self._entries.clear()
+            self._version = None
+
     def json(self, key: Hashable, compute: Callable[[], Any], request: Any = None) -> JSONBytes:
         """The answer as a JSON response (gzipped when ``request`` accepts it)."""
         hit, fresh = self._lookup(key, compute)

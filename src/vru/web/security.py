@@ -135,6 +135,9 @@ async def authorize(request: Request) -> None:
         raise HTTPException(403, "route not in the permission table")
     if perm is Permission.PUBLIC:
         return
+    if perm is Permission.LOCAL:
+        local_caller(request)
+        return
     session = request.state.session
     if session is None:
         if request.url.path.startswith("/api/"):
@@ -151,6 +154,23 @@ async def authorize(request: Request) -> None:
             sent = form.get(CSRF_FIELD)
         if not sent or not hmac.compare_digest(str(sent), session.csrf_token):
             raise HTTPException(403, "missing or wrong CSRF token")
+
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def local_caller(request: Request) -> None:
+    """The local channel: a loopback caller holding the token of this server's handle file
+    (mode 0600, so only the account running the server can read it)."""
+    handle = request.app.state.ctx.extras.get("handle")
+    if handle is None:
+        raise HTTPException(404, "this server takes no handed-over commands")
+    client = request.client.host if request.client else ""
+    if client not in LOOPBACK:
+        raise HTTPException(403, "handed-over commands are taken from this machine only")
+    sent = request.headers.get("x-vru-token", "")
+    if not hmac.compare_digest(sent.encode(), handle.token.encode()):
+        raise HTTPException(403, "wrong or missing token (see server.json in the workspace)")
 
 
 def safe_next(url: str) -> str:
