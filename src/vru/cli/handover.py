@@ -144,17 +144,20 @@ def _follow(server: ServerHandle, job_id: int) -> int:
                     print(f"error: {ev['error']}", file=sys.stderr)
                 return 0 if ev["s"] == "done" else 1
     except (OSError, ConnectionError, http.client.HTTPException, ValueError) as exc:
-        if spinner is not None:
-            spinner.stop()
-        print(f"error: lost contact with {server.describe()} while it ran job {job_id} ({exc}). "
-              "If the server stopped, whatever the job had not committed was rolled back: "
-              "run the command again.", file=sys.stderr)
-        return 3
+        return _lost(server, job_id, str(exc))
     finally:
         if spinner is not None:
             spinner.stop()
-    print(f"error: {server.describe()} ended the stream of job {job_id} early; if the server "
-          "stopped, run the command again.", file=sys.stderr)
+    return _lost(server, job_id, "the stream ended")
+
+
+def _lost(server: ServerHandle, job_id: int, why: str) -> int:
+    from vru.live.handle import pid_alive
+
+    state = "is still running" if pid_alive(server.pid) else "has stopped"
+    print(f"error: lost contact with {server.describe()} while it ran job {job_id} ({why}); the "
+          f"server {state}. A job stopped half-way changes nothing (its transaction is rolled "
+          "back): check with `vru status`, then run the command again.", file=sys.stderr)
     return 3
 
 
