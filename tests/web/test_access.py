@@ -17,6 +17,7 @@ from vru.web.throttle import LoginThrottle
 
 ALL = {"admin", "analyst", "partner", "viewer"}
 PUBLIC = "public"
+LOCAL = "local"   # no session at all: the server's own account, by token over loopback
 A, N, P, V = "admin", "analyst", "partner", "viewer"
 
 # The access model written out by hand, route by route (the specification; deliberately not
@@ -43,10 +44,11 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/admin/users"): {A}, ("POST", "/api/admin/users"): {A},
     ("POST", "/api/admin/users/{username}/active"): {A},
     ("GET", "/api/audit"): {A}, ("GET", "/api/audit/verify"): {A},
+    ("POST", "/local/jobs"): LOCAL, ("GET", "/local/jobs/{job_id}/events"): LOCAL,
 }
 
 # Harmless concrete requests for each route (bad ids / bodies, so allowed calls change nothing).
-PATH_VALUES = {"{name}": "controlled--no-such-profile.html", "{username}": "ghost",
+PATH_VALUES = {"{name}": "controlled--no-such-profile.html", "{username}": "ghost", "{job_id}": "1",
                "{run_id}": "999", "{file}": "plan.csv"}
 BODIES = {
     ("POST", "/api/profiles"): {"json": {"formats": ["nope"]}},
@@ -107,7 +109,7 @@ def test_role_route_matrix(clients, role):
         if allowed == PUBLIC:  # (POST /login without its form token answers 403 itself)
             assert r.status_code != 401 and "location" not in r.headers or path == "/login"
             continue
-        ok = role in allowed
+        ok = allowed != LOCAL and role in allowed
         if ok and r.status_code in (401, 403):
             wrong.append(f"{method} {path}: {role} refused ({r.status_code}) {r.text[:80]}")
         if not ok and r.status_code != 403:
@@ -124,6 +126,8 @@ def test_unauthenticated_requests_are_refused(clients):
             assert r.status_code < 500 and r.status_code != 401, (method, path, r.status_code)
             if method == "GET":
                 assert r.status_code == 200, (method, path, r.status_code)
+        elif allowed == LOCAL:
+            assert r.status_code == 403, (method, path, r.status_code)
         elif path.startswith("/api/"):
             assert r.status_code == 401, (method, path, r.status_code)
         else:
@@ -381,3 +385,25 @@ def test_emerging_layer_marks_the_planted_cluster(clients):
     # Ground truth of the fixture: a constant-rate cluster over all 24 months is hot in every
     # step with no trend, which is the definition of a persistent hot spot.
     assert at_centre == ["persistent hot spot"], at_centre
+
+
+def test_local_channel_needs_loopback_and_the_token(app):
+    """Sessions do not open the local channel; the token does, and only from this machine."""
+    from vru.live.handle import ServerHandle
+
+    ctx = app.state.ctx
+    ctx.extras["handle"] = ServerHandle(1, "127.0.0.1", 1, "right-token", "", "x")
+    body = {"argv": ["status"], "cwd": "/", "user": "x", "pid": 1}
+    try:
+        remote = TestClient(app, client=("10.1.2.3", 5000))
+        local = TestClient(app, client=("127.0.0.1", 5000))
+        assert remote.post("/local/jobs", json=body,
+                           headers={"x-vru-token": "right-token"}).status_code == 403
+        assert local.post("/local/jobs", json=body,
+                          headers={"x-vru-token": "wrong"}).status_code == 403
+        assert local.post("/local/jobs", json=body).status_code == 403
+        # right token from loopback: accepted (no executor in a bare app, so 503, not 403)
+        assert local.post("/local/jobs", json=body,
+                          headers={"x-vru-token": "right-token"}).status_code == 503
+    finally:
+        ctx.extras.pop("handle")

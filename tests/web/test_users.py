@@ -43,7 +43,9 @@ def test_bad_requests_are_refused(workspace):
 
 
 def test_role_model():
-    assert all(allows(Role.ADMIN, p) for p in Permission)
+    assert all(allows(Role.ADMIN, p) for p in Permission if p is not Permission.LOCAL)
+    assert not any(allows(r, Permission.LOCAL) for r in Role)  # a token, never a role
+    assert allows(Role.PARTNER, Permission.UPLOAD) and not allows(Role.VIEWER, Permission.UPLOAD)
     assert not allows(Role.ANALYST, Permission.ADMIN)
     assert allows(Role.PARTNER, Permission.RECORDS) and not allows(Role.PARTNER, Permission.REJECTS)
     assert not allows(Role.VIEWER, Permission.RECORDS)

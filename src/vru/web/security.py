@@ -164,7 +164,7 @@ def local_caller(request: Request) -> None:
     (mode 0600, so only the account running the server can read it)."""
     handle = request.app.state.ctx.extras.get("handle")
     if handle is None:
-        raise HTTPException(404, "this server takes no handed-over commands")
+        raise HTTPException(403, "this server takes no handed-over commands")
     client = request.client.host if request.client else ""
     if client not in LOOPBACK:
         raise HTTPException(403, "handed-over commands are taken from this machine only")
