@@ -45,11 +45,18 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/admin/users/{username}/active"): {A},
     ("GET", "/api/audit"): {A}, ("GET", "/api/audit/verify"): {A},
     ("POST", "/local/jobs"): LOCAL, ("GET", "/local/jobs/{job_id}/events"): LOCAL,
+    ("GET", "/programme"): ALL, ("GET", "/programme/interventions/{code}"): ALL,
+    ("GET", "/funding"): ALL,
+    ("GET", "/referrals"): {A, N, P}, ("GET", "/referrals/new"): {A, N, P},
+    ("POST", "/referrals"): {A, N, P}, ("GET", "/referrals/{referral_id}"): {A, N, P},
+    ("POST", "/referrals/{referral_id}/move"): {A, N, P},
+    ("POST", "/referrals/{referral_id}/attendance"): {A, N, P},
 }
 
 # Harmless concrete requests for each route (bad ids / bodies, so allowed calls change nothing).
 PATH_VALUES = {"{name}": "controlled--no-such-profile.html", "{username}": "ghost", "{job_id}": "1",
-               "{run_id}": "999", "{file}": "plan.csv"}
+               "{run_id}": "999", "{file}": "plan.csv", "{code}": "NO-SUCH-CODE",
+               "{referral_id}": "999999"}
 BODIES = {
     ("POST", "/api/profiles"): {"json": {"formats": ["nope"]}},
     ("POST", "/api/admin/users"): {"json": {"username": "x"}},
@@ -58,6 +65,9 @@ BODIES = {
     ("POST", "/admin/users/{username}/active"): {"data": {"active": "1"}},
     ("POST", "/admin/users/{username}/password"): {"data": {"password": "x"}},
     ("POST", "/profiles"): {"data": {"fmt": "nope"}},
+    ("POST", "/referrals"): {"data": {"intervention_id": "none"}},
+    ("POST", "/referrals/{referral_id}/move"): {"data": {"to_status": "assessed"}},
+    ("POST", "/referrals/{referral_id}/attendance"): {"data": {"session_date": "2024-01-01"}},
 }
 
 

@@ -29,7 +29,8 @@ from vru.web.security import (
 router = APIRouter(include_in_schema=False)
 
 NAV = [("Overview", "/"), ("Map", "/map"), ("Trends", "/trends"), ("Profiles", "/profiles"),
-       ("Data hub", "/data-hub"), ("Patrol plans", "/patrol"), ("Users", "/admin/users"),
+       ("Data hub", "/data-hub"), ("Programme", "/programme"), ("Funding", "/funding"),
+       ("Referrals", "/referrals"), ("Patrol plans", "/patrol"), ("Users", "/admin/users"),
        ("Audit", "/admin/audit")]
 
 
