@@ -97,19 +97,38 @@ class Programme:
 
 
 @dataclass
+class Tags:
+    """GPS tagging (electronic monitoring): trail-to-crime matching and zone breaches."""
+
+    radius_m: float = 100.0            # D: a trail within this distance of a scene is a match
+    window_minutes: float = 30.0       # T: the crime's time window is widened by this each side
+    max_gap_minutes: float = 30.0      # never interpolate between fixes further apart than this
+    max_speed_kmh: float = 150.0       # never interpolate across an implied speed above this
+    max_accuracy_m: float = 100.0      # fixes reporting worse accuracy are not used for matching
+    unknown_speed_kmh: float = 30.0    # a silence is "whereabouts unknown" if the scene is in reach
+    default_accuracy_m: float = 10.0   # accuracy assumed for a fix that reports none
+    bucket_cell_m: int = 500           # matching buckets: grid cell side (metres) ...
+    bucket_minutes: int = 60           # ... and time bucket (minutes)
+    zone_cell_m: int = 100             # zone cells used to find fixes near a zone
+    breach_min_fixes: int = 2          # fixes clearly on the wrong side needed for an episode
+    no_signal_minutes: float = 60.0    # a silence longer than this is a no-signal episode
+
+
+@dataclass
 class Settings:
     area_name: str = "Unnamed VRU area"
     serious_violence: SeriousViolence = field(default_factory=SeriousViolence)
     grid: Grid = field(default_factory=Grid)
     disclosure: Disclosure = field(default_factory=Disclosure)
     programme: Programme = field(default_factory=Programme)
+    tags: Tags = field(default_factory=Tags)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Settings:
-        known = {"area_name", "serious_violence", "grid", "disclosure", "programme"}
+        known = {"area_name", "serious_violence", "grid", "disclosure", "programme", "tags"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown settings keys: {', '.join(sorted(unknown))}")
@@ -119,6 +138,7 @@ class Settings:
             grid=_section(Grid, data.get("grid", {})),
             disclosure=_section(Disclosure, data.get("disclosure", {})),
             programme=_section(Programme, data.get("programme", {})),
+            tags=_section(Tags, data.get("tags", {})),
         )
 
     def validate(self) -> None:
@@ -131,6 +151,11 @@ class Settings:
             raise ValueError("programme.themes must be a non-empty list of distinct names")
         if self.programme.return_suppress_below < 0:
             raise ValueError("programme.return_suppress_below must be >= 0")
+        t = self.tags
+        if min(t.radius_m, t.max_gap_minutes, t.unknown_speed_kmh, t.max_speed_kmh, t.max_accuracy_m, t.bucket_cell_m,
+               t.bucket_minutes, t.zone_cell_m, t.breach_min_fixes, t.no_signal_minutes) <= 0 \
+                or t.window_minutes < 0 or t.default_accuracy_m < 0:
+            raise ValueError("tags settings must be positive (window_minutes, default_accuracy_m >= 0)")
         bad = set(self.serious_violence.police_uk_categories) - set(POLICE_UK_CRIME_TYPES)
         if bad:
             raise ValueError(f"serious_violence.police_uk_categories not police.uk types: {bad}")

@@ -76,10 +76,17 @@ PINGS = Contract(
 )
 
 # ------------------------------------------------------------------------------- zones
-_SHAPE = ("regexp_full_match(upper(trim(v_polygon_wkt)), "
-          "'POLYGON\\s*\\(\\(\\s*[-+0-9.eE]+\\s+[-+0-9.eE]+(\\s*,\\s*[-+0-9.eE]+\\s+[-+0-9.eE]+)*\\s*\\)\\)')")
+_PT = "[-+0-9.eE]+\\s+[-+0-9.eE]+"
+_RING = f"\\(\\s*{_PT}(\\s*,\\s*{_PT})*\\s*\\)"
+_POLY = f"\\(\\s*{_RING}(\\s*,\\s*{_RING})*\\s*\\)"
+_SHAPE = (f"regexp_full_match(upper(trim(v_polygon_wkt)), "
+          f"'POLYGON\\s*{_POLY}|MULTIPOLYGON\\s*\\(\\s*{_POLY}(\\s*,\\s*{_POLY})*\\s*\\)')")
 _NUMS = ("list_transform(regexp_extract_all(v_polygon_wkt, '[-+]?[0-9]+(\\.[0-9]+)?'), "
          "x -> CAST(x AS DOUBLE))")
+# Each ring (the text between innermost brackets) as its list of numbers.
+_RINGS = ("list_transform(regexp_extract_all(v_polygon_wkt, '\\(([^()]*)\\)', 1), "
+          "r -> list_transform(regexp_extract_all(r, '[-+]?[0-9]+(\\.[0-9]+)?'), "
+          "x -> CAST(x AS DOUBLE)))")
 _DAY = "(MON|TUE|WED|THU|FRI|SAT|SUN)"
 
 ZONE_COLUMNS = (
@@ -87,7 +94,7 @@ ZONE_COLUMNS = (
     Column("zone_id", "text", True, max_length=50, description="the zone's reference"),
     Column("zone_type", "code", True, ZONE_TYPES, description="EXCLUSION or INCLUSION"),
     Column("polygon_wkt", "text", True, max_length=100_000,
-           description="WKT POLYGON in WGS84 longitude latitude, one closed ring"),
+           description="WKT POLYGON (holes allowed) or MULTIPOLYGON, WGS84 longitude latitude"),
     Column("active_from", "date", True, future_ok=True, description="first day the zone applies"),
     Column("active_to", "date", future_ok=True, description="last day (empty = open-ended)"),
     Column("days", "text", max_length=27, description="ALL (default) or e.g. MON,TUE,SAT"),
@@ -96,12 +103,12 @@ ZONE_COLUMNS = (
 )
 ZONE_CHECKS = (
     Check("polygon_wkt", f"NOT {_SHAPE}",
-          "not a WKT POLYGON of longitude latitude pairs with one ring"),
-    Check("polygon_wkt", f"{_SHAPE} AND len({_NUMS}) < 8",
-          "a polygon needs at least 4 points (a closed ring)"),
+          "not a WKT POLYGON or MULTIPOLYGON of longitude latitude pairs"),
+    Check("polygon_wkt", f"{_SHAPE} AND list_bool_or(list_transform({_RINGS}, r -> len(r) < 8))",
+          "a polygon ring needs at least 4 points (a closed ring)"),
     Check("polygon_wkt",
-          f"{_SHAPE} AND len({_NUMS}) >= 8 "
-          f"AND ({_NUMS}[1] <> {_NUMS}[-2] OR {_NUMS}[2] <> {_NUMS}[-1])",
+          f"{_SHAPE} AND list_bool_or(list_transform({_RINGS}, "
+          f"r -> len(r) >= 8 AND (r[1] <> r[-2] OR r[2] <> r[-1])))",
           "ring not closed (the first point must equal the last)"),
     Check("polygon_wkt",
           f"{_SHAPE} AND (list_min(list_slice({_NUMS}, 1, -1, 2)) < -8.75 "
