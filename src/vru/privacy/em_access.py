@@ -17,6 +17,7 @@ This is the EM action's rule; it registers with the project's access gate when t
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,10 +49,8 @@ def em_agencies(con, on: date | None = None) -> tuple[set[str], bool]:
     if not covers_em(em.purposes):
         return set(), False
     names = {em.owning_agency.strip().lower()}
-    try:
+    with contextlib.suppress(agreements.AgreementMissing):
         names.add(agreements.in_force(con, "police_rms", on).owning_agency.strip().lower())
-    except agreements.AgreementMissing:
-        pass
     return names, True
 
 

@@ -53,6 +53,7 @@ def apply_retention(ws: Workspace, as_of: date | None = None, dry_run: bool = Fa
             cutoff = months_before(as_of, agreement.retention_months)
             for contract in source.contracts:
                 results.extend(_purge_contract(con, contract, cutoff, agreement, dry_run))
+            results.extend(_purge_derived(con, name, as_of, cutoff, agreement, dry_run))
         for r in results:
             con.execute(
                 "INSERT INTO retention_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -63,6 +64,30 @@ def apply_retention(ws: Workspace, as_of: date | None = None, dry_run: bool = Fa
     if not dry_run:
         ws.checkpoint()  # rewrite storage so purged rows do not linger in the database file
     return results
+
+
+# Results derived from a source's rows, each carrying ``expires_on`` (the day its source data's
+# retention ends): they go when that day comes, with the source's own purge.
+DERIVED: dict[str, tuple[str, ...]] = {
+    "em_gps": ("tag_matches", "tag_match_evidence", "tag_unknowns", "tag_episodes",
+               "tag_alerts", "tag_alert_events"),
+    "police_rms": ("tag_matches", "tag_match_evidence", "tag_unknowns"),
+}
+
+
+def _purge_derived(con, source: str, as_of: date, cutoff: date,
+                   agreement: agreements.Agreement, dry_run: bool) -> list[RetentionResult]:
+    out = []
+    for table in DERIVED.get(source, ()):
+        where = f"FROM {table} WHERE expires_on <= ?"
+        if dry_run:
+            n = con.execute(f"SELECT count(*) {where}", [as_of]).fetchone()[0]
+        else:
+            n = con.execute(f"DELETE {where}", [as_of]).fetchone()[0]
+        if n:  # recorded when something went (a run with none lists only the source's tables)
+            out.append(RetentionResult(source, table, agreement.retention_months, cutoff,
+                                       int(n), 0, 0))
+    return out
 
 
 def _purge_contract(con, contract: Contract, cutoff: date, agreement: agreements.Agreement,

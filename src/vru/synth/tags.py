@@ -292,9 +292,9 @@ def generate_tags(out: Path | str, p: TagScenarioParams | None = None) -> dict[s
                 pe.travel(home[0] + 800, home[1] + 800, speed=0.4)
                 pe.travel(*home, speed=0.4)
         pe.stay_until(_epoch(days[-1] + timedelta(days=1)) - 60)
-        # Order: the whole period, except one person whose order ends on day 10 (pings go on).
+        # Order: the whole period, except one person whose order ends two-thirds in (pings go on).
         first = days[0].date().isoformat()
-        last = (days[-1].date() if k != 1 else days[min(9, p.days - 1)].date()).isoformat()
+        last = (days[-1].date() if k != 1 else days[p.days * 2 // 3].date()).isoformat()
         pe.order = (first, last)
         pe.zones = [zone] if zone is not None else []
         if curfew:

@@ -15,7 +15,7 @@ are converted in the database without a Python loop.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 UK = ZoneInfo("Europe/London")
@@ -43,7 +43,7 @@ class Transition:
 
 
 def _offset(utc: datetime) -> int:
-    return int(utc.replace(tzinfo=timezone.utc).astimezone(UK).utcoffset().total_seconds())
+    return int(utc.replace(tzinfo=UTC).astimezone(UK).utcoffset().total_seconds())
 
 
 def transitions(first_year: int, last_year: int) -> list[Transition]:
@@ -104,9 +104,9 @@ def ambiguous_sql(local: str, first_year: int, last_year: int) -> str:
 def to_utc(local: datetime, fold: int = 0) -> datetime:
     """One wall-clock time -> naive UTC (zoneinfo; for tests and single values)."""
     aware = local.replace(tzinfo=UK, fold=fold)
-    return aware.astimezone(timezone.utc).replace(tzinfo=None)
+    return aware.astimezone(UTC).replace(tzinfo=None)
 
 
 def to_local(utc: datetime) -> datetime:
     """Naive UTC -> aware UK local time (for display: ISO 8601 with its offset)."""
-    return utc.replace(tzinfo=timezone.utc).astimezone(UK)
+    return utc.replace(tzinfo=UTC).astimezone(UK)

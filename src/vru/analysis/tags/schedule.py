@@ -44,7 +44,7 @@ def applies(local, days: str | None, start: str | time | None, end: str | time |
     def day_ok(d: pd.DatetimeIndex) -> np.ndarray:
         ok = (d >= pd.Timestamp(a)) & (d <= pd.Timestamp(b))
         if wanted is not None:
-            ok &= np.isin(d.weekday, wanted)
+            ok &= np.isin(d.day_of_week, wanted)
         return np.asarray(ok)
 
     if s is None:

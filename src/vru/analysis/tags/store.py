@@ -172,6 +172,7 @@ def run_match(ws: Workspace, settings: Tags | None = None, incremental: bool = T
         con.execute(f"""INSERT INTO tag_unknowns SELECT crime_id, person_pid, gap_from_utc,
                         gap_to_utc, nearest_fix_m, {_expiry(em_m, 'gap_from_utc')}, {run_id}
                         FROM tg_unknown u ANTI JOIN tg_match m USING (crime_id, person_pid)""")
+        purge_expired(con)  # results born past their source's retention are not kept
         n = summary["matches"]
         crimes = summary["crimes_considered"]
         people = con.execute("SELECT count(DISTINCT person_pid) FROM tg_fix").fetchone()[0]
@@ -195,11 +196,17 @@ def _incremental_scope(con, s: Tags, new_pings: set[int], new_crimes: set[int]) 
     ids = sorted(new_pings) or [-1]
     cids = sorted(new_crimes) or [-1]
     con.execute("DROP TABLE IF EXISTS tg_dirty")
-    # New pings' time span per person (UTC epoch, from tg_fix so times are converted alike).
+    # New pings' span per person, from the usable fix before the first new one to the one
+    # after the last (a silence ending at a new fix reaches back), in UTC epoch from tg_fix.
+    acc = f"coalesce(acc, {s.default_accuracy_m!r}) <= {s.max_accuracy_m!r}"
     con.execute(f"""CREATE TEMP TABLE tg_dirty AS
-        SELECT f.person_pid, min(f.ts) - {pad} AS lo, max(f.ts) + {pad} AS hi
-        FROM tg_fix f SEMI JOIN (SELECT person_pid, ping_at FROM em_pings
-                                 WHERE import_id IN ({','.join(map(str, ids))})) p
+        WITH f AS (SELECT person_pid, local_at, ts, lag(ts) OVER w AS prev_ts,
+                          lead(ts) OVER w AS next_ts
+                   FROM tg_fix WHERE {acc} WINDOW w AS (PARTITION BY person_pid ORDER BY seq))
+        SELECT f.person_pid, min(coalesce(f.prev_ts, f.ts)) - {pad} AS lo,
+               max(coalesce(f.next_ts, f.ts)) + {pad} AS hi
+        FROM f SEMI JOIN (SELECT person_pid, ping_at FROM em_pings
+                          WHERE import_id IN ({','.join(map(str, ids))})) p
              ON p.person_pid = f.person_pid AND p.ping_at = f.local_at
         GROUP BY f.person_pid""")
     con.execute("DROP TABLE IF EXISTS tg_scope")
@@ -254,6 +261,7 @@ def run_breaches(ws: Workspace, settings: Tags | None = None,
             aid = ws.next_id(con, "tag_alert_seq")
             con.execute("INSERT INTO tag_alerts VALUES (?, ?, ?, ?, ?, 'raised', ?, ?, NULL, ?)",
                         [aid, person, zone, kind, start, now, now, expires])
+        purge_expired(con)
         n = con.execute("SELECT count(*) FROM tag_episodes").fetchone()[0]
         people = con.execute("SELECT count(DISTINCT person_pid) FROM tg_fix").fetchone()[0]
         for t in ("tg_episode", "tg_cand", "tg_zcell", "tg_zone", "tg_fix"):
@@ -294,7 +302,7 @@ def _rows(ws: Workspace, query: str, params: list | None = None) -> list[dict]:
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-LIVE = "(expires_on IS NULL OR expires_on > current_date)"
+LIVE = "(expires_on IS NULL OR expires_on > current_date)"  # expires_on: gone that day
 
 
 def matches(ws: Workspace, crime_id: str | None = None, person_pid: str | None = None) -> list[dict]:
