@@ -6,6 +6,7 @@ Stored as ``settings.toml`` in the workspace folder. Every key is documented in
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -96,6 +97,26 @@ class Programme:
     return_suppress_below: int = 10
 
 
+# The sources that load into ``crimes``, in their default order of precedence.
+CRIME_SOURCES: tuple[str, ...] = ("police_rms", "police_uk")
+OVERRIDE_KEYS = {"force", "source", "from", "to"}
+
+
+@dataclass
+class CrimeSources:
+    """Which source serves each force and month in the canonical crime view.
+
+    For every force and month the first source in ``precedence`` that holds rows for it serves
+    that force-month (anti-social behaviour is decided on its own, because force crime systems
+    do not record it). ``overrides`` put a source first for one force (or every force) over a
+    range of months: ``{force = "Kingsmere Police", source = "police_uk", from = "2023-04",
+    to = "2023-06"}`` (``force``, ``from`` and ``to`` optional). See docs/guide/crime-view.md.
+    """
+
+    precedence: list[str] = field(default_factory=lambda: list(CRIME_SOURCES))
+    overrides: list[dict] = field(default_factory=list)
+
+
 @dataclass
 class Tags:
     """GPS tagging (electronic monitoring): trail-to-crime matching and zone breaches."""
@@ -122,13 +143,15 @@ class Settings:
     disclosure: Disclosure = field(default_factory=Disclosure)
     programme: Programme = field(default_factory=Programme)
     tags: Tags = field(default_factory=Tags)
+    crime_sources: CrimeSources = field(default_factory=CrimeSources)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Settings:
-        known = {"area_name", "serious_violence", "grid", "disclosure", "programme", "tags"}
+        known = {"area_name", "serious_violence", "grid", "disclosure", "programme", "tags",
+                 "crime_sources"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown settings keys: {', '.join(sorted(unknown))}")
@@ -139,6 +162,7 @@ class Settings:
             disclosure=_section(Disclosure, data.get("disclosure", {})),
             programme=_section(Programme, data.get("programme", {})),
             tags=_section(Tags, data.get("tags", {})),
+            crime_sources=_section(CrimeSources, data.get("crime_sources", {})),
         )
 
     def validate(self) -> None:
@@ -159,6 +183,25 @@ class Settings:
         bad = set(self.serious_violence.police_uk_categories) - set(POLICE_UK_CRIME_TYPES)
         if bad:
             raise ValueError(f"serious_violence.police_uk_categories not police.uk types: {bad}")
+        cs = self.crime_sources
+        bad = [x for x in cs.precedence if x not in CRIME_SOURCES]
+        if bad or len(set(cs.precedence)) != len(cs.precedence):
+            raise ValueError(f"crime_sources.precedence must list distinct sources of "
+                             f"{', '.join(CRIME_SOURCES)}; got {cs.precedence}")
+        for i, o in enumerate(cs.overrides):
+            where = f"crime_sources.overrides[{i + 1}]"
+            if not isinstance(o, dict):
+                raise ValueError(f"{where} must be a table like {{source = \"police_uk\"}}")
+            unknown = set(o) - OVERRIDE_KEYS
+            if unknown:
+                raise ValueError(f"{where}: unknown keys {', '.join(sorted(unknown))} "
+                                 f"(allowed: {', '.join(sorted(OVERRIDE_KEYS))})")
+            if o.get("source") not in CRIME_SOURCES:
+                raise ValueError(f"{where}: source must be one of {', '.join(CRIME_SOURCES)}")
+            for k in ("from", "to"):
+                v = o.get(k)
+                if v is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(v)):
+                    raise ValueError(f"{where}: {k} = {v!r} is not a month (YYYY-MM)")
 
     @classmethod
     def load(cls, path: Path) -> Settings:

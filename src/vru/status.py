@@ -11,6 +11,7 @@ from datetime import date
 from rich.console import Console
 from rich.table import Table
 
+from vru import crime_view
 from vru.workspace import Workspace
 
 STATUS_VERSION = 1
@@ -36,6 +37,49 @@ def _month_coverage(ws: Workspace, table: str, where: str = "TRUE") -> dict:
     missing = sorted(set(_months_between(first, last)) - set(months))
     return {"first_month": months[0], "last_month": months[-1], "months": len(months),
             "missing_months": missing}
+
+
+def crime_view_status(ws: Workspace) -> dict:
+    """The canonical crime view: precedence, per force which source serves how many months and
+    which months are gaps, and where the two police sources disagree on serious violence in the
+    months both hold (docs/guide/crime-view.md)."""
+    cs = ws.settings.crime_sources
+    cov = crime_view.coverage_rows(ws)
+    forces: dict[str, dict] = {}
+    disagreements = []
+    for r in cov:
+        f = forces.setdefault(r["force_name"], {
+            "force": r["force_name"], "first_month": r["month"], "last_month": r["month"],
+            "months": 0, "served_by": {}, "missing_months": [], "overlap_months": 0,
+            "sv_police_uk": 0, "sv_police_rms": 0, "sv_police_rms_ho_codes": 0})
+        f["last_month"] = r["month"]
+        f["months"] += 1
+        if r["source"] is None:
+            f["missing_months"].append(r["month"])
+        else:
+            f["served_by"][r["source"]] = f["served_by"].get(r["source"], 0) + 1
+        if r["police_uk_rows"] and r["police_rms_rows"]:
+            f["overlap_months"] += 1
+            f["sv_police_uk"] += r["police_uk_sv"]
+            f["sv_police_rms"] += r["police_rms_sv"]
+            f["sv_police_rms_ho_codes"] += r["police_rms_sv_ho"]
+            if r["police_uk_sv"] != r["police_rms_sv"]:
+                disagreements.append({
+                    "force": r["force_name"], "month": r["month"], "served_by": r["source"],
+                    "sv_police_uk": r["police_uk_sv"], "sv_police_rms": r["police_rms_sv"],
+                    "difference": r["police_rms_sv"] - r["police_uk_sv"]})
+    for f in forces.values():
+        f["sv_difference"] = f["sv_police_rms"] - f["sv_police_uk"]
+        f["sv_difference_pct"] = (round(100.0 * f["sv_difference"] / f["sv_police_uk"], 1)
+                                  if f["sv_police_uk"] else None)
+    disagreements.sort(key=lambda d: (-abs(d["difference"]), d["force"], d["month"]))
+    return {
+        "precedence": list(cs.precedence),
+        "overrides": [dict(o) for o in cs.overrides],
+        "serious_violence_categories": list(ws.settings.serious_violence.police_uk_categories),
+        "forces": list(forces.values()),
+        "disagreements": disagreements[:24],
+    }
 
 
 def workspace_status(ws: Workspace) -> dict:
@@ -75,14 +119,26 @@ def workspace_status(ws: Workspace) -> dict:
     }
 
     coverage = []
-    for src, code, name, rows, first, last, months in ws.sql(
+    fy = "CASE WHEN month(month) >= 4 THEN year(month) ELSE year(month) - 1 END"
+    per_fy: dict[tuple, dict] = {}
+    for src, code, name, year, rows, sv in ws.sql(
+        f"""SELECT source, lad_code, coalesce(lad_name, '(no location)'), {fy}, count(*),
+                   count(*) FILTER (WHERE serious_violence)
+            FROM canonical_crimes GROUP BY ALL"""
+    ):
+        per_fy.setdefault((src, code, name), {})[f"{year}/{(year + 1) % 100:02d}"] = {
+            "crimes": int(rows), "serious_violence": int(sv)}
+    for src, code, name, rows, sv, first, last, months in ws.sql(
         """SELECT source, lad_code, coalesce(lad_name, '(no location)'), count(*),
+                  count(*) FILTER (WHERE serious_violence),
                   strftime(min(month), '%Y-%m'), strftime(max(month), '%Y-%m'),
                   count(DISTINCT month)
-           FROM crimes_geo GROUP BY ALL ORDER BY 4 DESC"""
+           FROM canonical_crimes GROUP BY ALL ORDER BY 4 DESC"""
     ):
         coverage.append({"source": src, "area_code": code, "area_name": name, "rows": int(rows),
-                         "first_month": first, "last_month": last, "months": int(months)})
+                         "serious_violence": int(sv), "first_month": first, "last_month": last,
+                         "months": int(months),
+                         "by_financial_year": dict(sorted(per_fy[(src, code, name)].items()))})
 
     by_reason = [
         {"source": a, "kind": b, "reason": c, "rows": int(d)}
@@ -108,6 +164,7 @@ def workspace_status(ws: Workspace) -> dict:
                       "grid_cell_size_m": s.grid.cell_size_m},
         "sources": sources,
         "coverage": coverage,
+        "crime_view": crime_view_status(ws),
         "geography": geography,
         "rejects": {"total": int(ws.scalar("SELECT count(*) FROM rejects")), "by_reason": by_reason},
         "replacements": int(ws.scalar("SELECT count(*) FROM file_replacements")),
@@ -131,13 +188,17 @@ def render_status(st: dict, console: Console) -> None:
                   ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else ""))
     console.print(t if st["sources"] else "No data imported yet: `vru import police PATH`.")
     if st["coverage"]:
-        c = Table(title="Crimes by local authority (top 15)", title_justify="left")
-        for col in ("area", "code", "rows", "months", "first", "last"):
+        c = Table(title="Crimes by local authority and serving source (canonical view, top 15)",
+                  title_justify="left")
+        for col in ("area", "code", "source", "rows", "serious violence", "months", "first",
+                    "last"):
             c.add_column(col)
         for row in st["coverage"][:15]:
-            c.add_row(row["area_name"], row["area_code"] or "", f"{row['rows']:,}",
-                      str(row["months"]), row["first_month"], row["last_month"])
+            c.add_row(row["area_name"], row["area_code"] or "", row["source"], f"{row['rows']:,}",
+                      f"{row['serious_violence']:,}", str(row["months"]), row["first_month"],
+                      row["last_month"])
         console.print(c)
+    _render_crime_view(st["crime_view"], console)
     g = st["geography"]
     if g["loaded"]:
         console.print(f"Geography: {g['rows']['geo_lsoa']:,} LSOAs, {g['rows']['geo_lad']} LADs "
@@ -150,3 +211,28 @@ def render_status(st: dict, console: Console) -> None:
         console.print(f"  {row['rows']:>8,}  {row['source']}/{row['kind']}: {row['reason']}")
     if st["replacements"]:
         console.print(f"Re-issued files replaced: {st['replacements']}")
+
+
+def _render_crime_view(cv: dict, console: Console) -> None:
+    if not cv["forces"]:
+        return
+    t = Table(title="Canonical crime view: which source serves each force-month "
+                    f"(precedence {' > '.join(cv['precedence'])}"
+                    + (f", {len(cv['overrides'])} override(s)" if cv["overrides"] else "") + ")",
+              title_justify="left")
+    for col in ("force", "first", "last", "served by", "gaps", "overlap months",
+                "SV police.uk", "SV force extract", "difference"):
+        t.add_column(col, justify="left" if col in ("force", "served by", "gaps") else "right")
+    for f in cv["forces"]:
+        served = ", ".join(f"{k} {v}" for k, v in sorted(f["served_by"].items()))
+        gaps = f["missing_months"]
+        pct = f" ({f['sv_difference_pct']:+.1f}%)" if f["sv_difference_pct"] is not None else ""
+        t.add_row(f["force"], f["first_month"], f["last_month"], served,
+                  (", ".join(gaps[:6]) + (" ..." if len(gaps) > 6 else "")) or "none",
+                  str(f["overlap_months"]), f"{f['sv_police_uk']:,}", f"{f['sv_police_rms']:,}",
+                  f"{f['sv_difference']:+,}{pct}" if f["overlap_months"] else "")
+    console.print(t)
+    if cv["disagreements"]:
+        worst = ", ".join(f"{d['month']} {d['difference']:+,}" for d in cv["disagreements"][:6])
+        console.print(f"Serious violence ({', '.join(cv['serious_violence_categories'])}): "
+                      f"months where the sources disagree, largest first: {worst}")

@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from vru import crime_view
 from vru.migrations import all_migrations
 from vru.settings import Settings
 
@@ -150,6 +151,8 @@ class Workspace:
                 if name not in applied:
                     up(con)
                     con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, datetime.now()])
+            # The canonical crime view's rules and definition follow the settings file.
+            crime_view.sync(con, self.settings)
 
     def _check_schema(self) -> None:
         known = {n for n, _ in all_migrations()}
@@ -223,6 +226,8 @@ class Workspace:
     # ----------------------------------------------------------------- settings
     def save_settings(self) -> None:
         self.settings.save(self.path / SETTINGS_NAME)
+        with self.transaction() as con:
+            crime_view.sync(con, self.settings)
 
     def set_grid(self, cell_size_m: int, origin_e: int = 0, origin_n: int = 0) -> None:
         """Change the grid and recompute every stored cell in one transaction."""

@@ -298,10 +298,13 @@ def test_the_workspace_rule_is_the_one_applied(toy_ws):
     assert small_integers(text, 10) == []
 
 
-def test_police_source_prefers_complete_force_extracts(tmp_path):
-    """Force extracts are used only when they cover every month; police.uk otherwise."""
+def test_police_sources_follow_the_canonical_view_month_by_month(tmp_path):
+    """The profile counts each crime once, from the source serving its force-month (the
+    canonical crime view): a month the force extract lacks is served by police.uk, and the
+    Home Office code indicators need force extracts for every month."""
     from vru.analysis.trends import parse_period
-    from vru.reports.profile_data import police_source, resolve_area
+    from vru.reports.profile import police_indicators
+    from vru.reports.profile_data import police_sources, resolve_area
     from vru.workspace import Workspace
 
     from .toy import build
@@ -310,13 +313,16 @@ def test_police_source_prefers_complete_force_extracts(tmp_path):
     try:
         build(ws, partners=False, population=False)
         area = resolve_area(ws, "Alderton")
-        assert police_source(ws, area, parse_period("2023/24")) == "police_rms"
+        assert police_sources(ws, area, parse_period("2023/24")) == ["police_rms"]
         with ws.transaction() as con:  # a police.uk copy of one month, RMS loses March 2024
             con.execute("INSERT INTO crimes SELECT * REPLACE ('police_uk' AS source) FROM crimes "
                         "WHERE month = DATE '2024-03-01'")
             con.execute("DELETE FROM crimes WHERE source = 'police_rms' AND "
                         "month = DATE '2024-03-01'")
-        assert police_source(ws, area, parse_period("2023/24")) == "police_uk"
-        assert police_source(ws, area, parse_period("2023-04..2024-02")) == "police_rms"
+        assert police_sources(ws, area, parse_period("2023/24")) == ["police_rms", "police_uk"]
+        assert police_sources(ws, area, parse_period("2023-04..2024-02")) == ["police_rms"]
+        assert police_sources(ws, area, parse_period("2024-03..2024-03")) == ["police_uk"]
+        mixed = {i.key: i.predicate for i in police_indicators(ws, "mixed")}
+        assert mixed["sv"] == "c.serious_violence" and mixed["sv_ho"] is None
     finally:
         ws.close()

@@ -41,7 +41,7 @@ from vru.reports.profile_data import (
     area_lsoas,
     force_of,
     peer_areas,
-    police_source,
+    police_sources,
     population_for,
     resolve_area,
 )
@@ -55,7 +55,7 @@ from vru.workspace import Workspace
 class PoliceIndicator:
     key: str
     label: str
-    predicate: str | None   # SQL over crimes_geo c; None = not available from this source
+    predicate: str | None   # SQL over canonical_crimes c; None = not available from the source
     note: str = ""
 
 
@@ -65,17 +65,20 @@ def _sql_list(values) -> str:
 
 
 def police_indicators(ws: Workspace, source: str) -> list[PoliceIndicator]:
-    sv = ws.settings.serious_violence
+    """The police indicators. Serious violence is the workspace definition, which means the
+    same on both sources (``canonical_crimes.serious_violence``, vru.crime_view); indicators
+    that need Home Office codes or flags are available only when force extracts serve every
+    month of the period (``source`` 'police_rms'; 'police_uk' or 'mixed' otherwise)."""
     if source == "police_rms":
-        sv_pred = f"c.ho_offence_code IN ({_sql_list(sv.ho_offence_codes)})"
+        sv_ho = "c.sv_ho_code"
         vwi_pred = f"c.ho_offence_code IN ({_sql_list(VWI_OFFENCE_CODES)})"
         knife = "c.knife_flag"
     else:
-        sv_pred = f"c.crime_type IN ({_sql_list(sv.police_uk_categories)})"
-        vwi_pred = None
-        knife = None
+        sv_ho = vwi_pred = knife = None
     return [
-        PoliceIndicator("sv", "Serious violence (local definition)", sv_pred),
+        PoliceIndicator("sv", "Serious violence (local definition)", "c.serious_violence"),
+        PoliceIndicator("sv_ho", "Serious violence (Home Office offence codes)", sv_ho,
+                        "needs force extracts (Home Office offence codes) for every month"),
         PoliceIndicator("vso", "Violence and sexual offences (all)",
                         "c.crime_type = 'Violence and sexual offences'"),
         PoliceIndicator("vwi", "Violence with injury", vwi_pred,
@@ -88,16 +91,16 @@ def police_indicators(ws: Workspace, source: str) -> list[PoliceIndicator]:
     ]
 
 
-def _counts(run, area: Area, source: str, inds: list[PoliceIndicator],
-            first: date, last: date, table: str = "crimes_geo") -> dict[str, int]:
+def _counts(run, area: Area, inds: list[PoliceIndicator],
+            first: date, last: date, table: str = "canonical_crimes") -> dict[str, int]:
     """Indicator counts for an area; ``run(sql, params)`` executes (a workspace's ``sql``, or
     the builder's cursor, which also sees the area's rows as ``area_crimes``)."""
     avail = [i for i in inds if i.predicate]
     if not avail:
         return {}
     sums = ", ".join(f"count(*) FILTER (WHERE {i.predicate}) AS {i.key}" for i in avail)
-    row = run(f"SELECT {sums} FROM {table} c WHERE {area.where} AND c.source = ? "
-              "AND c.month BETWEEN ? AND ?", [*area.params, source, first, last])[0]
+    row = run(f"SELECT {sums} FROM {table} c WHERE {area.where} "
+              "AND c.month BETWEEN ? AND ?", [*area.params, first, last])[0]
     return {i.key: int(v or 0) for i, v in zip(avail, row, strict=True)}
 
 
@@ -117,7 +120,8 @@ def build_profile(ws: Workspace, area: str | Area, period: str | trends.Period,
 # The columns the sections read (the predicates use crime_type, ho_offence_code, knife_flag).
 _AREA_COLUMNS = ("source, month, occurred_from, falls_within, easting, northing, cell_e, "
                  "cell_n, lsoa_code, lsoa_name, crime_type, ho_offence_code, victim_age, "
-                 "victim_sex, suspect_pid, knife_flag, geo_method")
+                 "victim_sex, suspect_pid, knife_flag, geo_method, serious_violence, "
+                 "sv_ho_code")
 
 
 class _Builder(PeopleSections, PlaceSections):
@@ -127,7 +131,12 @@ class _Builder(PeopleSections, PlaceSections):
         self.period = period
         self.prev = period.previous()
         self.pub = Publisher(ws.settings.disclosure, privileged)
-        self.source = police_source(ws, area, period)
+        self.sources_used = police_sources(ws, area, period)
+        self.source = (self.sources_used[0] if len(self.sources_used) == 1 else
+                       "mixed" if self.sources_used else "police_uk")
+        self.source_text = {"police_rms": "force crime extracts (police_rms)",
+                            "police_uk": "data.police.uk (police_uk)"}.get(
+            self.source, "force crime extracts and data.police.uk, by force and month")
         self.inds = police_indicators(ws, self.source)
         self.force = force_of(ws, area)
         self.peers = peer_areas(ws, area, self.force)
@@ -140,14 +149,14 @@ class _Builder(PeopleSections, PlaceSections):
         self._cur = ws.reader()
         lo = min(trends.add_months(period.last, -47), self.prev.first)
         rows = self._cur.execute(
-            f"SELECT {_AREA_COLUMNS} FROM crimes_geo c WHERE {area.where} "
+            f"SELECT {_AREA_COLUMNS} FROM canonical_crimes c WHERE {area.where} "
             "AND c.month BETWEEN ? AND ?",
             [*area.params, lo, period.last]).to_arrow_table()
         self._cur.register("area_crimes", rows)
         self.local = replace(area, where="TRUE", params=[])
         self.has_data = bool(self.aq(
-            "SELECT count(*) FROM area_crimes c WHERE c.source = ? AND "
-            "c.month BETWEEN ? AND ?", [self.source, period.first, period.last])[0][0])
+            "SELECT count(*) FROM area_crimes c WHERE "
+            "c.month BETWEEN ? AND ?", [period.first, period.last])[0][0])
         self.doc = Document(
             title=f"{area.name}: serious violence problem profile",
             subtitle=f"{area.level_name.capitalize()}, {self._period_text()}",
@@ -195,8 +204,10 @@ class _Builder(PeopleSections, PlaceSections):
 
     # ------------------------------------------------------------------ about
     def _about(self, s: Section) -> None:
-        src = ("force crime extracts" if self.source == "police_rms"
-               else "data.police.uk street-level crime data")
+        src = {"police_rms": "force crime extracts",
+               "police_uk": "data.police.uk street-level crime data"}.get(
+            self.source, "force crime extracts where they cover a month and data.police.uk "
+                         "street-level crime data otherwise")
         s.add(Paragraph(
             f"This profile describes serious violence in {self.area.name} "
             f"({self.area.level_name}) in {self._period_text()} "
@@ -225,14 +236,12 @@ class _Builder(PeopleSections, PlaceSections):
     # ------------------------------------------------------------------ headline
     def _headline(self, s: Section) -> None:
         p, prev = self.period, self.prev
-        cur = _counts(self.aq, self.local, self.source, self.inds, p.first, p.last,
-                      "area_crimes")
-        before = _counts(self.aq, self.local, self.source, self.inds, prev.first, prev.last,
-                         "area_crimes")
+        cur = _counts(self.aq, self.local, self.inds, p.first, p.last, "area_crimes")
+        before = _counts(self.aq, self.local, self.inds, prev.first, prev.last, "area_crimes")
         fcur: dict[str, int] = {}
         fpop = None
         if self.force is not None:
-            fcur = _counts(self.ws.sql, self.force, self.source, self.inds, p.first, p.last)
+            fcur = _counts(self.ws.sql, self.force, self.inds, p.first, p.last)
             fpop = population_for(self.ws, self.force, _period_year(p)).total
         self.cur, self.before, self.fcur, self.fpop = cur, before, fcur, fpop
         rows = []
@@ -352,7 +361,7 @@ class _Builder(PeopleSections, PlaceSections):
             frate = ind.crude_rate(self.fcur.get("sv", 0), self.fpop).value
         higher = []
         for peer in self.peers:
-            c = _counts(self.ws.sql, peer, self.source, sv_ind, p.first, p.last)["sv"]
+            c = _counts(self.ws.sql, peer, sv_ind, p.first, p.last)["sv"]
             pop = population_for(self.ws, peer, _period_year(p)).total
             r = ind.crude_rate(c, pop)
             sig = ind.compare_one(r, frate)
@@ -395,10 +404,10 @@ class _Builder(PeopleSections, PlaceSections):
         sv = next(i for i in self.inds if i.key == "sv")
         start = trends.add_months(p.last, -47)
         rows = self.aq(f"SELECT c.month, count(*) FROM area_crimes c WHERE {a.where} AND "
-                      f"c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ? "
-                      "GROUP BY 1 ORDER BY 1", [*a.params, self.source, start, p.last])
-        bounds = self.aq(f"SELECT min(c.month), max(c.month) FROM area_crimes c WHERE {a.where} "
-                        "AND c.source = ?", [*a.params, self.source])[0]
+                      f"{sv.predicate} AND c.month BETWEEN ? AND ? "
+                      "GROUP BY 1 ORDER BY 1", [*a.params, start, p.last])
+        bounds = self.aq(f"SELECT min(c.month), max(c.month) FROM area_crimes c WHERE {a.where}",
+                         a.params)[0]
         if not rows or bounds[0] is None:
             s.add(Paragraph("No serious violence was recorded in this period."))
             return
@@ -457,9 +466,9 @@ class _Builder(PeopleSections, PlaceSections):
     def _time_of_day(self, s: Section, sv: PoliceIndicator) -> None:
         p, a = self.period, self.local
         ts = self.aq(
-            f"SELECT c.occurred_from FROM area_crimes c WHERE {a.where} AND c.source = ? AND "
+            f"SELECT c.occurred_from FROM area_crimes c WHERE {a.where} AND "
             f"{sv.predicate} AND c.month BETWEEN ? AND ? AND c.occurred_from IS NOT NULL",
-            [*a.params, self.source, p.first, p.last])
+            [*a.params, p.first, p.last])
         if not ts:
             s.add(Paragraph("Time of day and day of week are not shown: these records carry "
                             "only the month (data.police.uk), not the time of the offence."))
@@ -496,10 +505,9 @@ class _Builder(PeopleSections, PlaceSections):
         rows = self.aq(
             f"""SELECT c.crime_type, count(*) FILTER (WHERE c.month BETWEEN ? AND ?),
                        count(*) FILTER (WHERE c.month BETWEEN ? AND ?)
-                FROM area_crimes c WHERE {a.where} AND c.source = ? AND c.month BETWEEN ? AND ?
+                FROM area_crimes c WHERE {a.where} AND c.month BETWEEN ? AND ?
                 GROUP BY 1 ORDER BY 2 DESC, 1""",
-            [p.first, p.last, prev.first, prev.last, *a.params, self.source, prev.first,
-             p.last])
+            [p.first, p.last, prev.first, prev.last, *a.params, prev.first, p.last])
         out = [[t, self.pub.count(c), self.pub.count(b),
                 self._change_text(ind.change_between(int(b), int(c)))] for t, c, b in rows]
         s.add(Table("t_types", "All police-recorded crime by type",
@@ -510,24 +518,40 @@ class _Builder(PeopleSections, PlaceSections):
     # ------------------------------------------------------------------ coverage
     def _coverage(self, s: Section) -> None:
         p, a = self.period, self.local
+        # What each police source holds for the area, and which months it serves in the
+        # canonical crime view (vru.crime_view: decided once per force and month).
         months = self.aq(
-            f"SELECT c.source, c.month, count(*) FROM area_crimes c WHERE {a.where} AND "
+            f"SELECT c.source, c.month, count(*) FILTER (WHERE c.crime_type <> "
+            f"'Anti-social behaviour') FROM area_crimes c WHERE {a.where} AND "
             "c.month BETWEEN ? AND ? GROUP BY 1, 2", [*a.params, p.first, p.last])
+        held = self.ws.sql(
+            f"""SELECT c.source, c.month, count(*) FROM crimes_geo c
+                WHERE {self.area.where} AND c.month BETWEEN ? AND ? GROUP BY 1, 2""",
+            [*self.area.params, p.first, p.last])
         by_src: dict[str, dict[date, int]] = {}
         for src, m, n in months:
-            by_src.setdefault(src, {})[m] = int(n)
+            if n:
+                by_src.setdefault(src, {})[m] = int(n)
+        held_src: dict[str, dict[date, int]] = {}
+        for src, m, n in held:
+            held_src.setdefault(src, {})[m] = int(n)
         rows = []
         names = {"police_uk": "data.police.uk street crime", "police_rms": "Force crime extracts"}
         for src in ("police_uk", "police_rms"):
-            got = by_src.get(src, {})
-            if not got and src != self.source:
+            got, has = by_src.get(src, {}), held_src.get(src, {})
+            if not has:
                 continue
-            missing = [trends.month_label(m) for m in p.months if m not in got]
-            rows.append([names[src], "Police", self.pub.count(sum(got.values())),
-                         f"{words(len(got))} of {words(p.n_months)}",
-                         ", ".join(missing) if missing else "none",
-                         "used" if src == self.source else "not used (other police source "
-                                                           "preferred)"])
+            missing = [trends.month_label(m) for m in p.months if m not in has]
+            served = len(got)
+            note = ("used for every month it holds" if served and set(got) == set(has) else
+                    f"used for {words(served)} months; other months served by the other "
+                    "police source" if served else "crime served by the other police source "
+                    "in these months")
+            if src == "police_uk" and self.source == "police_rms":
+                note += "; anti-social behaviour (not in force crime extracts) from here"
+            rows.append([names[src], "Police", self.pub.count(sum(has.values())),
+                         f"{words(len(has))} of {words(p.n_months)}",
+                         ", ".join(missing) if missing else "none", note])
         for res in self.partner.values():
             i = res.indicator
             if not res.supplied:
@@ -549,21 +573,21 @@ class _Builder(PeopleSections, PlaceSections):
             f"""SELECT count(*), count(*) FILTER (WHERE c.easting IS NULL),
                        count(*) FILTER (WHERE c.lsoa_code IS NULL),
                        count(*) FILTER (WHERE c.geo_method = 'lookup')
-                FROM area_crimes c WHERE {a.where} AND c.source = ?
-                AND c.month BETWEEN ? AND ?""", [*a.params, self.source, p.first, p.last])[0]
+                FROM area_crimes c WHERE {a.where}
+                AND c.month BETWEEN ? AND ?""", [*a.params, p.first, p.last])[0]
         tot, noloc, nolsoa, lookup = (int(x) for x in q)
         # Records with no LSOA cannot be given to any local authority, so they never appear in
         # an area's own figures: count them over the force(s) the area's records come from.
         fq = self.aq(
-            f"""SELECT count(*), count(*) FILTER (WHERE lsoa_code IS NULL) FROM crimes
-                WHERE source = ? AND month BETWEEN ? AND ? AND falls_within IN
-                (SELECT DISTINCT c.falls_within FROM area_crimes c WHERE {a.where}
-                 AND c.source = ?)""", [self.source, p.first, p.last, *a.params,
-                                          self.source])[0]
+            f"""SELECT count(*), count(*) FILTER (WHERE lsoa_code IS NULL) FROM canonical_crimes
+                WHERE month BETWEEN ? AND ? AND falls_within IN
+                (SELECT DISTINCT c.falls_within FROM area_crimes c WHERE {a.where})""",
+            [p.first, p.last, *a.params])[0]
         ftot, fnolsoa = (int(x) for x in fq)
         rej = self.aq(
             "SELECT count(*) FROM rejects r JOIN source_files f ON f.file_id = r.file_id "
-            "WHERE r.source = ? AND f.month BETWEEN ? AND ?", [self.source, p.first, p.last])
+            "WHERE r.source IN (SELECT unnest(?::VARCHAR[])) AND f.month BETWEEN ? AND ?",
+            [self.sources_used, p.first, p.last])
         rej_n = int(rej[0][0]) if rej else 0
         rows = [
             ["Records without a location (not mapped)", self.pub.count(noloc),
@@ -599,15 +623,21 @@ class _Builder(PeopleSections, PlaceSections):
         st = self.ws.settings
         sv = st.serious_violence
         s.add(Paragraph(f"Serious violence (the partnership's definition): {sv.description} "
-                        "For data.police.uk the categories counted are: "
-                        + ", ".join(sv.police_uk_categories) + ". For force extracts, Home "
-                        "Office offence codes " + codes(sv.ho_offence_codes) + "."))
+                        "An offence counts when its police.uk category is one of: "
+                        + ", ".join(sv.police_uk_categories) + "; force-extract records carry "
+                        "the category their Home Office offence code maps to, so the "
+                        "definition means the same on both police sources. Each crime is "
+                        "counted once: for each force and month a force extract that holds the "
+                        "month supersedes data.police.uk (workspace setting crime_sources). "
+                        "Where force extracts serve every month, serious violence by Home "
+                        "Office offence codes " + codes(sv.ho_offence_codes) + " is shown too."))
         s.add(Paragraph("Violence with injury (force extracts only): Home Office offence codes "
                         + codes(VWI_OFFENCE_CODES) + ". Knife crime: records flagged as "
                         "involving a knife or sharp instrument in force extracts. Sharp-object "
                         "admissions: ICD-10 external cause X99, patients aged under 25."))
         s.add(Paragraph(f"Area: {self.area.name} was identified by {self.area.method}. "
-                        f"Police source used: {self.source}. Population: {self.pop.source}."))
+                        f"Police source used: {self.source_text}. Population: "
+                        f"{self.pop.source}."))
         s.add(Paragraph("Rates are per 1,000 residents. 95% confidence intervals follow OHID "
                         "Fingertips: exact Poisson limits from the chi-square distribution for "
                         "counts below ten, Byar's method from ten upwards; proportions use the "

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from functools import lru_cache
 
 from vru.analysis.trends import Period
@@ -32,7 +31,7 @@ class Area:
     level: str                    # lad | csp | force
     name: str
     code: str | None
-    where: str                    # SQL predicate over crimes_geo
+    where: str                    # SQL predicate over canonical_crimes (alias c)
     params: list
     lad_codes: list[str] | None   # LADs making up the area (None without a geography pack)
     method: str                   # how the area was identified (for the methods appendix)
@@ -89,13 +88,13 @@ def resolve_area(ws: Workspace, text: str) -> Area:
             lads = [x[0] for x in ws.sql("SELECT lad_code FROM geo_lad WHERE pfa_code = ? "
                                          "ORDER BY lad_code", [code])]
             return Area("force", name, code, "c.pfa_code = ?", [code], lads, "ONS lookup")
-    r = ws.sql("SELECT lad_name, count(*) FROM crimes_geo c WHERE lower(lad_name) = ? "
+    r = ws.sql("SELECT lad_name, count(*) FROM canonical_crimes c WHERE lower(lad_name) = ? "
                "GROUP BY 1", [ql])
     if r:
         name = r[0][0]
         return Area("lad", name, None, "c.lad_name = ?", [name], None,
                     "local authority name taken from the police.uk LSOA names")
-    r = ws.sql("SELECT DISTINCT falls_within FROM crimes WHERE lower(falls_within) = ? "
+    r = ws.sql("SELECT DISTINCT falls_within FROM canonical_crimes WHERE lower(falls_within) = ? "
                "OR lower(falls_within) = ? || ' police'", [ql, ql])
     if r:
         name = r[0][0]
@@ -107,14 +106,14 @@ def resolve_area(ws: Workspace, text: str) -> Area:
 def known_areas(ws: Workspace) -> list[str]:
     if _geo_loaded(ws):
         names = [r[0] for r in ws.sql(
-            "SELECT DISTINCT lad_name FROM crimes_geo WHERE lad_code IS NOT NULL ORDER BY 1")]
+            "SELECT DISTINCT lad_name FROM canonical_crimes WHERE lad_code IS NOT NULL ORDER BY 1")]
         names += [r[0] for r in ws.sql(
-            "SELECT DISTINCT pfa_name FROM crimes_geo WHERE pfa_name IS NOT NULL ORDER BY 1")]
+            "SELECT DISTINCT pfa_name FROM canonical_crimes WHERE pfa_name IS NOT NULL ORDER BY 1")]
         return names
     return [r[0] for r in ws.sql(
-        "SELECT lad_name FROM crimes_geo WHERE lad_name IS NOT NULL GROUP BY 1 "
+        "SELECT lad_name FROM canonical_crimes WHERE lad_name IS NOT NULL GROUP BY 1 "
         "HAVING count(*) >= 100 ORDER BY 1")] + [
-        r[0] for r in ws.sql("SELECT DISTINCT falls_within FROM crimes WHERE falls_within "
+        r[0] for r in ws.sql("SELECT DISTINCT falls_within FROM canonical_crimes WHERE falls_within "
                              "IS NOT NULL ORDER BY 1")]
 
 
@@ -130,7 +129,7 @@ def force_of(ws: Workspace, area: Area) -> Area | None:
             lads = [x[0] for x in ws.sql("SELECT lad_code FROM geo_lad WHERE pfa_code = ? "
                                          "ORDER BY lad_code", [code])]
             return Area("force", name, code, "c.pfa_code = ?", [code], lads, "ONS lookup")
-    r = ws.sql(f"SELECT falls_within, count(*) n FROM crimes_geo c WHERE {area.where} "
+    r = ws.sql(f"SELECT falls_within, count(*) n FROM canonical_crimes c WHERE {area.where} "
                "AND falls_within IS NOT NULL GROUP BY 1 ORDER BY n DESC LIMIT 1", area.params)
     if not r:
         return None
@@ -152,7 +151,7 @@ def peer_areas(ws: Workspace, area: Area, force: Area | None) -> list[Area]:
                       host.lad_codes)
         return [Area("lad", n, c, "c.lad_code = ?", [c], [c], "ONS lookup") for c, n in rows]
     rows = ws.sql(
-        f"SELECT lad_name, count(*) n FROM crimes_geo c WHERE {host.where} "
+        f"SELECT lad_name, count(*) n FROM canonical_crimes c WHERE {host.where} "
         "AND lad_name IS NOT NULL GROUP BY 1", host.params)
     total = sum(n for _, n in rows) or 1
     return [Area("lad", n, None, "c.lad_name = ?", [n], None,
@@ -167,7 +166,7 @@ def area_lsoas(ws: Workspace, area: Area) -> list[str]:
             f"SELECT lsoa_code FROM geo_lsoa WHERE lad_code IN "
             f"({','.join('?' * len(area.lad_codes))}) ORDER BY 1", area.lad_codes)]
     return [r[0] for r in ws.sql(
-        f"SELECT DISTINCT lsoa_code FROM crimes_geo c WHERE {area.where} "
+        f"SELECT DISTINCT lsoa_code FROM canonical_crimes c WHERE {area.where} "
         "AND lsoa_code IS NOT NULL ORDER BY 1", area.params)]
 
 
@@ -255,21 +254,13 @@ def lsoa_populations(ws: Workspace, lsoas: list[str]) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- police source
-def police_source(ws: Workspace, area: Area, period: Period) -> str:
-    """Force extracts when they cover every month of the period in the area (they carry the
-    richer fields), otherwise data.police.uk when it has any rows; a partial force extract is
-    used only when there is nothing else. One source, so no crime is counted twice."""
+def police_sources(ws: Workspace, area: Area, period: Period) -> list[str]:
+    """The police sources serving the area's crimes (anti-social behaviour aside: it is not a
+    crime record) in the period in the canonical crime view (vru.crime_view decides, per force
+    and month), commonest first."""
     r = ws.sql(
-        f"""SELECT count(DISTINCT month) FILTER (WHERE source = 'police_rms'),
-                   count(*) FILTER (WHERE source = 'police_uk')
-            FROM crimes_geo c WHERE {area.where} AND month BETWEEN ? AND ?""",
-        [*area.params, period.first, period.last])[0]
-    rms_months, uk_rows = int(r[0] or 0), int(r[1] or 0)
-    if rms_months == period.n_months or (rms_months and not uk_rows):
-        return "police_rms"
-    return "police_uk"
-
-
-def month_bounds(ws: Workspace, source: str) -> tuple[date | None, date | None]:
-    r = ws.sql("SELECT min(month), max(month) FROM crimes WHERE source = ?", [source])
-    return (r[0][0], r[0][1]) if r else (None, None)
+        f"""SELECT c.source, count(*) FROM canonical_crimes c WHERE {area.where}
+            AND c.month BETWEEN ? AND ? AND c.crime_type <> 'Anti-social behaviour'
+            GROUP BY 1 ORDER BY 2 DESC, 1""",
+        [*area.params, period.first, period.last])
+    return [x[0] for x in r]

@@ -32,8 +32,8 @@ class PeopleSections:
         sv = next(i for i in self.inds if i.key == "sv")
         has = self.aq(
             f"""SELECT count(*), count(c.victim_age), count(c.victim_sex), count(c.suspect_pid)
-                FROM area_crimes c WHERE {a.where} AND c.source = ? AND {sv.predicate}
-                AND c.month BETWEEN ? AND ?""", [*a.params, self.source, p.first, p.last])[0]
+                FROM area_crimes c WHERE {a.where} AND {sv.predicate}
+                AND c.month BETWEEN ? AND ?""", [*a.params, p.first, p.last])[0]
         total, n_age, n_sex, n_sus = has
         repeat_done = self._repeat_admissions(s)
         self._fte_people(s)
@@ -55,9 +55,9 @@ class PeopleSections:
                        count(*) FILTER (WHERE lower(c.victim_sex) IN ('m', 'male')),
                        count(*) FILTER (WHERE lower(c.victim_sex) IN ('f', 'female')),
                        count(*)
-                FROM area_crimes c WHERE {a.where} AND c.source = ? AND {sv.predicate}
+                FROM area_crimes c WHERE {a.where} AND {sv.predicate}
                 AND c.month BETWEEN ? AND ? GROUP BY 1""",
-                [*a.params, self.source, p.first, p.last])
+                [*a.params, p.first, p.last])
             order = ["Under 18", "18 to 24", "25 to 34", "35 to 49", "50 and over",
                      "Not recorded"]
             rows.sort(key=lambda r: order.index(r[0]))
@@ -78,11 +78,11 @@ class PeopleSections:
         if n_sus:
             r = self.aq(
                 f"""WITH s AS (SELECT c.suspect_pid, count(*) n FROM area_crimes c
-                    WHERE {a.where} AND c.source = ? AND {sv.predicate}
+                    WHERE {a.where} AND {sv.predicate}
                     AND c.month BETWEEN ? AND ? AND c.suspect_pid IS NOT NULL GROUP BY 1)
                     SELECT count(*), count(*) FILTER (WHERE n > 1), coalesce(sum(n), 0),
                            coalesce(sum(n) FILTER (WHERE n > 1), 0) FROM s""",
-                [*a.params, self.source, p.first, p.last])[0]
+                [*a.params, p.first, p.last])[0]
             people, repeat, offences, rep_off = (int(x) for x in r)
             t = s.add(Table("t_suspects", "Repeat suspects (pseudonymised identifiers)",
                             [Column("Measure", LABEL), Column("Count", COUNT),
@@ -178,9 +178,9 @@ class PeopleSections:
         pol = next(i for i in self.inds if i.key == police_key)
         p, a = self.period, self.local
         prow = dict(self.aq(
-            f"SELECT c.month, count(*) FROM area_crimes c WHERE {a.where} AND c.source = ? AND "
+            f"SELECT c.month, count(*) FROM area_crimes c WHERE {a.where} AND "
             f"{pol.predicate} AND c.month BETWEEN ? AND ? GROUP BY 1",
-            [*a.params, self.source, p.first, p.last]))
+            [*a.params, p.first, p.last]))
         ed = {m if isinstance(m, date) else m.date(): n for m, n in (res.monthly or [])}
         rows = []
         for m in p.months:
@@ -234,9 +234,9 @@ class PeopleSections:
         if by_lsoa:
             pol_lsoa = dict(self.aq(
                 f"SELECT c.lsoa_code, count(*) FROM area_crimes c WHERE {a.where} AND "
-                f"c.source = ? AND {pol.predicate} AND c.month BETWEEN ? AND ? AND "
+                f"{pol.predicate} AND c.month BETWEEN ? AND ? AND "
                 "c.lsoa_code IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1",
-                [*a.params, self.source, p.first, p.last, [r[0] for r in by_lsoa]]))
+                [*a.params, p.first, p.last, [r[0] for r in by_lsoa]]))
             names = dict(self.aq(
                 "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
                 "(SELECT unnest(?::VARCHAR[]))", [[r[0] for r in by_lsoa]]))
@@ -257,8 +257,8 @@ class PeopleSections:
         if hours:
             pol_hours = dict(self.aq(
                 f"SELECT hour(c.occurred_from), count(*) FROM area_crimes c WHERE {a.where} AND "
-                f"c.source = ? AND {pol.predicate} AND c.month BETWEEN ? AND ? AND "
-                "c.occurred_from IS NOT NULL GROUP BY 1", [*a.params, self.source, p.first,
+                f"{pol.predicate} AND c.month BETWEEN ? AND ? AND "
+                "c.occurred_from IS NOT NULL GROUP BY 1", [*a.params, p.first,
                                                             p.last]))
             ptotal = sum(int(v) for v in pol_hours.values())
             bands = [("00:00 to 05:59", range(0, 6)), ("06:00 to 11:59", range(6, 12)),

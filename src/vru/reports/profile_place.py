@@ -37,9 +37,9 @@ class PlaceSections:
         sv = next(i for i in self.inds if i.key == "sv")
         lsoa_rows = self.aq(
             f"""SELECT c.lsoa_code, any_value(c.lsoa_name), count(*) FROM area_crimes c
-                WHERE {a.where} AND c.source = ? AND {sv.predicate}
+                WHERE {a.where} AND {sv.predicate}
                 AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 1""",
-            [*a.params, self.source, p.first, p.last])
+            [*a.params, p.first, p.last])
         counts = {c: int(n) for c, _, n in lsoa_rows}
         # Force extracts carry no LSOA names: take them from the geography pack when loaded.
         names = {c: nm for c, nm in self.aq(
@@ -110,9 +110,9 @@ class PlaceSections:
         sv = next(i for i in self.inds if i.key == "sv")
         cells = self.aq(
             f"""SELECT c.cell_e, c.cell_n, count(*) FROM area_crimes c WHERE {a.where}
-                AND c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ?
+                AND {sv.predicate} AND c.month BETWEEN ? AND ?
                 AND c.cell_e IS NOT NULL GROUP BY 1, 2""",
-            [*a.params, self.source, self.period.first, self.period.last])
+            [*a.params, self.period.first, self.period.last])
         if not cells:
             s.add(Paragraph("No map: no records in this period carry a location."))
             return
@@ -146,9 +146,9 @@ class PlaceSections:
         p, a = self.period, self.local
         g = self.ws.settings.grid
         vals = np.array([r[0] for r in self.aq(
-            f"""SELECT count(*) FROM area_crimes c WHERE {a.where} AND c.source = ?
+            f"""SELECT count(*) FROM area_crimes c WHERE {a.where}
                 AND {sv.predicate} AND c.month BETWEEN ? AND ? AND c.cell_e IS NOT NULL
-                GROUP BY c.cell_e, c.cell_n""", [*a.params, self.source, p.first, p.last])],
+                GROUP BY c.cell_e, c.cell_n""", [*a.params, p.first, p.last])],
             float)
         if len(vals) < 10:
             return
@@ -177,14 +177,14 @@ class PlaceSections:
         p, a, g = self.period, self.local, self.ws.settings.grid
         pts = self.aq(
             f"""SELECT c.easting, c.northing, strftime(c.month, '%Y-%m') FROM area_crimes c
-                WHERE {a.where} AND c.source = ? AND {sv.predicate} AND c.month BETWEEN ? AND ?
-                AND c.easting IS NOT NULL""", [*a.params, self.source, p.first, p.last])
+                WHERE {a.where} AND {sv.predicate} AND c.month BETWEEN ? AND ?
+                AND c.easting IS NOT NULL""", [*a.params, p.first, p.last])
         if len(pts) < 30:
             return
         every = self.aq(
-            f"""SELECT c.easting, c.northing FROM area_crimes c WHERE {a.where} AND c.source = ?
+            f"""SELECT c.easting, c.northing FROM area_crimes c WHERE {a.where}
                 AND c.month BETWEEN ? AND ? AND c.easting IS NOT NULL""",
-            [*a.params, self.source, p.first, p.last])
+            [*a.params, p.first, p.last])
         months = sorted({r[2] for r in pts})
         pos = {m: i for i, m in enumerate(months)}
         e = np.array([r[0] for r in pts], float)
@@ -232,9 +232,9 @@ class PlaceSections:
             f"""SELECT any_value(c.lsoa_name), c.lsoa_code,
                        count(*) FILTER (WHERE c.month BETWEEN ? AND ?) AS cur,
                        count(*) FILTER (WHERE c.month BETWEEN ? AND ?) AS bef
-                FROM area_crimes c WHERE {a.where} AND c.source = ? AND {sv.predicate}
+                FROM area_crimes c WHERE {a.where} AND {sv.predicate}
                 AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 2""",
-            [p.first, p.last, prev.first, prev.last, *a.params, self.source, prev.first,
+            [p.first, p.last, prev.first, prev.last, *a.params, prev.first,
              p.last])
         names = dict(self.aq(
             "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "

@@ -18,7 +18,7 @@ from vru.web import optional, patrol_view, profiles_store, views
 from vru.web import queries as q
 from vru.web.cache import JSONBytes
 from vru.web.exit import Exit
-from vru.web.filters import filters
+from vru.web.filters import filters, period
 from vru.web.hotspot_view import hotspots
 from vru.web.security import record_access, record_event
 
@@ -80,12 +80,14 @@ def _meta(ws) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- aggregates
-@router.get("/overview", summary="Headline serious-violence indicators per area")
-def overview(request: Request) -> JSONBytes:
+@router.get("/overview", summary="Headline serious-violence indicators per area, for a period "
+            "(default: the last 12 months) against the period of the same length before")
+def overview(request: Request, p: tuple = Depends(period)) -> JSONBytes:
     ex = exit_for(request)
-    record_access(request, "crimes.aggregate", view="overview", exact=ex.exact)
-    return ctx(request).cache.json(("overview", ex.exact),
-                                   lambda: views.overview(ctx(request).ws, ex), request)
+    record_access(request, "crimes.aggregate", view="overview", exact=ex.exact,
+                  month_from=p[0] and p[0].isoformat()[:7], month_to=p[1] and p[1].isoformat()[:7])
+    return ctx(request).cache.json(("overview", ex.exact, p),
+                                   lambda: views.overview(ctx(request).ws, ex, *p), request)
 
 
 @router.get("/trends", summary="Monthly counts by crime type or by area")
@@ -145,13 +147,15 @@ def hub_sources(request: Request) -> dict[str, Any]:
     return {"sources": files, "imports": q.imports(ws) if ex.exact else []}
 
 
-@router.get("/data-hub/coverage", summary="Records per source, agency and month")
+@router.get("/data-hub/coverage", summary="Which source serves each force and month (the "
+            "canonical crime view), what each source holds, and where they disagree")
 def hub_coverage(request: Request) -> dict[str, Any]:
     ws, ex = ctx(request).ws, exit_for(request)
     rows = q.coverage(ws)
     for r in rows:
-        r["records"] = ex.count(r["records"])
-        r["month"] = r["month"].isoformat()[:7]
+        for k in ("police_uk_rows", "police_rms_rows", "police_uk_sv", "police_rms_sv",
+                  "police_rms_sv_ho"):
+            r[k] = ex.count(r[k])
     record_access(request, "datahub.coverage")
     return {"coverage": rows}
 

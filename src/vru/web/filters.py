@@ -41,3 +41,17 @@ def filters(
     if f.month_from and f.month_to and f.month_from > f.month_to:
         raise HTTPException(422, "'from' is after 'to'")
     return f
+
+
+def period(
+    month_from: str | None = Query(None, alias="from", max_length=7,
+                                   description="First month, YYYY-MM (default: 11 months "
+                                               "before the last)."),
+    month_to: str | None = Query(None, alias="to", max_length=7,
+                                 description="Last month, YYYY-MM (default: the latest month)."),
+) -> tuple[date | None, date | None]:
+    """The overview's period (from, to)."""
+    a, b = parse_month(month_from, "from"), parse_month(month_to, "to")
+    if a and b and a > b:
+        raise HTTPException(422, "'from' is after 'to'")
+    return a, b

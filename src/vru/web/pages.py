@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
 
 from vru.privacy import audit as audit_mod
@@ -16,6 +16,7 @@ from vru.privacy.roles import ROLES, allows
 from vru.web import optional, patrol_view, profiles_store, views
 from vru.web import queries as q
 from vru.web.exit import Exit
+from vru.web.filters import period
 from vru.web.permissions import ROUTE_PERMISSIONS
 from vru.web.security import (
     LOGIN_CSRF_COOKIE,
@@ -128,10 +129,10 @@ def _exit(request: Request) -> Exit:
 
 
 @router.get("/", response_class=HTMLResponse)
-def overview_page(request: Request) -> HTMLResponse:
+def overview_page(request: Request, p: tuple = Depends(period)) -> HTMLResponse:
     ex = _exit(request)
-    data = ctx(request).cache.value(("overview", ex.exact),
-                                    lambda: views.overview(ctx(request).ws, ex))
+    data = ctx(request).cache.value(("overview", ex.exact, p),
+                                    lambda: views.overview(ctx(request).ws, ex, *p))
     for a in data["areas"]:
         a["spark"] = views.sparkline_svg(a["monthly"])
     record_access(request, "crimes.aggregate", view="overview", exact=ex.exact)
@@ -222,15 +223,27 @@ def _datahub(ws, ex: Exit, may_rejects: bool) -> dict[str, Any]:
         for k in ("rows_read", "rows_loaded", "rows_rejected"):
             r[k] = ex.count(r[k])
     cov = q.coverage(ws)
-    months = sorted({r["month"].isoformat()[:7] for r in cov})
+    months = sorted({r["month"] for r in cov})
     grid: dict[str, dict] = {}
+    disagree = []
     for r in cov:
-        key = f"{r['source']} | {r['agency']}"
-        grid.setdefault(key, {"source": r["source"], "agency": r["agency"], "months": {}})
-        grid[key]["months"][r["month"].isoformat()[:7]] = ex.count(r["records"])
+        g = grid.setdefault(r["force_name"], {"force": r["force_name"], "served": {},
+                                              "police_uk": {}, "police_rms": {}})
+        g["served"][r["month"]] = r["source"]
+        g["police_uk"][r["month"]] = ex.count(r["police_uk_rows"]) if r["police_uk_rows"] else None
+        g["police_rms"][r["month"]] = (ex.count(r["police_rms_rows"]) if r["police_rms_rows"]
+                                       else None)
+        if r["police_uk_rows"] and r["police_rms_rows"]:
+            uk, rms = ex.count(r["police_uk_sv"]), ex.count(r["police_rms_sv"])
+            nu, nr = ex.numeric(uk), ex.numeric(rms)
+            disagree.append({"force": r["force_name"], "month": r["month"],
+                             "served": r["source"], "police_uk_sv": uk, "police_rms_sv": rms,
+                             "difference": None if nu is None or nr is None else nr - nu,
+                             "police_rms_sv_ho": ex.count(r["police_rms_sv_ho"])})
     table = optional.first_table(ws, optional.AGREEMENT_TABLES)
     return {"sources": sources, "imports": q.imports(ws, 20) if ex.exact else [],
-            "months": months, "coverage": list(grid.values()), "agreements_table": table,
+            "months": months, "coverage": list(grid.values()), "disagree": disagree,
+            "source_labels": q.SOURCE_LABELS, "agreements_table": table,
             "agreements": q.any_table(ws, table) if table else [],
             "rejects": q.rejects_summary(ws) if may_rejects else None}
 

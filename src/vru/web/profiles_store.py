@@ -65,7 +65,7 @@ def generate(ws: Workspace, area: str | None, period: str | None, exact: bool,
     if not area:
         raise ValueError("choose an area (a local authority, partnership or force)")
     if not period:
-        first, last = ws.sql("SELECT min(month), max(month) FROM crimes")[0]
+        first, last = ws.sql("SELECT min(month), max(month) FROM canonical_crimes")[0]
         if last is None:
             raise ValueError("no crimes loaded, so there is no period to profile")
         m = last.year * 12 + last.month - 1 - 11  # the latest 12 months in the data

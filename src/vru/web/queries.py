@@ -16,6 +16,10 @@ from vru.workspace import Workspace
 
 SERIOUS_VIOLENCE = "serious_violence"
 
+# Human labels for the crime sources (the data hub and status show these, not the ids).
+SOURCE_LABELS = {"police_uk": "data.police.uk street-level crime",
+                 "police_rms": "Force crime extract (RMS)"}
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -45,14 +49,8 @@ def where(f: Filters, settings: Settings, alias: str = "c") -> tuple[str, list[A
         parts.append(f"{alias}.month <= ?")
         params.append(f.month_to)
     if f.crime_type == SERIOUS_VIOLENCE:
-        sv = settings.serious_violence
-        cats = list(sv.police_uk_categories) or [""]
-        codes = list(sv.ho_offence_codes) or [""]
-        parts.append(
-            f"({alias}.crime_type IN ({', '.join('?' * len(cats))}) OR "
-            f"{alias}.ho_offence_code IN ({', '.join('?' * len(codes))}))"
-        )
-        params += cats + codes
+        # The workspace definition, the same on both sources (vru.crime_view).
+        parts.append(f"{alias}.serious_violence")
     elif f.crime_type:
         parts.append(f"{alias}.crime_type = ?")
         params.append(f.crime_type)
@@ -61,24 +59,29 @@ def where(f: Filters, settings: Settings, alias: str = "c") -> tuple[str, list[A
 
 # --------------------------------------------------------------------------- reference lists
 def areas(ws: Workspace) -> list[str]:
-    rows = ws.sql("SELECT DISTINCT lad_name FROM crimes_geo WHERE lad_name IS NOT NULL ORDER BY 1")
+    rows = ws.sql("SELECT DISTINCT lad_name FROM canonical_crimes WHERE lad_name IS NOT NULL "
+                  "ORDER BY 1")
     return [r[0] for r in rows]
 
 
 def crime_types(ws: Workspace) -> list[str]:
-    return [r[0] for r in ws.sql("SELECT DISTINCT crime_type FROM crimes ORDER BY 1")]
+    return [r[0] for r in ws.sql("SELECT DISTINCT crime_type FROM canonical_crimes ORDER BY 1")]
 
 
 def month_span(ws: Workspace) -> tuple[date | None, date | None]:
-    row = ws.sql("SELECT min(month), max(month) FROM crimes")[0]
+    row = ws.sql("SELECT min(month), max(month) FROM canonical_crimes")[0]
     return row[0], row[1]
 
 
 def data_version(ws: Workspace) -> tuple:
-    """Changes whenever crimes are loaded, replaced or purged (used to key caches)."""
+    """Changes whenever crimes are loaded, replaced or purged, or the precedence rules or the
+    serious-violence definition change (used to key caches)."""
     return tuple(ws.sql(
         "SELECT (SELECT count(*) FROM crimes), (SELECT max(import_id) FROM imports), "
-        "(SELECT count(*) FROM source_files WHERE status = 'active')"
+        "(SELECT count(*) FROM source_files WHERE status = 'active'), "
+        "(SELECT string_agg(concat_ws('|', rank, source, force_name, month_from, month_to), ';' "
+        "ORDER BY rank, source) FROM crime_source_rules), "
+        "(SELECT string_agg(key || '=' || value, ';' ORDER BY key, value) FROM crime_definition)"
     )[0])
 
 
@@ -87,14 +90,14 @@ def monthly_by_area(ws: Workspace, settings: Settings, f: Filters) -> list[tuple
     w, p = where(f, settings)
     return ws.sql(
         f"SELECT coalesce(c.lad_name, '(unknown area)') AS area, c.month, count(*)::BIGINT "
-        f"FROM crimes_geo c WHERE {w} GROUP BY ALL ORDER BY 1, 2", p
+        f"FROM canonical_crimes c WHERE {w} GROUP BY ALL ORDER BY 1, 2", p
     )
 
 
 def monthly_by_type(ws: Workspace, settings: Settings, f: Filters) -> list[tuple[str, date, int]]:
     w, p = where(f, settings)
     return ws.sql(
-        f"SELECT c.crime_type, c.month, count(*)::BIGINT FROM crimes_geo c WHERE {w} "
+        f"SELECT c.crime_type, c.month, count(*)::BIGINT FROM canonical_crimes c WHERE {w} "
         "GROUP BY ALL ORDER BY 1, 2", p
     )
 
@@ -102,7 +105,7 @@ def monthly_by_type(ws: Workspace, settings: Settings, f: Filters) -> list[tuple
 def grid_counts(ws: Workspace, settings: Settings, f: Filters) -> list[tuple[int, int, int]]:
     w, p = where(f, settings)
     return ws.sql(
-        f"SELECT c.cell_e, c.cell_n, count(*)::BIGINT FROM crimes_geo c "
+        f"SELECT c.cell_e, c.cell_n, count(*)::BIGINT FROM canonical_crimes c "
         f"WHERE {w} AND c.cell_e IS NOT NULL GROUP BY ALL", p
     )
 
@@ -112,7 +115,7 @@ def lsoa_counts(ws: Workspace, settings: Settings, f: Filters) -> list[tuple]:
     w, p = where(f, settings)
     return ws.sql(
         f"WITH k AS (SELECT c.lsoa_code, any_value(c.lsoa_name) AS lsoa_name, "
-        f"count(*)::BIGINT AS n FROM crimes_geo c WHERE {w} AND c.lsoa_code IS NOT NULL "
+        f"count(*)::BIGINT AS n FROM canonical_crimes c WHERE {w} AND c.lsoa_code IS NOT NULL "
         "GROUP BY 1) "
         "SELECT k.lsoa_code, k.lsoa_name, k.n, b.geojson, g.longitude, g.latitude FROM k "
         "LEFT JOIN geo_lsoa_boundary b USING (lsoa_code) LEFT JOIN geo_lsoa g USING (lsoa_code)",
@@ -125,7 +128,7 @@ def lsoa_centroids_from_crimes(ws: Workspace, codes: list[str]) -> dict[str, tup
     if not codes:
         return {}
     rows = ws.sql(
-        "SELECT lsoa_code, avg(longitude), avg(latitude) FROM crimes "
+        "SELECT lsoa_code, avg(longitude), avg(latitude) FROM canonical_crimes "
         "WHERE lsoa_code IN (SELECT unnest(?)) AND longitude IS NOT NULL GROUP BY 1", [codes]
     )
     return {r[0]: (r[1], r[2]) for r in rows}
@@ -140,7 +143,7 @@ def points(ws: Workspace, settings: Settings, f: Filters, agency: str | None,
         p.append(agency)
     return ws.sql(
         f"SELECT c.crime_id, c.month, c.crime_type, c.location, c.lsoa_code, c.longitude, "
-        f"c.latitude, c.last_outcome, c.reported_by FROM crimes_geo c "
+        f"c.latitude, c.last_outcome, c.reported_by FROM canonical_crimes c "
         f"WHERE {w} AND c.longitude IS NOT NULL ORDER BY c.month DESC, c.file_id, c.row_number "
         f"LIMIT {int(limit)}", p
     )
@@ -173,9 +176,11 @@ def sources_summary(ws: Workspace) -> list[dict[str, Any]]:
 
 
 def coverage(ws: Workspace) -> list[dict[str, Any]]:
-    """Rows per source, recording agency and month: gaps show as missing months."""
-    return _dicts(ws, "SELECT source, coalesce(reported_by, '(not stated)') AS agency, month, "
-                  "count(*) AS records FROM crimes GROUP BY ALL ORDER BY 1, 2, 3")
+    """The canonical crime view's coverage: per force and month, the serving source (None = a
+    gap), what each source holds and each source's serious-violence count."""
+    from vru import crime_view
+
+    return crime_view.coverage_rows(ws)
 
 
 def rejects_summary(ws: Workspace) -> list[dict[str, Any]]:

@@ -30,17 +30,23 @@ def _months(first: date, last: date) -> list[date]:
     return out
 
 
-def overview(ws: Workspace, ex: Exit) -> dict[str, Any]:
-    """Serious violence per area: last 12 months vs the 12 before, and a 24-month series."""
+def overview(ws: Workspace, ex: Exit, month_from: date | None = None,
+             month_to: date | None = None) -> dict[str, Any]:
+    """Serious violence per area over a period (default: the last 12 months) against the period
+    of the same length before it, with a monthly series over both."""
     first, last = q.month_span(ws)
     if last is None:
         return {"areas": [], "period": None, "definition": ws.settings.serious_violence.description}
-    start = max(first, _add_months(last, -23))
+    last = min(month_to, last) if month_to else last
+    cut = max(month_from, first) if month_from else max(first, _add_months(last, -11))
+    if cut > last:
+        cut = last
+    length = len(_months(cut, last))
+    start = max(first, _add_months(cut, -length))
     months = _months(start, last)
     f = q.Filters(month_from=start, month_to=last, crime_type=q.SERIOUS_VIOLENCE)
     rows = q.monthly_by_area(ws, ws.settings, f)
-    all_rows = q.monthly_by_area(ws, ws.settings, q.Filters(month_from=_add_months(last, -11),
-                                                            month_to=last))
+    all_rows = q.monthly_by_area(ws, ws.settings, q.Filters(month_from=cut, month_to=last))
     per_area: dict[str, dict[date, int]] = {}
     for area, month, n in rows:
         per_area.setdefault(area, {})[month] = n
@@ -55,12 +61,11 @@ def overview(ws: Workspace, ex: Exit) -> dict[str, Any]:
     if per_area and all(a in pops for a in per_area):
         pops["All areas"] = sum(pops[a] for a in per_area)
     out = []
-    cut = _add_months(last, -11)
+    full_before = start <= _add_months(cut, -length)
     for name, series, all_crime in items:
         raw = [series.get(m, 0) for m in months]
         recent = sum(v for m, v in zip(months, raw, strict=True) if m >= cut)
         before = sum(v for m, v in zip(months, raw, strict=True) if m < cut)
-        full_before = start <= _add_months(cut, -12)
         pub_recent, pub_before = ex.count(recent), ex.count(before) if full_before else None
         out.append({
             "area": name,
@@ -72,7 +77,9 @@ def overview(ws: Workspace, ex: Exit) -> dict[str, Any]:
             **_rate(pub_recent, pops.get(name)),
         })
     return {
-        "period": {"from": cut.isoformat()[:7], "to": last.isoformat()[:7]},
+        "period": {"from": cut.isoformat()[:7], "to": last.isoformat()[:7], "months": length,
+                   "previous_from": start.isoformat()[:7] if full_before else None},
+        "span": {"first": first.isoformat()[:7], "last": q.month_span(ws)[1].isoformat()[:7]},
         "months": [m.isoformat()[:7] for m in months],
         "definition": ws.settings.serious_violence.description,
         "population_year": pop_year,

@@ -4,7 +4,7 @@ The CLI (`vru hotspots gistar|emerging|plan`), the web map (``vru.web.hotspot_vi
 plans and profiles all ask here, so the same filters give the same answer everywhere. Two
 layers:
 
-- ``events_for(ws, query)`` pulls the events (one SQL path over ``crimes_geo``: area, months,
+- ``events_for(ws, query)`` pulls the events (one SQL path over ``canonical_crimes``: area, months,
   crime types or the serious-violence definition, source) with the months that have no data
   (``store.missing_months``: gaps are gaps, never zeros);
 - ``gistar`` / ``emerging`` / ``plan`` take those events (or events a caller pulled itself, as
@@ -415,10 +415,8 @@ def events_for(ws, q: HotspotQuery) -> tuple[EventTable, HotspotQuery]:
         params.append(list(q.crime_types))
         what = ", ".join(q.crime_types)
     else:
-        sv = ws.settings.serious_violence
-        where.append("(c.crime_type IN (SELECT unnest(?::VARCHAR[])) OR "
-                     "c.ho_offence_code IN (SELECT unnest(?::VARCHAR[])))")
-        params += [list(sv.police_uk_categories) or [""], list(sv.ho_offence_codes) or [""]]
+        # The workspace definition, the same on both police sources (vru.crime_view).
+        where.append("c.serious_violence")
         what = "serious violence (the workspace definition)"
     if q.area:
         where.append("c.lad_name = ?")
@@ -434,7 +432,7 @@ def events_for(ws, q: HotspotQuery) -> tuple[EventTable, HotspotQuery]:
         params.append(q.source)
     df = ws.df(f"""SELECT c.month, c.easting, c.northing, c.lsoa_code, c.crime_type,
                           c.occurred_from, c.file_id
-                   FROM crimes_geo c WHERE {' AND '.join(where)}""", params)
+                   FROM canonical_crimes c WHERE {' AND '.join(where)}""", params)
     if df.empty:
         src = f" from source {q.source}" if q.source else ""
         raise ValueError(f"no located crimes of {what}{src} in the workspace for that "
@@ -458,13 +456,13 @@ def events_for(ws, q: HotspotQuery) -> tuple[EventTable, HotspotQuery]:
     size, oe, on = q.size, q.origin_e, q.origin_n
     fp = ws.df(f"""SELECT DISTINCT floor((c.easting - {oe}) / {size}) * {size} + {oe} + {size / 2}
                           AS x, floor((c.northing - {on}) / {size}) * {size} + {on} + {size / 2}
-                          AS y FROM crimes_geo c WHERE {' AND '.join(fwhere)}""", fparams)
+                          AS y FROM canonical_crimes c WHERE {' AND '.join(fwhere)}""", fparams)
     files = ws.df("SELECT name, sha256 FROM source_files WHERE file_id IN "
                   "(SELECT unnest(?::BIGINT[])) ORDER BY file_id",
                   [sorted(int(v) for v in df["file_id"].dropna().unique())])
     import hashlib
 
-    data = {"view": "crimes_geo", "crimes": what, "area": q.area or "all",
+    data = {"view": "canonical_crimes", "crimes": what, "area": q.area or "all",
             "source": q.source or "all",
             "months": [first.strftime("%Y-%m"), last.strftime("%Y-%m")],
             "months_with_data": len(have),

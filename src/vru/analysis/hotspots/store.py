@@ -76,9 +76,10 @@ def load_events(ws: Workspace, categories: list[str] | None = None, start: str |
         where.append("source = ?")
         params.append(source)
     w = " AND ".join(where)
+    # The canonical crime view: each crime once, from the source serving its force and month.
     df = ws.df(f"""SELECT month, easting, northing, lsoa_code, crime_type, occurred_from,
                           file_id
-                   FROM crimes WHERE {w}""", params)
+                   FROM canonical_crimes WHERE {w}""", params)
     if df.empty:
         src = f" from source {source}" if source else ""
         raise ValueError(f"no crimes of {', '.join(cats)}{src} in the workspace for that period")
@@ -86,11 +87,12 @@ def load_events(ws: Workspace, categories: list[str] | None = None, start: str |
     first = s or min(df["month"])
     last = e or max(df["month"])
     files = ws.df(f"""SELECT f.file_id, f.name, f.sha256 FROM source_files f
-                      WHERE f.file_id IN (SELECT DISTINCT file_id FROM crimes WHERE {w})
+                      WHERE f.file_id IN (SELECT DISTINCT file_id FROM canonical_crimes
+                                          WHERE {w})
                       ORDER BY f.file_id""", params)
     digest = hashlib.sha256("".join(files["sha256"]).encode()).hexdigest()
     data = {
-        "table": "crimes", "categories": cats, "source": source or "all",
+        "table": "canonical_crimes", "categories": cats, "source": source or "all",
         "months": [first.strftime("%Y-%m"), last.strftime("%Y-%m")],
         "rows": int(len(df)), "rows_with_location": int(df["easting"].notna().sum()),
         "files": int(len(files)), "files_sha256_digest": digest,
@@ -142,15 +144,15 @@ def missing_months(ws: Workspace, months: list[date], source: str | None = None)
     ``source``, or of any source): gaps, which every hotspot analysis leaves out rather than
     reading as zero crime.
 
-    The one switch for month coverage: today a month is covered when ``crimes`` holds any row
-    for it; when the coverage table (which source serves which force-month) lands, this asks it
-    instead, and every caller follows."""
+    The one switch for month coverage: the canonical crime view's coverage table
+    (``crime_coverage``, vru.crime_view) says which source serves each force-month; a month is
+    covered when it serves crime for some force (from ``source``, when given)."""
     if not months:
         return []
-    where, params = ["month BETWEEN ? AND ?"], [months[0], months[-1]]
+    where, params = ["month BETWEEN ? AND ?", "status = 'served'"], [months[0], months[-1]]
     if source:
         where.append("source = ?")
         params.append(source)
     have = {pd.Timestamp(r[0]).date() for r in ws.sql(
-        f"SELECT DISTINCT month FROM crimes WHERE {' AND '.join(where)}", params)}
+        f"SELECT DISTINCT month FROM crime_coverage WHERE {' AND '.join(where)}", params)}
     return [m for m in months if m not in have]
