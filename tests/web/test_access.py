@@ -44,6 +44,9 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/admin/users"): {A}, ("POST", "/api/admin/users"): {A},
     ("POST", "/api/admin/users/{username}/active"): {A},
     ("GET", "/api/audit"): {A}, ("GET", "/api/audit/verify"): {A},
+    ("GET", "/data-hub/upload"): {A, N, P}, ("POST", "/data-hub/upload"): {A, N, P},
+    ("GET", "/data-hub/jobs/{job_id}"): ALL, ("GET", "/data-hub/jobs/{job_id}/rejects"): ALL,
+    ("GET", "/api/jobs/{job_id}"): ALL,
     ("POST", "/local/jobs"): LOCAL, ("GET", "/local/jobs/{job_id}/events"): LOCAL,
     ("GET", "/programme"): ALL, ("GET", "/programme/interventions/{code}"): ALL,
     ("GET", "/funding"): ALL,
@@ -68,6 +71,7 @@ BODIES = {
     ("POST", "/referrals"): {"data": {"intervention_id": "none"}},
     ("POST", "/referrals/{referral_id}/move"): {"data": {"to_status": "assessed"}},
     ("POST", "/referrals/{referral_id}/attendance"): {"data": {"session_date": "2024-01-01"}},
+    ("POST", "/data-hub/upload"): {"data": {"source": "nope"}},
 }
 
 

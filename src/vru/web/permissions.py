@@ -66,6 +66,12 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("POST", "/api/admin/users/{username}/active"): P.ADMIN,
     ("GET", "/api/audit"): P.ADMIN,
     ("GET", "/api/audit/verify"): P.ADMIN,
+    # uploads and background jobs (a user sees their own jobs; admins and analysts all)
+    ("GET", "/data-hub/upload"): P.UPLOAD,
+    ("POST", "/data-hub/upload"): P.UPLOAD,
+    ("GET", "/data-hub/jobs/{job_id}"): P.SIGNED_IN,
+    ("GET", "/data-hub/jobs/{job_id}/rejects"): P.SIGNED_IN,
+    ("GET", "/api/jobs/{job_id}"): P.SIGNED_IN,
     # the local channel `vru` commands use to hand work to this server (token, loopback)
     ("POST", "/local/jobs"): P.LOCAL,
     ("GET", "/local/jobs/{job_id}/events"): P.LOCAL,
