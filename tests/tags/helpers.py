@@ -10,6 +10,7 @@ from vru.workspace import Workspace
 
 E0, N0 = 505_000.0, 250_000.0   # somewhere in Bedfordshire, BNG
 PERSON = "p" * 16
+ORDER_ROW = (PERSON, date(2024, 1, 1), date(2025, 12, 31))
 
 
 def agree(ws: Workspace, em_purposes=("electronic monitoring",), months: int = 120) -> None:
