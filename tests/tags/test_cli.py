@@ -37,7 +37,8 @@ def test_match_and_breach_exports(tmp_path, scenario_dir):
     out = tmp_path / "m.csv"
     r = _run("tags", "match", "--reason", "op TIGER burglary series", "--export", str(out), *w)
     assert r.exit_code == 0, r.output
-    rows = list(csv.DictReader(open(out)))
+    with open(out) as fh:
+        rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["crime_reference", "person_id", "closest_m", "minutes_within",
                              "first_seen", "last_seen"]
     pncs = set(pd.read_csv(scenario_dir / "em" / "tagged-people.csv", dtype=str).person_id)
