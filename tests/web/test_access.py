@@ -50,6 +50,12 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/local/jobs"): LOCAL, ("GET", "/local/jobs/{job_id}/events"): LOCAL,
     ("GET", "/programme"): ALL, ("GET", "/programme/interventions/{code}"): ALL,
     ("GET", "/funding"): ALL,
+    # GPS tagging: this workspace has no electronic-monitoring agreement, so nobody may
+    # (tests/tags/test_web.py has the matrix by role and agency with one)
+    ("GET", "/tags"): set(), ("POST", "/tags/alerts/{alert_id}"): set(),
+    ("GET", "/tags/crime"): set(), ("GET", "/tags/people/{person_pid}"): set(),
+    ("GET", "/tags/people/{person_pid}/trail"): set(),
+    ("GET", "/api/tags/trail/{person_pid}"): set(), ("GET", "/api/tags/crime"): set(),
     ("GET", "/referrals"): {A, N, P}, ("GET", "/referrals/new"): {A, N, P},
     ("POST", "/referrals"): {A, N, P}, ("GET", "/referrals/{referral_id}"): {A, N, P},
     ("POST", "/referrals/{referral_id}/move"): {A, N, P},
@@ -59,7 +65,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
 # Harmless concrete requests for each route (bad ids / bodies, so allowed calls change nothing).
 PATH_VALUES = {"{name}": "controlled--no-such-profile.html", "{username}": "ghost", "{job_id}": "1",
                "{run_id}": "999", "{file}": "plan.csv", "{code}": "NO-SUCH-CODE",
-               "{referral_id}": "999999"}
+               "{referral_id}": "999999", "{alert_id}": "999999", "{person_pid}": "nobody"}
 BODIES = {
     ("POST", "/api/profiles"): {"json": {"formats": ["nope"]}},
     ("POST", "/api/admin/users"): {"json": {"username": "x"}},

@@ -79,10 +79,12 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, session_hours: fl
     )
     app.state.ctx = ctx
 
-    from vru.web import api, local_jobs, pages, programme_pages, upload
+    from vru.web import api, local_jobs, pages, programme_pages, tags_pages, upload
 
     app.include_router(pages.router)
     app.include_router(programme_pages.router)
+    app.include_router(tags_pages.router)
+    app.include_router(tags_pages.api)
     app.include_router(api.router)
     app.include_router(local_jobs.router)
     app.include_router(upload.router)

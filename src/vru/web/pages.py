@@ -31,7 +31,7 @@ router = APIRouter(include_in_schema=False)
 
 NAV = [("Overview", "/"), ("Map", "/map"), ("Trends", "/trends"), ("Profiles", "/profiles"),
        ("Data hub", "/data-hub"), ("Programme", "/programme"), ("Funding", "/funding"),
-       ("Referrals", "/referrals"), ("Patrol plans", "/patrol"), ("Users", "/admin/users"),
+       ("Referrals", "/referrals"), ("GPS tags", "/tags"), ("Patrol plans", "/patrol"), ("Users", "/admin/users"),
        ("Audit", "/admin/audit")]
 
 
@@ -39,12 +39,19 @@ def ctx(request: Request):
     return request.app.state.ctx
 
 
+def _em_allowed(request: Request) -> bool:
+    from vru.web.tags_pages import em_allowed
+
+    return em_allowed(request).allowed
+
+
 def render(request: Request, template: str, status_code: int = 200, **data: Any) -> HTMLResponse:
     s = request.state.session
     nav = []
     if s is not None:
         nav = [(label, href, request.url.path == href)
-               for label, href in NAV if allows(s.user.role, ROUTE_PERMISSIONS[("GET", href)])]
+               for label, href in NAV if allows(s.user.role, ROUTE_PERMISSIONS[("GET", href)])
+               and (href != "/tags" or _em_allowed(request))]
     data.setdefault("area_name", ctx(request).ws.settings.area_name)
     return ctx(request).templates.TemplateResponse(
         request, template,

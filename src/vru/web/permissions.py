@@ -31,6 +31,15 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("GET", "/programme"): P.AGGREGATES,
     ("GET", "/programme/interventions/{code}"): P.AGGREGATES,
     ("GET", "/funding"): P.AGGREGATES,
+    # GPS tagging: records, narrowed in the handlers to police and probation under an
+    # electronic-monitoring agreement (vru.privacy.em_access)
+    ("GET", "/tags"): P.RECORDS,
+    ("POST", "/tags/alerts/{alert_id}"): P.RECORDS,
+    ("GET", "/tags/crime"): P.RECORDS,
+    ("GET", "/tags/people/{person_pid}"): P.RECORDS,
+    ("GET", "/tags/people/{person_pid}/trail"): P.RECORDS,
+    ("GET", "/api/tags/trail/{person_pid}"): P.RECORDS,
+    ("GET", "/api/tags/crime"): P.RECORDS,
     ("GET", "/referrals"): P.RECORDS,
     ("GET", "/referrals/new"): P.RECORDS,
     ("POST", "/referrals"): P.RECORDS,
