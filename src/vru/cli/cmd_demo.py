@@ -68,6 +68,20 @@ def profile_steps(ws: Path) -> list[tuple[str, list[str]]]:
     ]
 
 
+def programme_steps(ws: Path) -> list[tuple[str, list[str]]]:
+    """The programme and its money, once the providers' returns are in."""
+    w = ["--workspace", str(ws)]
+    return [
+        ("Referral funnel, 2023/24", ["programme", "funnel", "--fy", "2023-24", *w]),
+        ("Young people reached by theme, 2023/24",
+         ["programme", "reach", "--by", "theme", "--fy", "2023-24", *w]),
+        ("Funding reconciliation, 2023/24", ["funding", "check", "--fy", "2023-24", *w]),
+        ("Quarterly monitoring return, 2023/24 Q4",
+         ["funding", "return", "--fy", "2023-24", "--quarter", "4", *w]),
+        ("Board finance summary, 2023/24", ["funding", "board", "--fy", "2023-24", *w]),
+    ]
+
+
 @dataclass
 class StepLog:
     failures: list[str] = field(default_factory=list)
@@ -143,6 +157,7 @@ def demo(
         console.print(f"  {source:14s} {read:>9,} = {loaded:>9,} + {rejected:,}{note}")
     if analyses:
         run_steps(profile_steps(res.workspace), log)
+        run_steps(programme_steps(res.workspace), log)
     console.rule("Demo ready", style="green")
     build = sum(res.timings.values())
     console.print(f"Workspace: [bold]{res.workspace}[/]  ({time.perf_counter() - t0:.0f} s: "
@@ -159,6 +174,8 @@ def demo(
     if prof.exists():
         for f in sorted(prof.glob("*.html")):
             console.print(f"  {f}")
+    for f in sorted((res.workspace / "exports").glob("*.xlsx")):
+        console.print(f"  {f}")
     hs = res.workspace / "exports" / "hotspots"
     if hs.exists():
         console.print(f"  {hs}/  (compare with {res.data_dir / 'truth' / 'hotspots.csv'})")

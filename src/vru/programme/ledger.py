@@ -91,9 +91,20 @@ def _grant_row(con, reference: str) -> dict[str, Any]:
 
 def _position(con, grant_id: int) -> dict[str, int]:
     """received (amount + carried in), devolved, spent, committed, carried out, left."""
-    r = con.execute(f"SELECT * FROM ({POSITIONS_SQL}) WHERE grant_id = ?", [grant_id]).fetchone()
-    cols = [d[0] for d in con.description]
-    return dict(zip(cols, r, strict=True))
+    # One grant's figures by direct lookups (the all-grants POSITIONS_SQL aggregates everything).
+    r = con.execute("""
+        SELECT (SELECT amount_pence FROM fund_grants WHERE grant_id = $g),
+               (SELECT coalesce(sum(amount_pence), 0) FROM fund_grants
+                WHERE parent_grant_id = $g)::BIGINT,
+               (SELECT coalesce(sum(amount_pence), 0) FROM fund_commitments
+                WHERE grant_id = $g)::BIGINT,
+               (SELECT coalesce(sum(amount_pence), 0) FROM fund_spend WHERE grant_id = $g)::BIGINT,
+               (SELECT coalesce(sum(amount_pence), 0) FROM fund_carry_forward
+                WHERE grant_id = $g)::BIGINT""", {"g": grant_id}).fetchone()
+    received, devolved, committed, spent, carried = (int(x) for x in r)
+    return {"received_pence": received, "devolved_pence": devolved,
+            "committed_pence": committed, "spent_pence": spent, "carried_out_pence": carried,
+            "left_pence": received - devolved - carried - spent}
 
 
 def add_grant(ws: Workspace, g: Grant, actor: str | None = None, con=None) -> int:

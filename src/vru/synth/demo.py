@@ -141,6 +141,13 @@ def build_demo(workspace: Path, seed: int = 1, scale: float = 0.15,
                                   command="vru demo")
                 res.imports[source] = (s.rows_read, s.rows_loaded, s.rows_rejected)
                 res.timings[source] = time.perf_counter() - t
+            if (data_dir / "programme").exists():
+                from vru.synth.programme import load_programme
+
+                t = time.perf_counter()
+                say("Loading the programme: interventions, grants, providers' monthly returns")
+                res.imports.update(load_programme(ws, data_dir / "programme"))
+                res.timings["programme"] = time.perf_counter() - t
         finally:
             for k, v in saved.items():
                 if v is None:

@@ -25,6 +25,7 @@ from vru.synth.params import SynthParams
 from vru.synth.partners import PartnerFiles
 from vru.synth.people import build_people
 from vru.synth.police_files import build_map_points, street_rows, write_street
+from vru.synth.programme import build_programme, write_programme
 from vru.synth.truth import write_crime_truth, write_static_truth
 from vru.synth.world import build_world
 
@@ -65,7 +66,11 @@ def generate(out: Path | str, p: SynthParams, progress: ProgressFn | None = None
     write_static_truth(out / "truth", world, model, p)
     points = build_map_points(world, model, p)
     n_months = len(model.months)
-    hub = PartnerFiles(out, world, model, build_people(world, p), points, p) if partners else None
+    people = build_people(world, p) if partners else None
+    # The programme is decided before any crime: its planted effect changes who offends later.
+    prog = build_programme(world, people, p) if partners and p.programme.enabled else None
+    hub = PartnerFiles(out, world, model, people, points, p,
+                       activity_scale=prog.activity_scale if prog else None) if partners else None
     police_dir = out / "police-uk"
     for i, batch in enumerate(crime_process.generate(world, model, p)):
         det = details(batch, world.centre_weight, p)
@@ -86,5 +91,8 @@ def generate(out: Path | str, p: SynthParams, progress: ProgressFn | None = None
         if progress:
             progress("partner files", 0, 1)
         for k, v in sorted(hub.finish().items()):
+            summary.files[f"{k} rows"] = v
+    if prog is not None:
+        for k, v in write_programme(out, prog, people).items():
             summary.files[f"{k} rows"] = v
     return summary

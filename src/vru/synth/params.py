@@ -104,6 +104,12 @@ class NoiseParams:
 
 
 @dataclass
+class ProgrammeParams:
+    enabled: bool = True               # run a VRU programme (vru.synth.programme)
+    referrals_per_year: float = 450.0  # at scale 1; grows with the square root of the scale
+
+
+@dataclass
 class SynthParams:
     seed: int = 1
     scale: float = 1.0                 # multiplies crime and partner volumes (not geography)
@@ -115,6 +121,7 @@ class SynthParams:
     crime: CrimeParams = field(default_factory=CrimeParams)
     partners: PartnerParams = field(default_factory=PartnerParams)
     noise: NoiseParams = field(default_factory=NoiseParams)
+    programme: ProgrammeParams = field(default_factory=ProgrammeParams)
 
     def to_dict(self) -> dict:
         return asdict(self)

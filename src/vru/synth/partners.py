@@ -17,6 +17,7 @@ Truth for each is written under truth/ (see vru.synth.truth).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -85,12 +86,15 @@ class PartnerFiles:
     """Consumes each month's crimes; writes partner files and their truth."""
 
     def __init__(self, out: Path, world: World, model: CrimeModel, people: People,
-                 points: MapPoints, p: SynthParams) -> None:
+                 points: MapPoints, p: SynthParams,
+                 activity_scale: Callable[[np.datetime64], np.ndarray] | None = None) -> None:
         self.out, self.world, self.model, self.people, self.points, self.p = \
             out, world, model, people, points, p
         self.truth = out / "truth"
         self.pp = p.partners
         self.rng = np.random.default_rng([p.seed, 601])
+        # Per-person multiplier on offending by month (the programme's planted effect).
+        self.activity_scale = activity_scale
         self.ed_pending: list[dict] = []           # ED rows arriving in a later month
         self.ed_links: list[dict] = []
         self.id_links: list[_Link] = []
@@ -128,6 +132,8 @@ class PartnerFiles:
         if not has.size:
             return
         w = self.people.activity
+        if self.activity_scale is not None:
+            w = w * self.activity_scale(batch.month)
         # Offending peaks in the late teens: weight by age at the start of the period.
         age = self.age_at_start
         w = w * np.where((age >= 9) & (age <= 30), 1.0, 0.0)
