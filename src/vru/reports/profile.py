@@ -47,6 +47,7 @@ from vru.reports.profile_data import (
 )
 from vru.reports.profile_people import PeopleSections
 from vru.reports.profile_place import PlaceSections
+from vru.reports.profile_programme import ProgrammeSections
 from vru.reports.publish import Publisher, codes, fmt, join_words, month_full, words
 from vru.workspace import Workspace
 
@@ -124,7 +125,7 @@ _AREA_COLUMNS = ("source, month, occurred_from, falls_within, easting, northing,
                  "sv_ho_code")
 
 
-class _Builder(PeopleSections, PlaceSections):
+class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
     def __init__(self, ws: Workspace, area: Area, period: trends.Period, privileged: bool):
         self.ws = ws
         self.area = area
@@ -189,6 +190,8 @@ class _Builder(PeopleSections, PlaceSections):
         self._people(d.section("people", "People: victims and suspects"))
         self._ed_gap(d.section("ed_gap", "The emergency department and police gap"))
         self._place(d.section("place", "Place: where violence happens"))
+        self._programme(d.section("programme", "The programme: what the VRU funds and who "
+                                               "it reaches"))
         self._coverage(d.section("coverage", "Data coverage and quality"))
         self._methods(d.section("methods", "Methods and definitions"))
         fs = d.sections[1]
