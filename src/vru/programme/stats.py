@@ -82,6 +82,45 @@ def reach(ws: Workspace, by: tuple[str, ...] = (), fy: str | None = None,
         WHERE {where} {group} {order}""", params)
 
 
+def reach_sets(ws: Workspace, dims: tuple[str, ...], fy: str | None = None,
+               quarter: int | None = None, intervention_id: int | None = None
+               ) -> dict[str, list[dict[str, Any]]]:
+    """``reach`` by each dimension on its own and in total, in one scan (GROUPING SETS):
+    {dim: [{dim: value, people, referrals}], "total": [{people, referrals}]}."""
+    for b in dims:
+        if b not in DIMENSIONS:
+            raise ValueError(f"unknown dimension {b!r}; choose from {', '.join(DIMENSIONS)}")
+    con = ws.reader()
+    start, end = period(fy, quarter)
+    where, params = _engaged_where(start, end)
+    if intervention_id is not None:
+        where += " AND r.intervention_id = ?"
+        params.append(intervention_id)
+    cols = ", ".join(f"{DIMENSIONS[b]} AS {b}" for b in dims)
+    flags = ", ".join(f"GROUPING({b}) AS g_{b}" for b in dims)
+    sets = ", ".join([*(f"({b})" for b in dims), "()"])
+    rows = _rows(con, f"""
+        SELECT {cols}, {flags}, count(DISTINCT k.person_key) AS people, count(*) AS referrals
+        FROM prog_referrals r JOIN ({person_key_sql(con)}) k USING (referral_id)
+        JOIN prog_interventions i USING (intervention_id)
+        JOIN prog_providers p ON p.provider_id = i.provider_id
+        WHERE {where} GROUP BY GROUPING SETS ({sets})""", params)
+    out: dict[str, list[dict[str, Any]]] = {b: [] for b in dims}
+    out["total"] = []
+    for r in rows:
+        live = [b for b in dims if r[f"g_{b}"] == 0]
+        if not live:
+            out["total"].append({"people": r["people"], "referrals": r["referrals"]})
+        else:
+            b = live[0]
+            out[b].append({b: r[b], "people": r["people"], "referrals": r["referrals"]})
+    for b in dims:
+        out[b].sort(key=lambda x: (x[b] is None, str(x[b])))
+    if not out["total"]:
+        out["total"] = [{"people": 0, "referrals": 0}]
+    return out
+
+
 def reach_universal(ws: Workspace, by: tuple[str, ...] = (), fy: str | None = None,
                     quarter: int | None = None) -> list[dict[str, Any]]:
     """People reached by universal / community activity, as reported in aggregate."""

@@ -45,11 +45,19 @@ def _render(request: Request, template: str, status_code: int = 200, **data: Any
     return render(request, template, status_code, **data)
 
 
+def _years(request: Request) -> list[str]:
+    ws = _ctx(request).ws
+    return _cached(request, ("years",), lambda: pv.years(ws))
+
+
 def _fy(request: Request, fy: str | None) -> str | None:
-    try:
-        return pv.choose_fy(_ctx(request).ws, fy)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    if fy:
+        try:
+            return pv.choose_fy(_ctx(request).ws, fy)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+    ys = _years(request)
+    return ys[0] if ys else None
 
 
 def _cached(request: Request, key: tuple, compute):
@@ -63,7 +71,7 @@ def programme_page(request: Request, fy: str | None = None) -> HTMLResponse:
     year = _fy(request, fy)
     data = _cached(request, ("overview", year, ex.cache_key), lambda: pv.overview(ws, ex, year))
     record_access(request, "programme.aggregate", view="overview", fy=year, exact=ex.exact)
-    return _render(request, "programme.html", data=data, years=pv.years(ws),
+    return _render(request, "programme.html", data=data, years=_years(request),
                    access=ex.describe())
 
 
@@ -86,7 +94,7 @@ def funding_page(request: Request, fy: str | None = None) -> HTMLResponse:
     year = _fy(request, fy)
     data = _cached(request, ("funding", year), lambda: pv.funding(ws, year))
     record_access(request, "funding.ledger", fy=year)
-    return _render(request, "funding.html", data=data, years=pv.years(ws))
+    return _render(request, "funding.html", data=data, years=_years(request))
 
 
 # ------------------------------------------------------------------------- referrals (records)
@@ -159,6 +167,7 @@ def referral_create(request: Request, intervention_id: int = Form(...),
         return _render(request, "referral_new.html", 422, interventions=_interventions(request),
                        sexes=SEXES, ethnicities=ETHNICITIES, error=str(exc), form=keep,
                        today=date.today().isoformat())
+    pv.bump(_ctx(request).ws)
     record_event(request, Entry("programme", user.username, "referral.create", user.role.value,
                                 {"referral_id": rid, "intervention_id": intervention_id}))
     return RedirectResponse(f"/referrals/{rid}?msg=Referral+received", status_code=303)
@@ -197,6 +206,7 @@ def _change(request: Request, referral_id: int, action: str, do) -> Any:
         return _detail(request, referral_id, 409, error=str(exc))
     except ProgrammeError as exc:
         return _detail(request, referral_id, 422, error=str(exc))
+    pv.bump(_ctx(request).ws)
     record_event(request, Entry("programme", user.username, f"referral.{action}",
                                 user.role.value, {"referral_id": referral_id,
                                                   "version": version}))

@@ -6,6 +6,7 @@ shown exactly."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from vru.programme import ledger, outcomes, reconcile, stats, toolkit
@@ -14,9 +15,29 @@ from vru.programme.periods import fy_of, parse_fy
 from vru.web.exit import Exit
 from vru.workspace import Workspace
 
+_VERSION: dict[int, tuple[float, tuple]] = {}
+CHECK_S = 2.0
+
+
+def bump(ws: Workspace) -> None:
+    """Forget the cached data version (call after a write through this process)."""
+    _VERSION.pop(id(ws), None)
+
 
 def data_version(ws: Workspace) -> tuple:
-    """Changes whenever programme or ledger data change (keys the page caches)."""
+    """Changes whenever programme or ledger data change (keys the page caches). Re-read at
+    most every CHECK_S seconds (imports by other means show within that time); writes through
+    the web forms call ``bump`` and show at once."""
+    now = time.monotonic()
+    hit = _VERSION.get(id(ws))
+    if hit is not None and now - hit[0] < CHECK_S:
+        return hit[1]
+    v = _read_version(ws)
+    _VERSION[id(ws)] = (now, v)
+    return v
+
+
+def _read_version(ws: Workspace) -> tuple:
     return tuple(ws.sql(
         "SELECT (SELECT count(*) FROM prog_referrals), (SELECT max(updated_at) FROM "
         "prog_referrals), (SELECT count(*) FROM prog_attendance), (SELECT count(*) FROM "
@@ -56,11 +77,10 @@ def _per_person(ex: Exit, pence: int, people: Any) -> str:
 
 def overview(ws: Workspace, ex: Exit, fy: str | None) -> dict[str, Any]:
     c = ex.count
-    reach_by = {}
-    for dim in ("theme", "area", "age_band", "sex"):
-        reach_by[dim] = [{"value": r[dim], "people": c(r["people"])}
-                         for r in stats.reach(ws, (dim,), fy)]
-    total = stats.reach(ws, (), fy)[0]
+    sets = stats.reach_sets(ws, ("theme", "area", "age_band", "sex"), fy)
+    reach_by = {dim: [{"value": r[dim], "people": c(r["people"])} for r in sets[dim]]
+                for dim in ("theme", "area", "age_band", "sex")}
+    total = sets["total"][0]
     universal = stats.reach_universal(ws, (), fy)[0]["people"]
     f = stats.funnel(ws, fy)
     stages, prev = [], None
@@ -74,7 +94,8 @@ def overview(ws: Workspace, ex: Exit, fy: str | None) -> dict[str, Any]:
     ended = (Exit.numeric(completed) or 0) + (Exit.numeric(dropped) or 0) \
         if Exit.numeric(completed) is not None and Exit.numeric(dropped) is not None else None
     ivs = []
-    for r in stats.interventions(ws, fy):
+    rows = stats.interventions(ws, fy)
+    for r in rows:
         people = c(r["people"])
         ivs.append({**_iv_common(r), "referrals": c(r["referrals"]), "starts": c(r["starts"]),
                     "completions": c(r["completions"]), "exits": c(r["exits"]),
@@ -84,7 +105,7 @@ def overview(ws: Workspace, ex: Exit, fy: str | None) -> dict[str, Any]:
                     "spent": gbp(r["spent_pence"]),
                     "per_person": _per_person(ex, r["spent_pence"],
                                               _sum(people, c(r["universal_reach"])))})
-    spent = sum(r["spent_pence"] for r in stats.interventions(ws, fy))
+    spent = sum(r["spent_pence"] for r in rows)
     people_total = c(total["people"])
     return {
         "fy": fy, "people": people_total, "referrals_engaged": c(total["referrals"]),
@@ -122,6 +143,8 @@ def intervention(ws: Workspace, ex: Exit, code: str, fy: str | None) -> dict[str
     iid = r["intervention_id"]
     people = c(r["people"])
     f = stats.funnel(ws, fy, iid)
+    sets = stats.reach_sets(ws, ("age_band", "sex", "ethnicity", "area"), fy,
+                            intervention_id=iid)
     out = [{**o, "participants": c(o["participants"]), "events": c(o["events"])}
            for o in outcomes.before_after(ws, iid)]
     for o in out:
@@ -135,7 +158,7 @@ def intervention(ws: Workspace, ex: Exit, code: str, fy: str | None) -> dict[str
             "per_person": _per_person(ex, r["spent_pence"], _sum(people, c(r["universal_reach"]))),
             "funnel": [{"stage": s["stage"], "referrals": c(s["referrals"])} for s in f["stages"]],
             "reach_by": {dim: [{"value": x[dim], "people": c(x["people"])}
-                               for x in stats.reach(ws, (dim,), fy, intervention_id=iid)]
+                               for x in sets[dim]]
                          for dim in ("age_band", "sex", "ethnicity", "area")},
             "outcomes": out}
 
