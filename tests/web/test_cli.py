@@ -27,6 +27,13 @@ def test_users_and_audit_commands(tmp_path):
     assert r.exit_code == 2 and "needs --agency" in r.output
     r = _run("users", "add", "nhs.partner", "--role", "partner", "--agency", "NHS Trust",
              "--password-stdin", *w, input=PW)
+    assert r.exit_code == 2 and "unknown agency 'NHS Trust'" in r.output
+    r = _run("agreements", "add", "--source", "istv", "--agency", "NHS Trust", "--legal-basis",
+             "Serious Violence Duty", "--purpose", "problem profile", "--retention-months", "36",
+             *w)
+    assert r.exit_code == 0, r.output
+    r = _run("users", "add", "nhs.partner", "--role", "partner", "--agency", "nhs trust",
+             "--password-stdin", *w, input=PW)
     assert r.exit_code == 0, r.output
     assert _run("users", "disable", "nhs.partner", *w).exit_code == 0
     assert _run("users", "reset", "boss", "--password-stdin", *w,

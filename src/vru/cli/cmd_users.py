@@ -1,4 +1,4 @@
-"""`vru users add/disable/enable/reset/list`: local accounts for the web workbench.
+"""`vru users add/disable/enable/role/reset/list`: local accounts for the web workbench.
 
 While `vru serve` runs, these commands run inside it (see ``vru.cli.handover``); a password is
 then read from standard input (``--password-stdin``), since the server has no terminal to ask at.
@@ -43,8 +43,9 @@ def _audit(ws, action: str, detail: dict) -> None:
 def add(
     username: str = typer.Argument(..., help="Login name (lower-case letters, digits, . _ @ -)."),
     role: str = typer.Option(..., "--role", "-r", help=f"One of: {', '.join(ROLES)}."),
-    agency: str = typer.Option(None, "--agency", help="Partner's agency (e.g. the force name "
-                               "as in police.uk 'Reported by'). Required for partners."),
+    agency: str = typer.Option(None, "--agency", help="Partner's agency: one the workspace knows "
+                               "(an agreement's owning agency, or a force as in police.uk "
+                               "'Reported by'). Required for partners."),
     full_name: str = typer.Option(None, "--full-name"),
     password_stdin: bool = typer.Option(False, "--password-stdin",
                                         help="Read the password from standard input."),
@@ -87,6 +88,28 @@ def disable(username: str, workspace: Path = WorkspaceOption) -> None:
 def enable(username: str, workspace: Path = WorkspaceOption) -> None:
     """Re-enable a disabled user."""
     _set_active(username, True, workspace)
+
+
+@users_app.command("role")
+def role_(
+    username: str,
+    role: str = typer.Argument(..., help=f"One of: {', '.join(ROLES)}."),
+    agency: str = typer.Option(None, "--agency", help="Partner's agency (one the workspace knows "
+                               "from its agreements or records)."),
+    workspace: Path = WorkspaceOption,
+) -> None:
+    """Change a user's role (ends their open sessions). The last active admin cannot be
+    demoted."""
+    ws = open_workspace(workspace)
+    try:
+        u = users_mod.set_role(ws, username, role, agency=agency)
+        _audit(ws, "users.role", {"username": u.username, "role": u.role.value,
+                                  "agency": u.agency})
+    except users_mod.UserError as exc:
+        fail(str(exc))
+    finally:
+        ws.close()
+    console.print(f"{u.username} is now {u.role.value}{', ' + u.agency if u.agency else ''}.")
 
 
 @users_app.command("reset")

@@ -36,6 +36,10 @@ class UserError(ValueError):
     """A user-management request that cannot be done (unknown user, weak password...)."""
 
 
+class LastAdminError(UserError):
+    """The change would leave the workspace with no active admin."""
+
+
 @dataclass(frozen=True)
 class User:
     user_id: int
@@ -86,8 +90,7 @@ def add_user(ws: Workspace, username: str, password: str, role: str | Role,
         r = parse_role(str(role))
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    if r is Role.PARTNER and not (agency and agency.strip()):
-        raise UserError("a partner user needs --agency (the agency whose records they may see)")
+    agency = _checked_agency(ws, r, agency)
     check_password_strength(password)
     pw_hash = _hasher.hash(password)
     now = datetime.now()
@@ -122,9 +125,70 @@ def list_users(ws: Workspace) -> list[User]:
     return [_row_to_user(r) for r in rows]
 
 
+def known_agencies(ws: Workspace) -> list[str]:
+    """The agencies this workspace knows: owning agencies of its data-sharing agreements and the
+    agencies named on its records (a crime's recording force)."""
+    names: set[str] = set()
+    for table, col in (("sharing_agreements", "owning_agency"), ("crimes", "reported_by")):
+        if ws.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                     [table]):
+            names |= {r[0].strip() for r in ws.sql(
+                f"SELECT DISTINCT {col} FROM {table} WHERE {col} IS NOT NULL") if r[0].strip()}
+    return sorted(names, key=str.lower)
+
+
+def _checked_agency(ws: Workspace, role: Role, agency: str | None) -> str | None:
+    """A partner's agency, spelt as the workspace knows it; other roles keep what was given."""
+    agency = agency.strip() if agency and agency.strip() else None
+    if role is not Role.PARTNER:
+        return agency
+    if agency is None:
+        raise UserError("a partner user needs --agency (the agency whose records they may see)")
+    known = {a.lower(): a for a in known_agencies(ws)}
+    if agency.lower() not in known:
+        listed = ", ".join(known.values()) or "none yet"
+        raise UserError(
+            f"unknown agency {agency!r}: a partner's agency must be one this workspace knows from "
+            f"its data-sharing agreements or records (known: {listed}); register the agency's "
+            "agreement first with `vru agreements add`")
+    return known[agency.lower()]
+
+
+def _keep_an_admin(con, user: User) -> None:
+    """Refuse a change that would leave no active admin (inside the changing transaction)."""
+    if user.role is not Role.ADMIN or not user.active:
+        return
+    others = con.execute("SELECT count(*) FROM web_users WHERE role = 'admin' AND active "
+                         "AND user_id <> ?", [user.user_id]).fetchone()[0]
+    if not others:
+        raise LastAdminError(
+            f"{user.username} is the last active admin: add or enable another admin first, so "
+            "the workspace keeps someone who can manage users")
+
+
+def set_role(ws: Workspace, username: str, role: str | Role, agency: str | None = None) -> User:
+    """Change a user's role (and agency); the last active admin cannot be demoted."""
+    user = get_user(ws, username)
+    try:
+        r = parse_role(str(role.value if isinstance(role, Role) else role))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    agency = _checked_agency(ws, r, agency if agency is not None else user.agency)
+    with ws.transaction() as con:
+        if r is not Role.ADMIN:
+            _keep_an_admin(con, user)
+        con.execute("UPDATE web_users SET role = ?, agency = ?, updated_at = ? WHERE user_id = ?",
+                    [r.value, agency, datetime.now(), user.user_id])
+        # New rights take effect at the next sign-in: end the user's sessions.
+        con.execute("UPDATE web_sessions SET revoked = TRUE WHERE user_id = ?", [user.user_id])
+    return get_user(ws, username)
+
+
 def set_active(ws: Workspace, username: str, active: bool) -> User:
     user = get_user(ws, username)
     with ws.transaction() as con:
+        if not active:
+            _keep_an_admin(con, user)
         con.execute("UPDATE web_users SET active = ?, updated_at = ? WHERE user_id = ?",
                     [active, datetime.now(), user.user_id])
         if not active:  # a disabled user is signed out everywhere, at once

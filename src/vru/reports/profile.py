@@ -166,7 +166,9 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
                      else "Disclosure-controlled: suitable for partners and publication"),
             meta={"area": area.name, "area_level": area.level, "period": period.label,
                   "source": self.source,
-                  "file_stem": f"profile-{area.name}-{period.label}"},
+                  # Exact and controlled files never share a name.
+                  "file_stem": f"profile-{area.name}-{period.label}"
+                               + ("-exact" if privileged else "")},
         )
 
     def aq(self, sql: str, params: list | None = None) -> list[tuple]:

@@ -208,13 +208,17 @@ class PlaceSections:
         order = hot[np.lexsort((-res.z[hot], -y[hot]))]  # busiest first, then strongest
         in_hot = int(y[hot].sum())
         total = int(y.sum())
-        rows = [[str(units.ids[i]), self.pub.count(int(y[i])), float(res.z[i])]
-                for i in order[:10]]
+        # A z-score is computed from exact cell counts: a controlled profile gives the bin
+        # (confidence) only, so it cannot be used to undo the disclosure control.
+        exact = self.pub.privileged
+        rows = [[str(units.ids[i]), self.pub.count(int(y[i])),
+                 float(res.z[i]) if exact else "99%"] for i in order[:10]]
         rows.append([f"All {words(len(hot))} hot-spot cells" if len(hot) <= 20
                      else f"All {len(hot):,} hot-spot cells", self.pub.count(in_hot), None])
         t = s.add(Table("t_hotspots", "Hot spots: grid cells with significant clustering of "
                         "serious violence", [Column("Cell", LABEL), Column("Offences", COUNT),
-                                               Column("Gi* z-score", NUMBER)], rows,
+                                               Column("Gi* z-score", NUMBER) if exact else
+                                               Column("Confidence", TEXT)], rows,
                         note=f"Getis-Ord Gi* on {g.cell_size_m} m cells over "
                              f"{m.area.describe()}; neighbours within {m.distance_m:,.0f} m "
                              f"({m.params['distance_method']}); 99% confidence after "

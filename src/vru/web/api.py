@@ -120,8 +120,9 @@ def map_lsoa(request: Request, f: q.Filters = Depends(filters)) -> JSONBytes:
 def map_hotspots(request: Request, f: q.Filters = Depends(filters),
                  method: Literal["gi_star", "emerging"] = Query("gi_star")) -> JSONBytes:
     record_access(request, "crimes.hotspots", method=method, **f.as_dict())
-    return ctx(request).cache.json(("hotspots", f, method),
-                                   lambda: hotspots(ctx(request).ws, f, method), request)
+    ex = exit_for(request)
+    return ctx(request).cache.json(("hotspots", f, method, ex.exact),
+                                   lambda: hotspots(ctx(request).ws, f, method, ex), request)
 
 
 @router.get("/map/points", summary="Record-level crimes (partners: their own agency only)")
@@ -183,7 +184,8 @@ class ProfileRequest(BaseModel):
     period: str | None = Field(None, max_length=40, description="e.g. 2024-25 or 2023-05..2024-04")
     formats: list[Literal["html", "pdf", "docx"]] = Field(default_factory=lambda: ["html"],
                                                           min_length=1, max_length=3)
-    exact: bool = Field(True, description="Exact counts (privileged users only); else controlled.")
+    exact: bool = Field(False, description="Exact counts (privileged users only, on request); "
+                                           "the default is disclosure-controlled.")
 
 
 @router.get("/profiles", summary="Generated profiles this user may download")
@@ -273,6 +275,8 @@ def admin_users_active(request: Request, username: str,
     c = ctx(request)
     try:
         u = users_mod.set_active(c.ws, username, body.active)
+    except users_mod.LastAdminError as exc:
+        raise HTTPException(409, str(exc)) from exc
     except users_mod.UserError as exc:
         raise HTTPException(404, str(exc)) from exc
     c.sessions.forget_all()

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from vru.web import queries as q
+from vru.web.exit import Exit
 from vru.web.optional import hotspots_available
 from vru.web.views import cell_rings
 from vru.workspace import Workspace
@@ -38,7 +39,29 @@ def _cells_geojson(x: np.ndarray, y: np.ndarray, size: float, props: list[dict])
              "properties": p} for ring, p in zip(cell_rings(ce, cn, size), props, strict=True)]
 
 
-def hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str, Any]:
+def hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star",
+             ex: Exit | None = None) -> dict[str, Any]:
+    """The hot-spot layer. For a user without exact counts (``ex`` not exact) every figure
+    computed from exact cell counts that could undo disclosure control (Gi* z-scores, emerging
+    trend z-scores, places' exact counts and shares) is left out: they get each cell's bin or
+    category and places' disclosure-controlled counts only."""
+    out = _hotspots(ws, f, method)
+    if ex is None or ex.exact:
+        return out
+    for feat in out["features"]:
+        for k in ("z", "trend_z"):
+            feat["properties"].pop(k, None)
+    meta = out.get("meta", {})
+    if "places" in meta:
+        meta["places"] = [{"rank": p["rank"], "unit_id": p["unit_id"],
+                           "value": ex.count(int(round(p["value"])))
+                           if float(p["value"]).is_integer() else None}
+                          for p in meta["places"]]
+    meta["disclosure"] = ex.describe()
+    return out
+
+
+def _hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str, Any]:
     if not hotspots_available():
         return {"type": "FeatureCollection", "features": [],
                 "meta": {"available": False,

@@ -284,8 +284,9 @@ def patrol_file(request: Request, run_id: int, file: str) -> FileResponse:
 # --------------------------------------------------------------------------- admin
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, msg: str | None = None) -> HTMLResponse:
-    return render(request, "admin_users.html", users=users_mod.list_users(ctx(request).ws),
-                  roles=ROLES, msg=msg)
+    ws = ctx(request).ws
+    return render(request, "admin_users.html", users=users_mod.list_users(ws),
+                  roles=ROLES, msg=msg, agencies=users_mod.known_agencies(ws))
 
 
 @router.post("/admin/users")
@@ -308,6 +309,8 @@ def users_active(request: Request, username: str, active: str = Form(...)):
     on = active == "1"
     try:
         u = users_mod.set_active(c.ws, username, on)
+    except users_mod.LastAdminError as exc:
+        return users_page(request, msg=f"Not changed: {exc}")
     except users_mod.UserError as exc:
         raise HTTPException(404, str(exc)) from exc
     c.sessions.forget_all()

@@ -50,12 +50,24 @@ def _outputs(ws: Workspace, run_id: int) -> list[Path]:
     return [Path(o) for o in (row[0][0] or [])] if row else []
 
 
+def in_workspace(ws: Workspace, p: Path) -> Path:
+    """Where a recorded output is now: relative paths are relative to the workspace; an absolute
+    path recorded by an older vru under ``exports/`` of a workspace since copied or moved is
+    found at the same place under this one."""
+    if not p.is_absolute():
+        return ws.path / p
+    if not p.exists() and "exports" in p.parts:
+        i = len(p.parts) - 1 - p.parts[::-1].index("exports")
+        return ws.path.joinpath(*p.parts[i:])
+    return p
+
+
 def output_file(ws: Workspace, run_id: int, name: str) -> Path | None:
     """The recorded output called ``name``, if it exists inside the workspace."""
     root = ws.path.resolve()
     for p in _outputs(ws, run_id):
         if p.name == name and p.suffix in MEDIA:
-            full = (p if p.is_absolute() else ws.path / p).resolve()
+            full = in_workspace(ws, p).resolve()
             if full.is_file() and full.is_relative_to(root):
                 return full
     return None

@@ -9,6 +9,7 @@ import json
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -102,9 +103,18 @@ def load_events(ws: Workspace, categories: list[str] | None = None, start: str |
     return Events(df.drop(columns=["file_id"]), month_range(first, last), data)
 
 
+def workspace_relative(ws: Workspace, path: str | Path) -> str:
+    """A path inside the workspace as a POSIX path relative to it (so a copied or moved
+    workspace still finds its outputs); a path outside it stays absolute."""
+    p = Path(path).resolve()
+    root = ws.path.resolve()
+    return p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p)
+
+
 def record_run(ws: Workspace, kind: str, params: dict, data: dict, summary: dict | None = None,
                outputs: list[str] | None = None) -> int:
-    """Store a run; returns its id."""
+    """Store a run; returns its id. Outputs inside the workspace are stored relative to it."""
+    outputs = [workspace_relative(ws, o) for o in outputs or []]
     with ws.transaction() as con:
         run_id = ws.next_id(con, "hotspot_run_seq")
         con.execute(

@@ -74,7 +74,7 @@
       },
       onEachFeature: function (f, l) {
         var p = f.properties;
-        l.bindTooltip(p.category ? p.category : (p.kind + " spot, " + p.confidence + " (z " + p.z + ")"));
+        l.bindTooltip(p.category ? p.category : (p.kind + " spot, " + p.confidence + (p.z !== undefined ? " (z " + p.z + ")" : "")));
       }
     });
     if (emerging) {
