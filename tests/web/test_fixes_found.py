@@ -167,3 +167,20 @@ def test_cli_profile_exact_and_controlled_never_share_a_name(tmp_path):
     assert CliRunner().invoke(cli_app, [*base, "--privileged"]).exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "profile-carrow-oct-2022-to-sep-2023-exact.html", "profile-carrow-oct-2022-to-sep-2023.html"]
+
+
+def test_a_partner_agency_takes_the_spelling_on_the_records(tmp_path):
+    """An agreement may spell the force differently from its records; a partner's records are
+    matched on the records' spelling, so that is the one stored."""
+    from tests.web.conftest import fill_crimes
+
+    ws = Workspace.init(tmp_path / "ws")
+    try:
+        fill_crimes(ws, n=50)
+        with ws.transaction() as con:
+            agreements.add(con, "police_rms", " BEDFORDSHIRE POLICE ", "Serious Violence Duty",
+                           ["problem profile"], 36)
+        u = users.add_user(ws, "pc", PASSWORD, "partner", agency="bedfordshire police")
+        assert u.agency == "Bedfordshire Police"
+    finally:
+        ws.close()

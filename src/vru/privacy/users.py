@@ -125,16 +125,30 @@ def list_users(ws: Workspace) -> list[User]:
     return [_row_to_user(r) for r in rows]
 
 
-def known_agencies(ws: Workspace) -> list[str]:
-    """The agencies this workspace knows: owning agencies of its data-sharing agreements and the
-    agencies named on its records (a crime's recording force)."""
-    names: set[str] = set()
-    for table, col in (("sharing_agreements", "owning_agency"), ("crimes", "reported_by")):
+# Where the workspace names agencies, least authoritative spelling first: a name on the records
+# (which a partner's record scope is compared with) wins over an agreement's spelling of it.
+AGENCY_SOURCES = (("sharing_agreements", "owning_agency"),
+                  ("prog_providers", "name"),       # programme providers' staff are partners
+                  ("crimes", "reported_by"))
+
+
+def _agencies(ws: Workspace) -> dict[str, str]:
+    """lower-case name -> the spelling the workspace uses."""
+    names: dict[str, str] = {}
+    for table, col in AGENCY_SOURCES:
         if ws.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
                      [table]):
-            names |= {r[0].strip() for r in ws.sql(
-                f"SELECT DISTINCT {col} FROM {table} WHERE {col} IS NOT NULL") if r[0].strip()}
-    return sorted(names, key=str.lower)
+            for (v,) in ws.sql(f"SELECT DISTINCT {col} FROM {table} WHERE {col} IS NOT NULL "
+                               "ORDER BY 1"):
+                if v.strip():
+                    names[v.strip().lower()] = v.strip()
+    return names
+
+
+def known_agencies(ws: Workspace) -> list[str]:
+    """The agencies this workspace knows: owning agencies of its data-sharing agreements,
+    programme providers, and the agencies named on its records (a crime's recording force)."""
+    return sorted(_agencies(ws).values(), key=str.lower)
 
 
 def _checked_agency(ws: Workspace, role: Role, agency: str | None) -> str | None:
@@ -144,7 +158,7 @@ def _checked_agency(ws: Workspace, role: Role, agency: str | None) -> str | None
         return agency
     if agency is None:
         raise UserError("a partner user needs --agency (the agency whose records they may see)")
-    known = {a.lower(): a for a in known_agencies(ws)}
+    known = _agencies(ws)
     if agency.lower() not in known:
         listed = ", ".join(known.values()) or "none yet"
         raise UserError(
