@@ -40,7 +40,10 @@ def listing(ws: Workspace, exact_allowed: bool) -> list[dict[str, Any]]:
                 out.append({"name": f"{kind}--{p.name}", "file": p.name, "kind": kind,
                             "format": p.suffix[1:], "bytes": st.st_size,
                             "created": datetime.fromtimestamp(st.st_mtime).isoformat(
-                                timespec="seconds")})
+                                timespec="seconds"), "mtime": st.st_mtime})
+    out.sort(key=lambda r: -r["mtime"])  # newest first, whichever kind
+    for r in out:
+        del r["mtime"]
     return out
 
 
