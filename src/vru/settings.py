@@ -136,6 +136,22 @@ class Tags:
 
 
 @dataclass
+class Imports:
+    """Limits and sizes for partner and police.uk imports (safe defaults; raise them knowingly).
+
+    Compressed input (ZIP members, .gz files) is streamed and refused when it would expand
+    beyond ``max_uncompressed_mb`` in total, or expands more than ``max_compression_ratio``
+    times; a ZIP with more than ``max_archive_members`` entries is refused. Partner files are
+    processed ``chunk_rows`` rows at a time, so memory does not grow with file size.
+    """
+
+    max_uncompressed_mb: int = 4096
+    max_compression_ratio: int = 200
+    max_archive_members: int = 10_000
+    chunk_rows: int = 1_000_000
+
+
+@dataclass
 class Settings:
     area_name: str = "Unnamed VRU area"
     serious_violence: SeriousViolence = field(default_factory=SeriousViolence)
@@ -144,6 +160,7 @@ class Settings:
     programme: Programme = field(default_factory=Programme)
     tags: Tags = field(default_factory=Tags)
     crime_sources: CrimeSources = field(default_factory=CrimeSources)
+    imports: Imports = field(default_factory=Imports)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -151,7 +168,8 @@ class Settings:
     @classmethod
     def from_dict(cls, data: dict) -> Settings:
         known = {"area_name", "serious_violence", "grid", "disclosure", "programme", "tags",
-                 "crime_sources"}
+                 "crime_sources",
+                 "imports"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown settings keys: {', '.join(sorted(unknown))}")
@@ -163,6 +181,7 @@ class Settings:
             programme=_section(Programme, data.get("programme", {})),
             tags=_section(Tags, data.get("tags", {})),
             crime_sources=_section(CrimeSources, data.get("crime_sources", {})),
+            imports=_section(Imports, data.get("imports", {})),
         )
 
     def validate(self) -> None:
@@ -180,6 +199,9 @@ class Settings:
                t.bucket_minutes, t.zone_cell_m, t.breach_min_fixes, t.no_signal_minutes) <= 0 \
                 or t.window_minutes < 0 or t.default_accuracy_m < 0:
             raise ValueError("tags settings must be positive (window_minutes, default_accuracy_m >= 0)")
+        if min(self.imports.max_uncompressed_mb, self.imports.max_compression_ratio,
+               self.imports.max_archive_members, self.imports.chunk_rows) < 1:
+            raise ValueError("imports.* settings must be positive numbers")
         bad = set(self.serious_violence.police_uk_categories) - set(POLICE_UK_CRIME_TYPES)
         if bad:
             raise ValueError(f"serious_violence.police_uk_categories not police.uk types: {bad}")

@@ -38,9 +38,9 @@ def validations(monkeypatch):
     calls: list[str] = []
     original = sqlgen.validate
 
-    def spy(con, c):
+    def spy(con, c, *args):
         calls.append(c.kind)
-        return original(con, c)
+        return original(con, c, *args)
 
     monkeypatch.setattr(sqlgen, "validate", spy)
     return calls
@@ -52,9 +52,9 @@ def python_read(monkeypatch):
     names: list[str] = []
     original = readers.iter_csv_python
 
-    def spy(f, width, con, file_id):
-        names.append(f.name)
-        return original(f, width, con, file_id)
+    def spy(p, file_id):
+        names.append(p.f.name)
+        return original(p, file_id)
 
     monkeypatch.setattr(readers, "iter_csv_python", spy)
     return names

@@ -58,10 +58,10 @@ def test_empty_file_is_refused(hub_ws, tmp_path):
     _refused(hub_ws, p, "empty file")
 
 
-def test_header_not_utf8_is_refused(hub_ws, tmp_path):
+def test_header_not_utf8_is_read_as_windows_1252(hub_ws, tmp_path):
     p = tmp_path / "a.csv"
     p.write_bytes("nhs_number,admission_date,icd10_cause,caf\xe9\n".encode("latin-1"))
-    _refused(hub_ws, p, "not a UTF-8 text CSV file")
+    _refused(hub_ws, p, "columns not in the contract: caf\xe9")
 
 
 def test_unsupported_file_type_is_refused(hub_ws, tmp_path):
@@ -102,11 +102,12 @@ def test_structurally_broken_rows_are_kept_as_rejects_with_their_numbers(hub_ws,
         good[2] + ",extra",                         # row 2: one field too many
         good[3].replace("2024-03-01", "2024-03-32"),  # row 3: bad date (validation)
         "",                                         # a blank line is not a row
-        good[1].replace("E01017525", "E0101752\xff"),  # row 4: not UTF-8 (written below)
+        good[1].replace("E01017525", "E0101752\x81"),  # row 4: a byte no encoding here has
         good[2].replace("Y04", '"Y04'),             # row 5: unterminated quote ...
+        good[3],                                    # row 6: ... read again from the next line
     ]
     p = tmp_path / "broken.csv"
-    data = "\n".join(lines).encode("utf-8").replace("\xff".encode(), b"\xff") + b"\n"
+    data = "\n".join(lines).encode("utf-8").replace("\x81".encode(), b"\x81") + b"\n"
     p.write_bytes(data)
     s = import_source(hub_ws, SOURCES["admissions"], [p])
     (f,) = s.files
@@ -114,10 +115,13 @@ def test_structurally_broken_rows_are_kept_as_rejects_with_their_numbers(hub_ws,
                      "ORDER BY row_number")
     assert got[0] == (2, None, "row has 9 fields, expected 8", True)
     assert got[1][0] == 3 and got[1][1] == "admission_date" and got[1][3] is False
-    assert got[2] == (4, None, "row is not valid UTF-8 text", True)
-    assert got[3][0] == 5 and got[3][3] is True  # quoting swallows the rest of the file
-    assert f.rows_read == f.rows_loaded + f.rows_rejected == 5
-    assert hub_ws.sql("SELECT row_number FROM hospital_admissions") == [(1,)]
+    # Not valid UTF-8 anywhere: read as Windows-1252, where byte 0x81 is undefined.
+    assert got[2] == (4, "lsoa_code", "bytes that are not Windows-1252 text in this field", True)
+    assert got[3] == (5, None, "unclosed or stray quote (line 7 of the file); reading resumed at "
+                               "the next line", True)
+    assert f.rows_read == f.rows_loaded + f.rows_rejected == 6
+    assert f.encoding == "cp1252"
+    assert hub_ws.sql("SELECT row_number FROM hospital_admissions ORDER BY 1") == [(1,), (6,)]
 
 
 def test_zip_gzip_and_loose_headers(hub_ws, tmp_path):

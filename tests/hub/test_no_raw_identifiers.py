@@ -162,11 +162,11 @@ def test_spilling_is_forbidden_only_while_identifiers_are_processed(hub_ws, tmp_
     seen: list[str] = []
     original = sqlgen.validate
 
-    def spy(con, c):
+    def spy(con, c, *args):
         seen.append(hub_ws.scalar("SELECT current_setting('max_temp_directory_size')"))
         if len(seen) == 2:
             raise RuntimeError("boom")  # a failure mid-validation
-        return original(con, c)
+        return original(con, c, *args)
 
     adm = SAMPLES["admissions"]["admissions"]
     sqlgen.validate = spy

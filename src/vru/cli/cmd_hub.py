@@ -11,6 +11,7 @@ from rich.table import Table
 
 from vru.cli.cmd_import import import_app
 from vru.cli.common import WorkspaceOption, console, fail, open_workspace
+from vru.sources.textfiles import describe
 
 agreements_app = typer.Typer(help="Data-sharing agreements: no agreement, no import.",
                              no_args_is_help=True)
@@ -50,6 +51,9 @@ def _make_import(source_name: str):
     def command(
         paths: list[Path] = typer.Argument(..., help="Files, folders or ZIP archives."),
         workspace: Path = WorkspaceOption,
+        encoding: str = typer.Option(None, "--encoding", help="Decode every text file of this "
+                                     "import with this encoding (utf-8, cp1252, utf-16...) "
+                                     "instead of detecting it."),
     ) -> None:
         from vru.privacy.agreements import AgreementMissing
         from vru.privacy.pseudonymise import PseudonymKeyError
@@ -66,7 +70,8 @@ def _make_import(source_name: str):
                                   f"{total} {name}")
 
                 summary = import_source(ws, SOURCES[source_name], list(paths),
-                                        progress=progress, command=f"vru import {source_name}")
+                                        progress=progress, command=f"vru import {source_name}",
+                                        encoding=encoding)
             reasons = ws.sql(
                 "SELECT reason, count(*) FROM rejects WHERE import_id = ? GROUP BY reason "
                 "ORDER BY count(*) DESC, reason LIMIT 5", [summary.import_id])
@@ -88,6 +93,15 @@ def _make_import(source_name: str):
                       f"{summary.count('skipped')}")
         for reason, n in reasons:
             console.print(f"  rejected x{n}: {reason}", highlight=False)
+        for f in summary.files:
+            if f.encoding not in (None, "utf-8"):
+                console.print(f"  {f.name}: read as {describe(f.encoding)}", highlight=False)
+            for w in f.warnings:
+                console.print(f"  warning: {f.name}: {w}", highlight=False, markup=False)
+        if summary.skipped:
+            console.print(f"not imported ({len(summary.skipped)} found):")
+            for where, why in summary.skipped:
+                console.print(f"  {where}: {why}", highlight=False, markup=False)
 
     command.__doc__ = f"Import {source_name} partner files into the workspace."
     return command

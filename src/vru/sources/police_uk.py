@@ -561,7 +561,10 @@ def _load_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, batch: list[_Plan
         if read != loaded + rejected:  # a bug, never a data problem: fail the whole import
             raise RuntimeError(f"{q.f.display}: read {read} != loaded {loaded} + rejected {rejected}")
         con.execute(
-            "INSERT INTO source_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)",
+            "INSERT INTO source_files (file_id, import_id, source, kind, path, name, sha256, "
+            "partition_key, force_slug, month, rows_read, rows_loaded, rows_rejected, "
+            "rows_flagged, status, loaded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)",
             [fid, import_id, SOURCE, q.kind, q.f.display, q.f.name, q.sha256, q.partition_key,
              q.force, q.month, read, loaded, rejected, flagged, now],
         )

@@ -25,10 +25,12 @@ def finish_import(con: duckdb.DuckDBPyConnection, summary: ImportSummary) -> Non
     """Close the `imports` record with the run's counts (still inside the transaction)."""
     con.execute(
         "UPDATE imports SET finished_at = ?, files_seen = ?, files_loaded = ?, files_skipped = ?, "
-        "files_replaced = ?, rows_read = ?, rows_loaded = ?, rows_rejected = ? WHERE import_id = ?",
+        "files_replaced = ?, rows_read = ?, rows_loaded = ?, rows_rejected = ?, "
+        "not_imported = ?::VARCHAR[] WHERE import_id = ?",
         [datetime.now(), len(summary.files), summary.count("loaded") + summary.count("replaced"),
          summary.count("skipped"), summary.count("replaced"), summary.rows_read,
-         summary.rows_loaded, summary.rows_rejected, summary.import_id],
+         summary.rows_loaded, summary.rows_rejected,
+         [f"{where}: {why}" for where, why in summary.skipped], summary.import_id],
     )
 
 
@@ -39,5 +41,6 @@ def write_import_log(ws: Workspace, s: ImportSummary) -> None:
             f"{datetime.now().isoformat(timespec='seconds')} import {s.import_id} {s.source}: "
             f"files loaded={s.count('loaded')} replaced={s.count('replaced')} "
             f"skipped={s.count('skipped')} rows read={s.rows_read} loaded={s.rows_loaded} "
-            f"rejected={s.rows_rejected}\n"
+            f"rejected={s.rows_rejected} not imported={len(s.skipped)} "
+            f"warnings={sum(len(f.warnings) for f in s.files)}\n"
         )

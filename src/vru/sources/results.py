@@ -19,6 +19,8 @@ class FileResult:
     rows_flagged: int = 0
     file_id: int | None = None
     replaced_file_ids: list[int] = field(default_factory=list)
+    encoding: str | None = None     # text files: the encoding they were decoded with
+    warnings: list[str] = field(default_factory=list)   # e.g. ignored columns, hidden sheets
 
 
 @dataclass
@@ -26,6 +28,7 @@ class ImportSummary:
     source: str
     import_id: int | None
     files: list[FileResult]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file found, why not imported)
 
     @property
     def rows_read(self) -> int:

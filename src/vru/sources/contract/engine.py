@@ -16,6 +16,7 @@ from vru.privacy.pseudonymise import Pseudonymiser, PseudonymKeyError, load_key
 from vru.sources.contract import readers, sql
 from vru.sources.contract.model import Contract, LoadContext, Source
 from vru.sources.contract.planning import Planned, plan
+from vru.sources.files import Limits
 from vru.sources.provenance import finish_import, start_import, write_import_log
 from vru.sources.results import FileResult, ImportSummary, ProgressFn
 from vru.workspace import Workspace
@@ -25,17 +26,23 @@ BATCH_BYTES = 64 << 20  # ...and about this much content, so that memory stays b
 XLSX_WEIGHT = 8         # an .xlsx is a ZIP: its cells take several times its size in memory
 
 
+IMPORT_MEMORY_LIMIT = "1GB"  # DuckDB's buffer memory during a partner import
+
+
 def import_source(ws: Workspace, source: Source, paths: list[Path | str],
                   progress: ProgressFn | None = None, command: str | None = None,
-                  key: bytes | None = None) -> ImportSummary:
-    """Import partner files for one source, atomically. Returns what happened to each file."""
+                  key: bytes | None = None, encoding: str | None = None) -> ImportSummary:
+    """Import partner files for one source, atomically. Returns what happened to each file.
+
+    ``encoding`` overrides the detected encoding of every text file of this import."""
     agreement = agreements.in_force(ws.reader(), source.name)
-    planned = plan(source, paths)
+    the_plan = plan(source, paths, Limits.from_settings(ws.settings), encoding)
+    planned = the_plan.files
     pseudo: Pseudonymiser | None = None
     if source.needs_key:
         pseudo = Pseudonymiser(key if key is not None else load_key(ws.path))
     results: list[FileResult | None] = [None] * len(planned)
-    with ws.transaction() as con:
+    with ws.memory_limit(IMPORT_MEMORY_LIMIT), ws.transaction() as con:
         if pseudo is not None:
             _check_key(con, pseudo)
         # Any content loaded before is skipped, whatever became of it since (replaced by a
@@ -56,7 +63,8 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
         for i, p in enumerate(planned):
             k = (p.sha256, p.contract.kind)
             if k in active or k in seen:
-                results[i] = FileResult(p.f.name, p.contract.kind, "skipped")
+                results[i] = FileResult(p.f.name, p.contract.kind, "skipped",
+                                        encoding=p.encoding, warnings=list(p.warnings))
                 continue
             seen.add(k)
             todo.append(i)
@@ -89,7 +97,8 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
                 res.replaced_file_ids.append(old)
             by_partition[pkey] = res.file_id
         assert all(r is not None for r in results)
-        summary = ImportSummary(source.name, import_id, [r for r in results if r is not None])
+        summary = ImportSummary(source.name, import_id, [r for r in results if r is not None],
+                                skipped=list(the_plan.skipped))
         finish_import(con, summary)
     if progress:
         progress("", len(planned), len(planned))
@@ -107,10 +116,10 @@ def _batches(planned: list[Planned], todo: list[int]) -> list[list[int]]:
     """
     groups: dict[tuple[Any, ...], list[int]] = {}
     run = 0
-    previous: tuple[str, tuple[str, ...]] | None = None
+    previous: tuple[str, tuple[str, ...], str] | None = None
     for i in todo:
         p = planned[i]
-        same = (p.contract.kind, tuple(p.header))
+        same = (p.contract.kind, tuple(p.header), p.delimiter)
         if same != previous:
             run, previous = run + 1, same
         groups.setdefault((*same, run if p.contract.once else 0), []).append(i)
@@ -181,31 +190,103 @@ def _no_spill(ws: Workspace, enabled: bool) -> Iterator[None]:
         cur.close()
 
 
+def _lookahead(items: Iterator[readers.Chunk]) -> Iterator[tuple[readers.Chunk, bool]]:
+    """Each chunk with whether it is the last."""
+    it = iter(items)
+    try:
+        current = next(it)
+    except StopIteration:
+        return
+    for nxt in it:
+        yield current, False
+        current = nxt
+    yield current, True
+
+
 def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
                   batch: list[tuple[Planned, int]], import_id: int,
                   agreement: agreements.Agreement, pseudo: Pseudonymiser | None
                   ) -> list[tuple[FileResult, str | None]]:
-    """Stage, validate and load files with the same contract and header together.
+    """Stage, validate and load files with the same contract and header together, chunk by
+    chunk (a big file is streamed in chunks of ``imports.chunk_rows`` rows; each chunk is
+    pseudonymised, validated and loaded in memory before the next is read).
 
     Returns, per file in batch order, its result and its partition key (if any)."""
     c = batch[0][0].contract
+    fids = [fid for _, fid in batch]
+    # Per file: ok, bad, flagged, broken, rows, min and max row number.
+    counts = {fid: [0, 0, 0, 0, 0, None, None] for fid in fids}
+    keys: dict[int, set[str | None]] = {fid: set() for fid in fids}
+    loaded = n_ok = 0
+    chunked = False
+    probe = ws.reader()
+    try:
+        chunks = readers.batch_chunks(probe, source, batch, ws.settings.imports.chunk_rows)
+        for chunk, last in _lookahead(chunks):
+            if not last and not chunked:
+                chunked = True
+                sql.start_chunks(con, c)
+            loaded_now, ok_now = _import_chunk(ws, con, c, batch, chunk, import_id, agreement,
+                                               pseudo, chunked, counts, keys)
+            loaded += loaded_now
+            n_ok += ok_now
+    finally:
+        probe.close()
+        with contextlib.suppress(duckdb.Error):  # after an error the transaction rolls back
+            sql.end_chunks(con)
+    if loaded != n_ok:
+        raise RuntimeError(f"{c.source}/{c.kind} loader stored {loaded} of {n_ok} valid rows")
+    out: list[tuple[FileResult, str | None]] = []
+    values: list[Any] = []
+    now = datetime.now()
+    for p, fid in batch:
+        ok, bad, flagged, broken, rows, lo, hi = counts[fid]
+        # Every file's rows numbered 1..n with nothing missing (verified, not assumed: the
+        # file's rows may come from one multi-file scan, in several chunks).
+        if rows and (lo != 1 or hi != rows):
+            raise RuntimeError(f"{p.f.display}: rows are not numbered contiguously")
+        rows_read = ok + bad + broken
+        pkey = None
+        if c.partition and len(keys[fid]) == 1 and None not in keys[fid]:
+            pkey = next(iter(keys[fid]))   # all the file's valid rows share one key
+        out.append((FileResult(p.f.name, c.kind, "loaded", rows_read, ok, bad + broken,
+                               flagged, fid, encoding=p.encoding, warnings=list(p.warnings)),
+                    pkey))
+        values += [fid, import_id, c.source, c.kind, p.f.display, p.f.name, p.sha256, pkey,
+                   rows_read, ok, bad + broken, flagged, now, p.encoding, p.warnings]
+    con.execute(
+        "INSERT INTO source_files (file_id, import_id, source, kind, path, name, sha256, "
+        "partition_key, rows_read, rows_loaded, rows_rejected, rows_flagged, loaded_at, "
+        "encoding, warnings, force_slug, month, status) "
+        "SELECT *, NULL, NULL, 'active' FROM (VALUES "
+        + ", ".join(["(" + ", ".join(["?"] * 13) + ", ?, ?::VARCHAR[])"] * len(batch)) + ")",
+        values,
+    )
+    return out
+
+
+def _import_chunk(ws: Workspace, con: duckdb.DuckDBPyConnection, c: Contract,
+                  batch: list[tuple[Planned, int]], chunk: readers.Chunk, import_id: int,
+                  agreement: agreements.Agreement, pseudo: Pseudonymiser | None, chunked: bool,
+                  counts: dict[int, list], keys: dict[int, set[str | None]]) -> tuple[int, int]:
+    """One chunk: stage (pseudonymise), validate, load, reject; counts and keys accumulated.
+    Returns (rows the loader stored, valid rows)."""
     _drop_temp(con)
-    con.execute("CREATE TEMP TABLE hub_bad (file_id BIGINT, row_number BIGINT, reason VARCHAR)")
+    con.execute("CREATE TEMP TABLE hub_bad (file_id BIGINT, row_number BIGINT, field VARCHAR, "
+                "reason VARCHAR)")
+    if chunk.bad:
+        con.executemany("INSERT INTO hub_bad VALUES (?, ?, ?, ?)", [list(b) for b in chunk.bad])
     registered: list[str] = []
     try:
-        probe = ws.reader()
-        try:
-            src_sql = readers.batch_relation(con, probe, source, batch, registered)
-        finally:
-            probe.close()
+        for name, table in chunk.tables.items():
+            con.register(name, table)
+            registered.append(name)
         with _no_spill(ws, enabled=bool(c.identifiers)):
-            sql.stage(con, c, batch[0][0].header, src_sql, pseudo, registered)
-            sql.validate(con, c)
+            sql.stage(con, c, batch[0][0].header, chunk.sql, pseudo, registered)
+            sql.validate(con, c, chunked)
         loaded = c.load(LoadContext(con, import_id, ws.settings, agreement))
-        # Per file: valid, invalid, flagged and structurally bad rows, and whether its rows are
-        # numbered 1..n with nothing missing (verified, not assumed: the file's rows may come
-        # from one multi-file scan).
-        counts = {r[0]: r[1:] for r in con.execute(
+        n_ok = 0
+        for fid, ok, bad, flagged, broken, rows, lo, hi in con.execute(
             """WITH r AS (
                    SELECT file_id, row_number, len(problems) = 0 AS ok,
                           len(problems) = 0 AND len(flags) > 0 AS flagged, false AS broken
@@ -214,48 +295,24 @@ def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
                SELECT file_id, count(*) FILTER (WHERE ok),
                       count(*) FILTER (WHERE NOT ok AND NOT broken),
                       count(*) FILTER (WHERE flagged), count(*) FILTER (WHERE broken),
-                      min(row_number) = 1 AND max(row_number) = count(*)
-               FROM r GROUP BY file_id""").fetchall()}
-        n_ok = sum(v[0] for v in counts.values())
-        if loaded != n_ok:
-            raise RuntimeError(f"{c.source}/{c.kind} loader stored {loaded} of {n_ok} valid rows")
-        for p, fid in batch:
-            if fid in counts and not counts[fid][4]:
-                raise RuntimeError(f"{p.f.display}: rows are not numbered contiguously")
+                      count(*), min(row_number), max(row_number)
+               FROM r GROUP BY file_id""").fetchall():
+            acc = counts[fid]
+            for j, v in enumerate((ok, bad, flagged, broken, rows)):
+                acc[j] += v
+            acc[5] = lo if acc[5] is None else min(acc[5], lo)
+            acc[6] = hi if acc[6] is None else max(acc[6], hi)
+            n_ok += ok
         sql.write_rejects(con, c, import_id)
-        pkeys: dict[int, str] = {}
         if c.partition:
-            # A file has a key when all its valid rows share one (non-empty) value.
-            for fid, distinct, key in con.execute(
-                f"""SELECT file_id, count(DISTINCT k) + max(CASE WHEN k IS NULL THEN 1 ELSE 0 END),
-                           max(k)
-                    FROM (SELECT file_id, {c.partition} AS k FROM hub_ok) GROUP BY file_id"""
-            ).fetchall():
-                if distinct == 1 and key is not None:
-                    pkeys[fid] = str(key)
-        out: list[tuple[FileResult, str | None]] = []
-        values: list[Any] = []
-        now = datetime.now()
-        for p, fid in batch:
-            ok, bad, flagged, broken, _ = counts.get(fid, (0, 0, 0, 0, True))
-            rows_read = ok + bad + broken
-            pkey = pkeys.get(fid)
-            out.append((FileResult(p.f.name, c.kind, "loaded", rows_read, ok, bad + broken,
-                                   flagged, fid), pkey))
-            values += [fid, import_id, c.source, c.kind, p.f.display, p.f.name, p.sha256, pkey,
-                       rows_read, ok, bad + broken, flagged, now]
-        con.execute(
-            "INSERT INTO source_files (file_id, import_id, source, kind, path, name, sha256, "
-            "partition_key, rows_read, rows_loaded, rows_rejected, rows_flagged, loaded_at, "
-            "force_slug, month, status) "
-            "SELECT *, NULL, NULL, 'active' FROM (VALUES "
-            + ", ".join(["(" + ", ".join(["?"] * 13) + ")"] * len(batch)) + ")",
-            values,
-        )
-        return out
+            for fid, key in con.execute(
+                    f"SELECT DISTINCT file_id, {c.partition} FROM hub_ok LIMIT 100000").fetchall():
+                keys[fid].add(None if key is None else str(key))
+        if chunked:
+            sql.end_chunk(con, c)
+        return loaded, n_ok
     finally:
         for name in registered:
             con.unregister(name)
         with contextlib.suppress(duckdb.Error):  # after an error the transaction rolls back
             _drop_temp(con)
-

@@ -135,8 +135,14 @@ class Contract:
     unique: tuple[str, ...] = ()    # columns that must be unique within a file
     partition: str | None = None    # SQL key: a later file with the same key replaces the earlier
     once: Once | None = None        # a key loaded only once, across files and imports
+    # Columns outside the contract: "refuse" the file (partner data: an unexpected column may
+    # hold identifiers nobody agreed to share) or "ignore" them with a warning (open data).
+    extra_columns: str = "refuse"
+    guide: str = ""                 # the contract's user guide page (default: the source's)
 
     def __post_init__(self) -> None:
+        if self.extra_columns not in ("refuse", "ignore"):
+            raise ValueError(f"{self.source}/{self.kind}: extra_columns must be refuse or ignore")
         if self.once is not None and self.partition is not None:
             # Replacements are applied after the batches are loaded; a replaced file's keys
             # would still count as loaded for the files after it.
@@ -187,6 +193,10 @@ class Source:
     @property
     def suffixes(self) -> tuple[str, ...]:
         return (".csv", ".csv.gz", ".xlsx", *self.extra_readers)
+
+    @property
+    def guide(self) -> str:
+        return f"docs/guide/hub-{self.name.replace('_', '-')}.md"
 
     @property
     def needs_key(self) -> bool:

@@ -1,72 +1,176 @@
-"""Reading partner files as rows of text: DuckDB's CSV reader where it parses cleanly, Python's
-csv module for files with structural faults, openpyxl for Excel, and source-specific forms.
+"""Reading partner files as rows of text, in chunks of bounded size.
 
-Rows that still hold raw identifiers are only ever in memory (Arrow tables), never in a temp
-file.
+DuckDB's CSV reader reads plain UTF-8 CSV files on disk (fast, parallel) once a probe has proved
+that each parses cleanly; everything else is read in Python: CSV with structural faults or in
+another encoding, delimiter or line ending, Excel (``excel``), and source-specific forms.
+
+Rows are handed to the engine as *chunks* of at most ``chunk_rows`` rows: a batch of small
+files is one chunk (one DuckDB scan), a big file is streamed chunk by chunk (DuckDB's streaming
+result, or the Python reader's rows gathered into Arrow tables), so memory does not grow with
+file size. Rows that still hold raw identifiers are only ever in memory (Arrow tables), never in
+a temp file.
+
+Structurally bad rows are returned with the chunk as (file_id, row_number, field, reason), with
+nothing of their content. The Python CSV reader *resynchronises* after a malformed quote: a
+record that swallows following lines (an unclosed quote) and so does not parse into the
+expected columns is rejected as the one line where it starts, and reading resumes at the next
+line, so every following record keeps its true row number.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import deque
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from vru.sources.contract.model import Contract, Source
-from vru.sources.contract.planning import Planned, open_xlsx
+from vru.sources import textfiles
+from vru.sources.contract import excel
+from vru.sources.contract.model import Source
+from vru.sources.contract.planning import Planned
 from vru.sources.contract.sql import lit
-from vru.sources.files import InputFile, has_glob_chars
+from vru.sources.files import ImportRefused
+
+excel_text = excel.excel_text  # re-exported (older imports)
+
+BadRow = tuple[int, int, str | None, str]  # (file_id, row_number, field, reason)
+Row = tuple[int, list[Any] | None, str | None, str | None]  # (row_number, values, field, reason)
+
+# A batch whose DuckDB-readable files hold more than this is streamed in chunks.
+STREAM_BYTES = 64 << 20
 
 
-def batch_relation(con: duckdb.DuckDBPyConnection, probe: duckdb.DuckDBPyConnection,
-                    source: Source, batch: list[tuple[Planned, int]],
-                    registered: list[str]) -> str:
-    """SQL for the batch's rows as text columns c0..cN plus file_id and row_number (1 = the
-    first data row of its file).
+@dataclass
+class Chunk:
+    """Some of a batch's rows: ``sql`` selects file_id, row_number, c0..cN."""
 
-    Plain CSV files on disk are read by DuckDB's CSV reader (fast, parallel), all in one scan
-    once a probe has proved that each parses cleanly and numbers its rows contiguously.
-    Everything else, and CSV files with structural faults, is read file by file in Python into
-    an in-memory Arrow table (never a temp file: the rows still hold raw identifiers here).
-    """
+    sql: str
+    bad: list[BadRow] = field(default_factory=list)
+    tables: dict[str, pa.Table] = field(default_factory=dict)   # to register while in use
+
+
+def batch_chunks(probe: duckdb.DuckDBPyConnection, source: Source,
+                 batch: list[tuple[Planned, int]], chunk_rows: int) -> Iterator[Chunk]:
+    """The batch's rows as chunks. Files DuckDB can read come first (one scan, or streamed),
+    then the others, file by file, gathered into chunks of ``chunk_rows`` rows."""
     n = len(batch[0][0].header)
     cs = ", ".join(f"c{i}" for i in range(n))
-    # A path DuckDB would take for a glob pattern goes to the Python reader (no temp copy: the
-    # rows still hold raw identifiers here).
-    on_disk = [(p, fid) for p, fid in batch
-               if p.form == "csv" and not p.f.member and not has_glob_chars(p.f.path)]
+    on_disk = [(p, fid) for p, fid in batch if p.fast]
     fast, offsets = _probe_csv(probe, on_disk, n)
-    parts = []
-    if fast:
-        parts.append(f"SELECT file_id, row_number, {cs} FROM {_csv_scan(fast, n, offsets)}")
     slow = [(p, fid) for p, fid in batch if fid not in offsets]
-    if slow:
-        tables = []
-        for p, fid in slow:
-            if p.form == "csv":
-                rows = iter_csv_python(p.f, n, con, fid)
-            elif p.form == "xlsx":
-                rows = iter_xlsx(p.f, p.contract, p.header)
+    scan = f"SELECT file_id, row_number, {cs} FROM {_csv_scan(fast, n, offsets)}" if fast else ""
+    if fast and sum(p.size for p, _ in fast) > STREAM_BYTES:
+        yield from _stream(probe, scan, chunk_rows, n)
+        scan = ""
+    if not slow:
+        if scan:
+            yield Chunk(f"({scan})")
+        return
+    slow_chunks = _python_chunks(source, slow, n, chunk_rows)
+    first = next(slow_chunks)
+    second = next(slow_chunks, None)
+    if second is None and scan:
+        # A batch of small files: the files DuckDB reads and the others in one chunk.
+        yield Chunk(f"({scan} UNION ALL {first.sql[1:-1]})", first.bad, first.tables)
+        return
+    if scan:
+        yield Chunk(f"({scan})")
+    yield first
+    if second is not None:
+        yield second
+        yield from slow_chunks
+
+
+def _stream(probe: duckdb.DuckDBPyConnection, scan: str, chunk_rows: int, n: int
+            ) -> Iterator[Chunk]:
+    try:
+        reader = probe.execute(scan).fetch_record_batch(chunk_rows)
+        for i, rb in enumerate(_batches(reader, chunk_rows)):
+            name = f"hub_src{i % 2}"
+            yield Chunk(f"(SELECT * FROM {name})", tables={name: rb})
+    except duckdb.Error as exc:
+        # DuckDB's message may quote the offending line (identifiers): never pass it on.
+        raise ImportRefused(f"a file changed or could not be read while it was imported "
+                            f"({type(exc).__name__})") from None
+
+
+def _batches(reader: pa.RecordBatchReader, chunk_rows: int) -> Iterator[pa.Table]:
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for rb in reader:
+        pending.append(rb)
+        rows += rb.num_rows
+        if rows >= chunk_rows:
+            yield pa.Table.from_batches(pending)
+            pending, rows = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
+def _python_chunks(source: Source, files: list[tuple[Planned, int]], n: int, chunk_rows: int
+                   ) -> Iterator[Chunk]:
+    cols: list[list[str | None]] = [[] for _ in range(n)]
+    fids: list[int] = []
+    nums: list[int] = []
+    bad: list[BadRow] = []
+    count = 0
+
+    def flush(i: int) -> Chunk:
+        table = pa.table({**{f"c{j}": pa.array(cols[j], type=pa.string()) for j in range(n)},
+                          "file_id": pa.array(fids, type=pa.int64()),
+                          "row_number": pa.array(nums, type=pa.int64())})
+        name = f"hub_src{i % 2}"
+        return Chunk(f"(SELECT file_id, row_number, {', '.join(f'c{j}' for j in range(n))} "
+                     f"FROM {name})", list(bad), {name: table})
+
+    chunks = 0
+    for p, fid in files:
+        for num, values, fld, reason in rows_of(source, p):
+            if values is None:
+                bad.append((fid, num, fld, reason or "unreadable row"))
             else:
-                _kind, reader = source.extra_readers[p.form]
-                _header, rows = reader(p.f, p.contract)
-            tables.append(_to_arrow(rows, n, fid))
-        con.register("hub_src", pa.concat_tables(tables))
-        registered.append("hub_src")
-        parts.append(f"SELECT file_id, row_number, {cs} FROM hub_src")
-    return "(" + " UNION ALL ".join(parts) + ")"
+                for j in range(n):
+                    v = values[j] if j < len(values) else None
+                    cols[j].append(None if v is None else str(v))
+                fids.append(fid)
+                nums.append(num)
+                count += 1
+            if count >= chunk_rows:
+                yield flush(chunks)
+                chunks += 1
+                cols = [[] for _ in range(n)]
+                fids, nums, bad, count = [], [], [], 0
+    if count or bad or chunks == 0:
+        yield flush(chunks)
+
+
+def rows_of(source: Source, p: Planned) -> Iterable[Row]:
+    if p.form == "csv":
+        return iter_csv_python(p, 0)
+    if p.form == "xlsx":
+        assert p.sheet is not None
+        return excel.iter_rows(p.f, p.sheet, [_type(p, h) for h in p.header], p.header)
+    _kind, reader = source.extra_readers[p.form]
+    _header, rows = reader(p.f, p.contract)
+    return ((num, values, None, None) for num, values in rows)
+
+
+def _type(p: Planned, name: str) -> str:
+    return p.contract.column(name).type if name else "text"
 
 
 def _csv_scan(files: list[tuple[Planned, int]], n: int, offsets: dict[int, int]) -> str:
     """DuckDB's CSV reader over the files: c0..cN, file_id, row_number = the scan's ordinality
     less the file's offset (the rows of the files before it in the scan)."""
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n))
-    opts = (f"header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-            f"columns = {{{cols}}}, strict_mode = true, null_padding = false")
+    delim = files[0][0].delimiter
+    opts = (f"header = true, auto_detect = false, delim = {lit(delim)}, quote = '\"', "
+            f"escape = '\"', columns = {{{cols}}}, strict_mode = true, null_padding = false")
     if len(files) == 1:
         (p, fid), = files
         return (f"(SELECT *, {fid} AS file_id, ordinality - {offsets.get(fid, 0)} AS row_number "
@@ -86,7 +190,7 @@ def _probe_csv(probe: duckdb.DuckDBPyConnection, files: list[tuple[Planned, int]
 
     One cheap pass over all files first; if it fails, each file on its own, then the clean ones
     together again. The probes run on a separate cursor: a parse error must not abort the
-    import's transaction."""
+    import's transaction. Files of one batch share a delimiter (it is part of the batch key)."""
 
     def run(group: list[tuple[Planned, int]]) -> dict[int, int] | None:
         try:
@@ -118,89 +222,83 @@ def _probe_csv(probe: duckdb.DuckDBPyConnection, files: list[tuple[Planned, int]
     return clean, offsets
 
 
-def _to_arrow(rows: Iterable[tuple[int, list[Any]]], n: int, file_id: int) -> pa.Table:
-    cols: list[list[str | None]] = [[] for _ in range(n)]
-    nums: list[int] = []
-    for num, values in rows:
-        nums.append(num)
-        for i in range(n):
-            v = values[i] if i < len(values) else None
-            cols[i].append(None if v is None else str(v))
-    return pa.table({**{f"c{i}": pa.array(cols[i], type=pa.string()) for i in range(n)},
-                     "file_id": pa.array([file_id] * len(nums), type=pa.int64()),
-                     "row_number": pa.array(nums, type=pa.int64())})
+class _Lines:
+    """Physical lines of a text stream (line ends kept), with push-back."""
+
+    def __init__(self, stream: io.TextIOBase) -> None:
+        self._it = iter(stream)
+        self._back: deque[str] = deque()
+        self.taken: list[str] = []
+        self.line = 0   # physical lines handed out so far
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._back.popleft() if self._back else next(self._it)
+        self.taken.append(line)
+        self.line += 1
+        return line
+
+    def push_back(self, lines: list[str]) -> None:
+        self._back.extendleft(reversed(lines))
+        self.line -= len(lines)
 
 
-def iter_csv_python(f: InputFile, width: int, con: duckdb.DuckDBPyConnection, file_id: int
-                     ) -> Iterator[tuple[int, list[Any]]]:
-    """Row by row with Python's csv module; structurally bad rows go to hub_bad (no content)."""
-    with f.open_binary() as fh:
-        data = fh.read()
-    text = data.decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
-    del data
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def iter_csv_python(p: Planned, file_id: int) -> Iterator[Row]:
+    """Row by row with Python's csv module, streaming, in the file's encoding and delimiter.
+
+    Yields (row number, values, field, reason); values is None for a bad row (reason says why,
+    never what it held). A blank line is not a row. A record that spans lines and does not give
+    the expected columns is an unclosed quote: its first line is rejected and reading resumes at
+    the next line."""
+    width = len(p.header)
+    enc = p.encoding or "utf-8"
+    label = textfiles.describe(enc)
     try:
-        next(reader)
-    except (StopIteration, csv.Error):
-        return
-    n = 0
-    bad: list[tuple[int, str]] = []
-    while True:
+        fh = p.f.open_binary()
+    except OSError as exc:
+        raise ImportRefused(f"{p.f.display}: cannot be read ({type(exc).__name__})") from None
+    with io.TextIOWrapper(fh, encoding=enc, errors="surrogateescape", newline="") as text:
+        lines = _Lines(text)
+        reader = csv.reader(lines, delimiter=p.delimiter, strict=True)
         try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error:
-            n += 1
-            bad.append((n, "malformed CSV row (bad quoting)"))
-            continue
-        if not row:
-            continue  # a blank line is not a row
-        n += 1
-        if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
-            bad.append((n, "row is not valid UTF-8 text"))
-            continue
-        if len(row) != width:
-            bad.append((n, f"row has {len(row)} fields, expected {width}"))
-            continue
-        yield n, row
-    if bad:
-        con.executemany("INSERT INTO hub_bad VALUES (?, ?, ?)", [[file_id, *b] for b in bad])
-
-
-def excel_text(v: Any, ctype: str) -> str | None:
-    """An Excel cell as the text a CSV export would hold (dates ISO, whole numbers no '.0')."""
-    if v is None:
-        return None
-    if isinstance(v, datetime):
-        if ctype == "date":
-            return v.date().isoformat()
-        if ctype == "time":
-            return v.strftime("%H:%M:%S")
-        return v.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, time):
-        return v.strftime("%H:%M:%S")
-    if isinstance(v, bool):
-        return "Y" if v else "N"
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(v)
-    return str(v)
-
-
-def iter_xlsx(f: InputFile, c: Contract, header: list[str]) -> Iterator[tuple[int, list[Any]]]:
-    types = [c.column(h).type for h in header]
-    wb = open_xlsx(f)
-    try:
-        rows = wb.worksheets[0].iter_rows(min_row=2, values_only=True)
+            next(reader)  # the header
+        except (StopIteration, csv.Error):
+            return
         n = 0
-        for row in rows:
-            if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
-                continue  # blank rows are not data
+        while True:
+            lines.taken = []
+            start = lines.line + 1
+            try:
+                row = next(reader)
+                error = None
+            except StopIteration:
+                break
+            except csv.Error:
+                row, error = None, "malformed quoting"
+            taken = lines.taken
+            if row is not None and not row and len(taken) <= 1:
+                continue  # a blank line is not a row
+            if row is not None and p.trailing and len(row) == width + 1 and row[-1] == "":
+                row = row[:-1]
             n += 1
-            yield n, [excel_text(row[i] if i < len(row) else None, types[i])
-                      for i in range(len(header))]
-    finally:
-        wb.close()
-
+            if row is None or len(row) != width:
+                if len(taken) > 1:
+                    # The record ran over several lines and does not fit: an unclosed quote.
+                    # Only its first line is this row; the next line starts the next row.
+                    lines.push_back(taken[1:])
+                    yield n, None, None, (f"unclosed or stray quote (line {start} of the file); "
+                                          "reading resumed at the next line")
+                elif error:
+                    yield n, None, None, f"{error} (line {start} of the file)"
+                else:
+                    yield n, None, None, f"row has {len(row or [])} fields, expected {width}"
+                continue
+            for i, cell in enumerate(row):
+                if any("\udc80" <= ch <= "\udcff" for ch in cell):
+                    yield n, None, p.header[i] or None, (f"bytes that are not {label} text "
+                                                         f"in this field")
+                    break
+            else:
+                yield n, [c if c != "" else None for c in row], None, None

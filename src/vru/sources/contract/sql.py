@@ -152,7 +152,51 @@ def _column_problem(col: Column) -> str:
     return "CASE " + " ".join(parts) + " END"
 
 
-def validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
+def start_chunks(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
+    """Before the first of several chunks of one batch: the tables that carry the row rules
+    that span chunks (uniqueness within a file; a key loaded once) from chunk to chunk."""
+    if c.unique:
+        cols = {col.name: col for col in c.stored}
+        keys = ", ".join(f"CAST(NULL AS {_sql_type(cols[k])}) AS k{j}"
+                         for j, k in enumerate(c.unique))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE hub_seen AS SELECT 0::BIGINT AS file_id, {keys}, "
+                    "0::BIGINT AS __first LIMIT 0")
+    if c.once is not None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE hub_once_before AS "
+                    f"SELECT DISTINCT * FROM ({c.once.stored})")
+        col = c.column(c.once.column)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE hub_once_loaded AS SELECT 0::BIGINT AS file_id, "
+                    f"CAST(NULL AS {_sql_type(col)}) AS k LIMIT 0")
+
+
+def end_chunk(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
+    """After a chunk of several: remember its unique keys and its valid once-keys."""
+    if c.unique:
+        groups = ", ".join(f"k{j}" for j in range(len(c.unique)))
+        on = " AND ".join(["s.file_id = g.file_id", *(f"s.k{j} = g.k{j}"
+                                                       for j in range(len(c.unique)))])
+        con.execute(f"INSERT INTO hub_seen SELECT g.file_id, {groups.replace('k', 'g.k')}, g.__first "
+                    f"FROM hub_grp g ANTI JOIN hub_seen s ON {on}")
+    if c.once is not None:
+        v = q("v_" + c.once.column)
+        con.execute(f"INSERT INTO hub_once_loaded SELECT DISTINCT file_id, {v} FROM hub_ok "
+                    f"WHERE {v} IS NOT NULL")
+
+
+def end_chunks(con: duckdb.DuckDBPyConnection) -> None:
+    for t in ("hub_seen", "hub_once_before", "hub_once_loaded", "hub_grp"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _sql_type(col: Column) -> str:
+    return {"int": "BIGINT", "decimal": "DOUBLE", "date": "DATE", "datetime": "TIMESTAMP",
+            "time": "TIME", "bool": "BOOLEAN"}.get(col.type, "VARCHAR")
+
+
+def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False) -> None:
+    """Typed values, row problems and flags of the staged rows (hub_stg) into hub_chk; the
+    valid rows are the view hub_ok. ``chunked``: the batch comes in several chunks, and rules
+    that span rows (unique, once) also look at the earlier chunks (see start_chunks)."""
     typed = [f"{_typed(col)} AS {q('v_' + col.name)}" for col in c.stored]
     dup_join = ""
     if c.unique:
@@ -162,11 +206,28 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
         cols = {col.name: col for col in c.stored}
         key_exprs = [f"{_typed(cols[k])} AS k{j}" for j, k in enumerate(c.unique)]
         groups = ", ".join(f"k{j}" for j in range(len(c.unique)))
-        con.execute(
-            f"CREATE TEMP TABLE hub_dups AS SELECT file_id, {groups}, min(row_number) AS __first "
-            f"FROM (SELECT file_id, row_number, {', '.join(key_exprs)} FROM hub_stg) "
-            f"GROUP BY ALL HAVING count(*) > 1"
-        )
+        if not chunked:
+            con.execute(
+                f"CREATE TEMP TABLE hub_dups AS SELECT file_id, {groups}, "
+                f"min(row_number) AS __first "
+                f"FROM (SELECT file_id, row_number, {', '.join(key_exprs)} FROM hub_stg) "
+                f"GROUP BY ALL HAVING count(*) > 1"
+            )
+        else:
+            # Every key of the chunk with its first row, then the keys repeated within the
+            # chunk or already seen in an earlier chunk of the same file.
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE hub_grp AS SELECT file_id, {groups}, "
+                f"min(row_number) AS __first, count(*) AS __n "
+                f"FROM (SELECT file_id, row_number, {', '.join(key_exprs)} FROM hub_stg) "
+                f"GROUP BY ALL")
+            on = " AND ".join(["s.file_id = g.file_id", *(f"s.k{j} = g.k{j}"
+                                                           for j in range(len(c.unique)))])
+            con.execute(
+                f"CREATE TEMP TABLE hub_dups AS SELECT g.file_id, "
+                f"{groups.replace('k', 'g.k')}, least(g.__first, s.__first) AS __first "
+                f"FROM hub_grp g LEFT JOIN hub_seen s ON {on} "
+                f"WHERE g.__n > 1 OR s.__first IS NOT NULL")
         on = " AND ".join(["d.file_id = t.file_id",
                            *(f"d.k{j} = t.{q('v_' + k)}" for j, k in enumerate(c.unique))])
         dup_join = f"LEFT JOIN hub_dups d ON {on}"
@@ -188,7 +249,12 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
     if c.once is not None:
         v, bad = q("v_" + c.once.column), _problem(c.once.column, lit(c.once.reason))
         # Stored before this batch...
-        problems.append(f"CASE WHEN {v} IN ({c.once.stored}) THEN {bad} END")
+        if not chunked:
+            problems.append(f"CASE WHEN {v} IN ({c.once.stored}) THEN {bad} END")
+        else:  # ... (before its first chunk), or by an earlier file's rows in an earlier chunk
+            problems.append(f"CASE WHEN {v} IN (SELECT * FROM hub_once_before) OR EXISTS ("
+                            f"SELECT 1 FROM hub_once_loaded l WHERE l.k = {v} "
+                            f"AND l.file_id < typed2.file_id) THEN {bad} END")
         # ... or loaded by an earlier file of the batch: the first file (in file order) with a
         # valid row for the key loads it; the same key in any later file is rejected. (The
         # first valid row is valid whatever comes after it, so this is exactly the outcome of
@@ -237,7 +303,7 @@ def write_rejects(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int) -
                       __raw AS raw, 0 AS part
                FROM hub_chk WHERE len(problems) > 0
                UNION ALL
-               SELECT file_id, row_number, NULL, reason, NULL, 1 FROM hub_bad)
+               SELECT file_id, row_number, field, reason, NULL, 1 FROM hub_bad)
            ORDER BY file_id, part, row_number""",
         [import_id, c.source, c.kind],
     )
