@@ -22,6 +22,11 @@ class ImportRefused(Exception):
     """A whole file (or the whole import) is refused; the message names the file and why."""
 
 
+class ImportFailed(ImportRefused):
+    """The import stopped part-way (nothing was kept); the message names the files, never a
+    value from them."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Limits on compressed input (see the ``imports.*`` workspace settings)."""
@@ -236,7 +241,7 @@ def _check_archive(where: str, infos: list[zipfile.ZipInfo], limits: Limits) -> 
                             "(setting imports.max_archive_members); refused")
     total = sum(i.file_size for i in infos)
     if total > limits.max_bytes:
-        raise ImportRefused(f"{where}: would expand to {total >> 20:,} MB, more than "
+        raise ImportRefused(f"{where}: would expand to {total / 2**20:,.1f} MB, more than "
                             f"{limits.max_bytes >> 20} MB (setting imports.max_uncompressed_mb); "
                             "refused")
     for i in infos:

@@ -148,6 +148,10 @@ def read_istv_xml(f: InputFile, contract: Contract
         head = fh.read(4096)
     finally:
         fh.close()
+    if b"<!doctype" in head.lower():
+        raise ImportRefused(f"{f.display}: has a DTD (<!DOCTYPE>), which an ISTV submission must "
+                            "not have (entities could pull in other files); remove it and import "
+                            "again")
     if b"ISTVSubmission" not in head:
         raise ImportRefused(f"{f.display}: not an ISTV XML submission (no ISTVSubmission element)")
     return list(XML_COLUMNS), _rows(f)

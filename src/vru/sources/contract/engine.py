@@ -16,7 +16,7 @@ from vru.privacy.pseudonymise import Pseudonymiser, PseudonymKeyError, load_key
 from vru.sources.contract import readers, sql
 from vru.sources.contract.model import Contract, LoadContext, Source
 from vru.sources.contract.planning import Planned, plan
-from vru.sources.files import Limits
+from vru.sources.files import ImportFailed, Limits
 from vru.sources.provenance import finish_import, start_import, write_import_log
 from vru.sources.results import FileResult, ImportSummary, ProgressFn
 from vru.workspace import Workspace
@@ -75,8 +75,15 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
         for batch in _batches(planned, todo):
             if progress:
                 progress(planned[batch[0]].f.name, done, len(planned))
-            loaded = _import_batch(ws, con, source, [(planned[i], file_ids[i]) for i in batch],
-                                   import_id, agreement, pseudo)
+            try:
+                loaded = _import_batch(ws, con, source,
+                                       [(planned[i], file_ids[i]) for i in batch],
+                                       import_id, agreement, pseudo)
+            except duckdb.Error as exc:
+                # DuckDB's messages can quote a row (identifiers): name the files, not the rows.
+                names = ", ".join(planned[i].f.display for i in batch)
+                raise ImportFailed(f"{names}: the import stopped inside DuckDB "
+                                   f"({type(exc).__name__}); nothing was imported") from None
             for i, (res, pkey) in zip(batch, loaded, strict=True):
                 results[i] = res
                 if pkey is not None:

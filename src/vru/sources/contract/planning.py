@@ -37,6 +37,7 @@ class Planned:
     delimiter: str = ","
     newline: str = "LF"             # LF | CRLF | CR | mixed (from the file's head)
     trailing: bool = False          # every line ends with a delimiter (an empty last column)
+    clean_utf8: bool = False        # every byte is valid UTF-8 (DuckDB may decode it)
     sheet: excel.SheetLayout | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -47,7 +48,8 @@ class Planned:
         from vru.sources.files import has_glob_chars
 
         return (self.form == "csv" and not self.f.member and not has_glob_chars(self.f.path)
-                and self.encoding in ("utf-8", "utf-8-sig") and self.newline in ("LF", "CRLF")
+                and self.encoding in ("utf-8", "utf-8-sig") and self.clean_utf8
+                and self.newline in ("LF", "CRLF")
                 and not self.trailing)
 
 
@@ -166,7 +168,7 @@ def plan(source: Source, paths: list[Path | str], limits: Limits = DEFAULT_LIMIT
                 contract, header, d, enc, delim, newline, trailing = _plan_text(f, source,
                                                                                  encoding)
                 p = Planned(f, contract, header, d.sha256, form, d.size, enc, delim, newline,
-                            trailing)
+                            trailing, d.utf8 in ("ascii", "valid"))
                 ignored = [n for n, h in zip(_raw_names(d, enc, delim), header, strict=False)
                            if not h]
                 if ignored:

@@ -41,6 +41,10 @@ excel_text = excel.excel_text  # re-exported (older imports)
 BadRow = tuple[int, int, str | None, str]  # (file_id, row_number, field, reason)
 Row = tuple[int, list[Any] | None, str | None, str | None]  # (row_number, values, field, reason)
 
+# Python's csv module refuses fields over 128 KB; a partner's free text can be longer (it is then
+# rejected by the contract's max_length, naming the field, not as an unreadable row).
+csv.field_size_limit(64 << 20)
+
 # A batch whose DuckDB-readable files hold more than this is streamed in chunks.
 STREAM_BYTES = 64 << 20
 
