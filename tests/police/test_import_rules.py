@@ -173,3 +173,39 @@ def test_path_with_glob_characters_reads_that_file_only(workspace, tmp_path):
     assert (s.rows_read, s.rows_loaded) == (8, 8)
     assert workspace.sql("SELECT month::VARCHAR, count(*), max(row_number) FROM crimes "
                          "GROUP BY 1 ORDER BY 1") == [("2023-05-01", 5, 5), ("2023-06-01", 3, 3)]
+
+
+def test_an_added_column_is_ignored_with_a_warning(workspace, tmp_path):
+    """data.police.uk is open data: a column it adds does not refuse the file (issue 14)."""
+    cols = [*STREET_COLUMNS[:5], "Police area code", *STREET_COLUMNS[5:]]
+    rows = [dict(street_row(i), **{"Police area code": f"PA{i}"}) for i in range(6)]
+    write_csv(tmp_path / "in" / "2023-05-test-street.csv", rows, cols)
+    s = import_police(workspace, [tmp_path / "in"])
+    assert (s.rows_read, s.rows_loaded, s.rows_rejected) == (6, 6, 0)
+    (f,) = s.files
+    assert f.warnings == ["columns not in the police.uk file format, ignored: 'Police area code'"]
+    assert workspace.scalar("SELECT warnings FROM source_files") == f.warnings
+    # The published columns land where they belong, whatever the added column's position.
+    assert workspace.sql("SELECT crime_type, location, lsoa_code, count(*) FROM crimes "
+                         "GROUP BY ALL") == [("Violence and sexual offences",
+                                              "On or near High Street", "E01017540", 6)]
+    assert workspace.sql("SELECT round(longitude, 6), round(latitude, 6) FROM crimes "
+                         "ORDER BY row_number LIMIT 1") == [(-0.46, 52.13)]
+
+
+def test_a_missing_column_still_refuses_even_with_an_added_one(workspace, tmp_path):
+    cols = [c for c in STREET_COLUMNS if c != "Crime type"] + ["Police area code"]
+    write_csv(tmp_path / "in" / "2023-05-test-street.csv",
+              [dict(street_row(1), **{"Police area code": "PA1"})], cols)
+    before = counts(workspace)
+    with pytest.raises(ImportRefused, match=r"missing columns: 'Crime type'"):
+        import_police(workspace, [tmp_path / "in"])
+    assert counts(workspace) == before
+
+
+def test_a_headerless_added_column_is_recognised_by_its_columns(workspace, tmp_path):
+    cols = [*OUTCOME_COLUMNS, "Extra"]
+    write_csv(tmp_path / "outcomes-any-name.csv",
+              [dict(outcome_row(i), Extra="x") for i in range(3)], cols)
+    s = import_police(workspace, [tmp_path / "outcomes-any-name.csv"])
+    assert [f.kind for f in s.files] == ["outcomes"] and s.rows_loaded == 3

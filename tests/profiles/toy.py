@@ -119,7 +119,7 @@ def build(ws: Workspace, seed: int = 6, partners: bool = True, population: bool 
                             rows.append(rec)
         lon, lat = to_lonlat(np.array([r["e"] for r in rows]), np.array([r["n"] for r in rows]))
         con.execute("INSERT INTO source_files VALUES (1, 1, ?, 'crimes', 'toy', 'toy', 'x', "
-                    "NULL, NULL, NULL, ?, ?, 2, 0, 'active', now())",
+                    "NULL, NULL, NULL, ?, ?, 2, 0, 'active', now(), NULL, NULL)",
                     [source, len(rows) + 2, len(rows)])
         con.execute("INSERT INTO imports (import_id, source, started_at, rows_read, "
                     "rows_loaded, rows_rejected) VALUES (1, ?, now(), ?, ?, 2)",

@@ -56,7 +56,8 @@ def fill_crimes(ws: Workspace, n: int = 4000, seed: int = 7, months: int = 24) -
                     "rows_loaded, rows_rejected) VALUES (1, 'police_uk', ?, ?, 'test', 1, 1, 0, "
                     "0, ?, ?, 2)", [datetime(2025, 1, 1), datetime(2025, 1, 1), n + 2, n])
         con.execute("INSERT INTO source_files VALUES (1, 1, 'police_uk', 'street', 'x.csv', "
-                    "'x.csv', 'abc', 'street/x', 'bedfordshire', NULL, ?, ?, 2, 0, 'active', ?)",
+                    "'x.csv', 'abc', 'street/x', 'bedfordshire', NULL, ?, ?, 2, 0, 'active', ?, "
+                    "NULL, NULL)",
                     [n + 2, n, datetime(2025, 1, 1)])
         con.execute("CREATE TEMP TABLE t (crime_id VARCHAR, month DATE, reported_by VARCHAR, "
                     "longitude DOUBLE, latitude DOUBLE, location VARCHAR, lsoa_code VARCHAR, "

@@ -67,6 +67,13 @@ def import_police_cmd(
     if summary.rows_rejected:
         console.print(f"[yellow]{summary.rows_rejected:,} rows rejected[/]; see `vru status` "
                       "or the rejects table for file, row, field and reason.")
+    for f in summary.files:
+        for w in f.warnings:
+            console.print(f"warning: {f.name}: {w}", highlight=False, markup=False)
+    if summary.skipped:
+        console.print(f"not imported ({len(summary.skipped)} found):")
+        for where, why in summary.skipped:
+            console.print(f"  {where}: {why}", highlight=False, markup=False)
 
 
 @geo_app.command("import")

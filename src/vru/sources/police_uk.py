@@ -28,7 +28,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -40,8 +40,10 @@ from vru.geo.bng import to_bng
 from vru.geo.grid import cell_sql
 from vru.settings import POLICE_UK_CRIME_TYPES, RETIRED_CRIME_TYPES
 from vru.sources.files import (
+    DEFAULT_LIMITS,
     ImportRefused,
     InputFile,
+    Limits,
     check_columns,
     content_digest,
     discover,
@@ -90,6 +92,7 @@ class _Planned:
     size: int
     force: str | None
     month: date | None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def partition_key(self) -> str | None:
@@ -117,7 +120,7 @@ def classify(f: InputFile, header: list[str]) -> tuple[str, str | None, date | N
         # Not a data.police.uk file name: recognise the kind by its columns.
         cols = set(header)
         for k, expected in KIND_COLUMNS.items():
-            if cols == set(expected):
+            if cols >= set(expected) and not (k == "outcomes" and cols >= set(STREET_COLUMNS)):
                 kind = k
                 break
         if kind is None:
@@ -127,30 +130,46 @@ def classify(f: InputFile, header: list[str]) -> tuple[str, str | None, date | N
     return kind, force, month
 
 
-def plan(paths: list[Path | str]) -> list[_Planned]:
+def check_police_columns(f: InputFile, header: list[str], expected: list[str]) -> list[str]:
+    """Refuse a file missing a published column (or naming one twice); a column data.police.uk
+    adds is ignored (open data: nothing in it can be personal). Returns the warnings."""
+    missing = [c for c in expected if c not in header]
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if missing or dupes:
+        check_columns(f, header, expected)  # raises, naming the columns
+    extra = [c for c in header if c not in expected]
+    if extra:
+        return ["columns not in the police.uk file format, ignored: "
+                + ", ".join(repr(c) for c in extra)]
+    return []
+
+
+def plan(paths: list[Path | str], limits: Limits = DEFAULT_LIMITS,
+         skipped: list[tuple[str, str]] | None = None) -> list[_Planned]:
     """Check every file before touching the workspace; refuse the import if any file is bad."""
-    files = discover(paths)
+    files = discover(paths, limits=limits, skipped=skipped)
     if not files:
         raise ImportRefused("no CSV, .csv.gz or ZIP files found in " + ", ".join(map(str, paths)))
-    checked: list[tuple[InputFile, list[str], str, str | None, date | None]] = []
+    checked: list[tuple[InputFile, list[str], str, str | None, date | None, list[str]]] = []
     errors: list[str] = []
     for f in files:
         try:
             header = read_header(f)
             kind, force, month = classify(f, header)
-            check_columns(f, header, KIND_COLUMNS[kind])
-            checked.append((f, header, kind, force, month))
+            warnings = check_police_columns(f, header, KIND_COLUMNS[kind])
+            checked.append((f, header, kind, force, month, warnings))
         except ImportRefused as exc:
             errors.append(str(exc))
     # Checksums in threads: zlib and hashlib release the GIL, so files hash in parallel.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         digests = list(pool.map(_digest, [c[0] for c in checked]))
     planned: list[_Planned] = []
-    for (f, header, kind, force, month), digest in zip(checked, digests, strict=True):
+    for (f, header, kind, force, month, warnings), digest in zip(checked, digests, strict=True):
         if isinstance(digest, ImportRefused):
             errors.append(str(digest))
         else:
-            planned.append(_Planned(f, kind, header, digest[0], digest[1], force, month))
+            planned.append(_Planned(f, kind, header, digest[0], digest[1], force, month,
+                                    warnings))
     if errors:
         raise ImportRefused(
             f"{len(errors)} file(s) refused, nothing imported:\n  " + "\n  ".join(errors)
@@ -179,7 +198,8 @@ def import_police(ws: Workspace, paths: list[Path | str], progress: ProgressFn |
                   command: str | None = None) -> ImportSummary:
     """Import data.police.uk files atomically. Returns what happened to each file."""
     _projector()
-    planned = plan(paths)
+    skipped: list[tuple[str, str]] = []
+    planned = plan(paths, Limits.from_settings(ws.settings), skipped)
     results: list[FileResult] = []
     tmp_dir = ws.path / "tmp"
     tmp_dir.mkdir(exist_ok=True)
@@ -206,7 +226,7 @@ def import_police(ws: Workspace, paths: list[Path | str], progress: ProgressFn |
         for p in planned:
             key = f"{p.sha256}/{p.kind}"
             if key in active or key in seen_in_run:
-                results.append(FileResult(p.f.name, p.kind, "skipped"))
+                results.append(FileResult(p.f.name, p.kind, "skipped", warnings=p.warnings))
                 continue
             seen_in_run.add(key)
             todo.append(p)
@@ -241,7 +261,7 @@ def import_police(ws: Workspace, paths: list[Path | str], progress: ProgressFn |
                         by_partition[pk] = (res.file_id, p.kind)
                     results.append(res)
                 done += len(chunk)
-        summary = ImportSummary(SOURCE, import_id, results)
+        summary = ImportSummary(SOURCE, import_id, results, skipped=skipped)
         finish_import(con, summary)
     if progress:
         progress("", len(planned), len(planned))
@@ -563,12 +583,13 @@ def _load_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, batch: list[_Plan
         con.execute(
             "INSERT INTO source_files (file_id, import_id, source, kind, path, name, sha256, "
             "partition_key, force_slug, month, rows_read, rows_loaded, rows_rejected, "
-            "rows_flagged, status, loaded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)",
+            "rows_flagged, status, loaded_at, encoding, warnings) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, 'utf-8', ?::VARCHAR[])",
             [fid, import_id, SOURCE, q.kind, q.f.display, q.f.name, q.sha256, q.partition_key,
-             q.force, q.month, read, loaded, rejected, flagged, now],
+             q.force, q.month, read, loaded, rejected, flagged, now, q.warnings],
         )
-        results.append(FileResult(q.f.name, q.kind, "loaded", read, loaded, rejected, flagged, fid))
+        results.append(FileResult(q.f.name, q.kind, "loaded", read, loaded, rejected, flagged, fid,
+                                  warnings=list(q.warnings)))
     for t in ("scan", "good", "stg_bad", "off"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return results
