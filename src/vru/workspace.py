@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from vru import crime_view
+from vru.errors import VruError
 from vru.migrations import all_migrations
 from vru.settings import Settings
 
@@ -29,7 +30,7 @@ ENV_VAR = "VRU_WORKSPACE"
 DEFAULT_DIR = "vru-workspace"
 
 
-class WorkspaceError(Exception):
+class WorkspaceError(VruError):
     """A problem with the workspace the user can act on (missing, locked, newer schema...)."""
 
 

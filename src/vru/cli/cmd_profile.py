@@ -30,9 +30,9 @@ def profile_cmd(
 ) -> None:
     """Build the problem profile for an area and period."""
     from vru.analysis.trends import parse_period
+    from vru.privacy.access import Actor, disclosure_for
     from vru.reports import parse_formats, render
     from vru.reports.profile import build_profile
-    from vru.reports.profile_data import AreaNotFound
 
     try:
         fmts = parse_formats(formats)
@@ -42,10 +42,11 @@ def profile_cmd(
     ws = open_workspace(workspace, read_only=True)
     try:
         t0 = time.perf_counter()
-        try:
-            doc = build_profile(ws, area, per, privileged=privileged)
-        except AreaNotFound as exc:
-            fail(str(exc))
+        # The audience decides exactness through the one disclosure gate; an unknown area is a
+        # VruError, reported by the CLI's single handler.
+        audience = Actor.operator() if privileged else Actor.public()
+        gate = disclosure_for(audience, ws.settings.disclosure)
+        doc = build_profile(ws, area, per, privileged=gate.exact)
         t1 = time.perf_counter()
         paths = render(doc, fmts, out)
         t2 = time.perf_counter()

@@ -14,6 +14,8 @@ from datetime import date, datetime
 
 import duckdb
 
+from vru.errors import VruError
+
 # The partner sources of the data hub (one module each under vru.sources).
 HUB_SOURCES: tuple[str, ...] = (
     "police_rms", "istv", "admissions", "education", "youth_justice", "em_gps", "patrols",
@@ -21,7 +23,7 @@ HUB_SOURCES: tuple[str, ...] = (
 )
 
 
-class AgreementMissing(Exception):
+class AgreementMissing(VruError):
     """No data-sharing agreement in force for a source: the import is refused."""
 
 

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+from vru.errors import VruError
+
 KEY_ENV = "VRU_PSEUDONYM_KEY"
 KEY_FILE_ENV = "VRU_KEY_FILE"
 MIN_KEY_BYTES = 16
@@ -34,11 +36,11 @@ FINGERPRINT_LABEL = b"vru-key-fingerprint-v1"
 ID_KINDS = ("nhs_number", "upn", "pnc_id", "name_dob")
 
 
-class PseudonymKeyError(Exception):
+class PseudonymKeyError(VruError):
     """The pseudonymisation key is missing, too short, stored in the wrong place or changed."""
 
 
-class IdentifierError(ValueError):
+class IdentifierError(VruError, ValueError):
     """An identifier value is malformed. The message never contains the value."""
 
 

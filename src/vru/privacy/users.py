@@ -14,6 +14,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from vru.errors import VruError
 from vru.privacy.roles import Role, parse_role
 from vru.workspace import Workspace
 
@@ -32,7 +33,7 @@ def _dummy_hash() -> str:
     return _hasher.hash("not-a-real-password-0000")
 
 
-class UserError(ValueError):
+class UserError(VruError, ValueError):
     """A user-management request that cannot be done (unknown user, weak password...)."""
 
 

@@ -301,8 +301,8 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
                     text += f" the {self.force.name} rate of {frate.value:.2f}"
             self._find(text + ".", t.id)
             ch = ind.change_between(sv_before, sv)
-            if not (self.pub.hidden(sv) or self.pub.hidden(sv_before)) and sv_before:
-                pct = 100.0 * (sv - sv_before) / sv_before
+            pct = self.pub.change(sv_before, sv)
+            if pct is not None:
                 if ch.direction == "no significant change":
                     self._find(f"Serious violence was little changed on {prev.label} "
                                f"({pct:+.1f}%, not statistically significant).", t.id)
@@ -313,22 +313,24 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
             if i.key in ("sv", "vso") or i.predicate is None:
                 continue
             c, b = cur[i.key], before[i.key]
-            if self.pub.hidden(c) or self.pub.hidden(b) or not b:
+            pct = self.pub.change(b, c)
+            if pct is None:
                 continue
             ch = ind.change_between(b, c)
             if ch.direction != "no significant change":
-                self._find(f"{i.label} {ch.direction} by {abs(100.0 * (c - b) / b):.1f}% on "
+                self._find(f"{i.label} {ch.direction} by {abs(pct):.1f}% on "
                            f"{prev.label} ({self.pub.count_text(c)} offences).", t.id)
         for res in self.partner.values():
             if not res.supplied:
                 continue
             c, b = int(res.count or 0), int(res.previous or 0)
-            if self.pub.hidden(c) or self.pub.hidden(b) or not b:
+            pct = self.pub.change(b, c)
+            if pct is None:
                 continue
             ch = ind.change_between(b, c)
             if ch.direction != "no significant change":
                 self._find(f"{res.indicator.label} {ch.direction} by "
-                           f"{abs(100.0 * (c - b) / b):.1f}% on {prev.label} "
+                           f"{abs(pct):.1f}% on {prev.label} "
                            f"({self.pub.count_text(c)} in {p.label}).", t.id)
 
     def _change_text(self, ch: ind.Change) -> str:
@@ -336,7 +338,9 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
             return self.pub.rule.symbol
         if ch.before == 0:
             return "new" if ch.after else "none"
-        pct = 100.0 * (ch.after - ch.before) / ch.before
+        pct = self.pub.change(ch.before, ch.after)
+        if pct is None:  # the earlier count publishes as zero
+            return self.pub.rule.symbol
         # Only a statistically significant change is named; the notes say so.
         return f"{pct:+.1f}%" + (f" ({ch.direction})" if ch.direction in ("rose", "fell")
                                  else "")

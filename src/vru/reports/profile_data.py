@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from vru.analysis.trends import Period
+from vru.errors import VruError
 from vru.workspace import Workspace
 
 # Home Office offence codes counted as "violence with injury" in force extracts (HO counting
@@ -22,7 +23,7 @@ VWI_OFFENCE_CODES: tuple[str, ...] = (
 )
 
 
-class AreaNotFound(ValueError):
+class AreaNotFound(VruError, ValueError):
     pass
 
 

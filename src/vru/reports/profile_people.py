@@ -196,11 +196,11 @@ class PeopleSections:
                              "ratio indicates, not measures, under-reporting."))
         self._ed_where_when(s, pol, label)
         if e_tot and not self.pub.hidden(e_tot) and not self.pub.hidden(q_tot):
-            ratio = e_tot / q_tot if q_tot else None
+            ratio = self.pub.ratio(e_tot, q_tot) if q_tot else None
             text = (f"Emergency departments saw {self.pub.count_text(e_tot)} assault "
                     f"attendances against {self.pub.count_text(q_tot)} police-recorded "
                     f"{label}")
-            if ratio:
+            if isinstance(ratio, float) and ratio:
                 text += f" ({ratio:.2f} ED attendances per police-recorded offence)"
             if res.unplaced:
                 text += (f"; {self.pub.count_text(res.unplaced)} further attendances had "
@@ -243,10 +243,8 @@ class PeopleSections:
             rows = []
             for code, n in by_lsoa:
                 q = int(pol_lsoa.get(code, 0))
-                hidden = self.pub.hidden(int(n)) or self.pub.hidden(q)
                 rows.append([names.get(code) or code, code, self.pub.count(int(n)),
-                             self.pub.count(q),
-                             self.pub.rule.symbol if hidden else (n / q if q else None)])
+                             self.pub.count(q), self.pub.ratio(int(n), q)])
             s.add(Table("t_ed_lsoa", "Where: neighbourhoods with most ED assault attendances",
                         [Column("LSOA", LABEL), Column("Code", LABEL),
                          Column("ED assaults", COUNT), Column(f"Police: {label}", COUNT),

@@ -3,11 +3,8 @@ that keep small non-count numbers (areas, months) out of digits."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from vru.analysis import indicators as ind
 from vru.analysis import trends
-from vru.privacy import disclosure
+from vru.privacy.access import Disclose
 from vru.settings import Disclosure
 
 SMALL_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
@@ -25,22 +22,16 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-@dataclass
-class Publisher:
-    """Applies the disclosure rule (or not, for privileged users) to everything published."""
+class Publisher(Disclose):
+    """The disclosure gate (``vru.privacy.access.Disclose``) for a published document, with the
+    wording of counts in prose. ``privileged`` output holds exact counts."""
 
-    rule: Disclosure
-    privileged: bool
+    def __init__(self, rule: Disclosure, privileged: bool) -> None:
+        super().__init__(rule, exact=privileged)
 
-    def hidden(self, count: int | None) -> bool:
-        return (not self.privileged) and disclosure.is_suppressed(count, self.rule)
-
-    def count(self, count: int | float | None) -> int | str | None:
-        if count is None:
-            return None
-        if self.privileged:
-            return int(round(float(count)))
-        return disclosure.apply(count, self.rule)
+    @property
+    def privileged(self) -> bool:
+        return self.exact
 
     def count_text(self, count: int) -> str:
         v = self.count(count)
@@ -49,22 +40,6 @@ class Publisher:
         if self.privileged or self.rule.round_to <= 1:
             return f"{v:,}"
         return f"about {v:,}"
-
-    def rate_cells(self, count: int, rate: ind.Rate) -> list:
-        """[rate, (lower, upper)] cells, suppressed with the count."""
-        if self.hidden(count):
-            return [self.rule.symbol, self.rule.symbol]
-        if not rate.available:
-            return [None, None]
-        return [rate.value, (rate.lower, rate.upper)]
-
-    def share(self, part: int, whole: int) -> float | str | None:
-        if whole <= 0:
-            return None
-        if self.hidden(part) or self.hidden(whole):
-            return self.rule.symbol
-        return 100.0 * part / whole
-
 
 
 def codes(codes) -> str:

@@ -15,10 +15,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from vru.errors import VruError
+
 DATA_SUFFIXES = (".csv", ".csv.gz")
 
 
-class ImportRefused(Exception):
+class ImportRefused(VruError):
     """A whole file (or the whole import) is refused; the message names the file and why."""
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vru.errors import VruError
 from vru.synth.generate import generate
 from vru.synth.params import SynthParams
 
@@ -45,7 +46,7 @@ HUB_FOLDERS: dict[str, tuple[str, str, str]] = {
 ProgressFn = Callable[[str], None]
 
 
-class DemoError(Exception):
+class DemoError(VruError):
     """The demo cannot be built where asked (e.g. the folder holds something else)."""
 
 

@@ -1,48 +1,29 @@
-"""Disclosure control at the exit: what a signed-in user may see of a number or a record.
+"""The web's view of the one disclosure gate: a signed-in user's ``Disclose`` plus record scope.
 
-Privileged roles (admin, analyst) get exact counts. Everyone else gets every count through the
-workspace's disclosure rule (``vru.privacy.disclosure``); anything derived from counts (a change,
-a share) is computed from the *published* values and withheld when one of them is suppressed,
-so a derived figure can never reveal a suppressed or unrounded count.
+Every rule lives in ``vru.privacy.access``: privileged roles (admin, analyst) get exact counts,
+everyone else gets every count through the workspace's disclosure rule; derived figures (a
+change, a share) come from the *published* values and are withheld when one is suppressed.
+This class only binds the gate to the request's user.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from vru.privacy import disclosure
+from vru.privacy.access import Actor, Disclose, Resource, allowed
 from vru.privacy.roles import privileged, record_scope
 from vru.privacy.users import User
 from vru.settings import Disclosure
 
 
-class Exit:
+class Exit(Disclose):
     def __init__(self, user: User, rule: Disclosure) -> None:
         self.user = user
-        self.rule = rule
-        self.exact = privileged(user.role)
-        self.scope = record_scope(user.role)
+        self.actor = Actor.of(user)
+        super().__init__(rule, exact=privileged(self.actor.role))
+        self.scope = record_scope(self.actor.role)
 
-    def count(self, value: int | float | None) -> int | str | None:
-        if value is None:
-            return None
-        if self.exact:
-            return int(value)
-        return disclosure.apply(value, self.rule)
-
-    def counts(self, values: Iterable[int | float | None]) -> list[int | str | None]:
-        return [self.count(v) for v in values]
-
-    @staticmethod
-    def numeric(value: int | str | None) -> float | None:
-        return float(value) if isinstance(value, int | float) else None
-
-    def change_pct(self, before: int | str | None, after: int | str | None) -> float | None:
-        """Percent change between two *published* counts; None if either is suppressed/zero."""
-        b, a = self.numeric(before), self.numeric(after)
-        if b is None or a is None or b == 0:
-            return None
-        return round(100.0 * (a - b) / b, 1)
+    def may(self, action: str, resource: Resource | None = None) -> bool:
+        """The access question for this user (``vru.privacy.access.allowed``)."""
+        return allowed(action, resource, self.actor)
 
     @property
     def records_agency(self) -> str | None:

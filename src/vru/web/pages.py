@@ -11,8 +11,9 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Red
 
 from vru.privacy import audit as audit_mod
 from vru.privacy import users as users_mod
+from vru.privacy.access import Actor, Resource, allowed
 from vru.privacy.audit import Entry
-from vru.privacy.roles import ROLES, allows
+from vru.privacy.roles import ROLES
 from vru.web import optional, patrol_view, profiles_store, views
 from vru.web import queries as q
 from vru.web.exit import Exit
@@ -35,6 +36,11 @@ NAV = [("Overview", "/"), ("Map", "/map"), ("Trends", "/trends"), ("Profiles", "
        ("Audit", "/admin/audit")]
 
 
+def _may(user, route: tuple[str, str]) -> bool:
+    """May this user use that route? (the one access question, ``vru.privacy.access``)"""
+    return allowed(ROUTE_PERMISSIONS[route].value, Resource("route", " ".join(route)), Actor.of(user))
+
+
 def ctx(request: Request):
     return request.app.state.ctx
 
@@ -50,7 +56,7 @@ def render(request: Request, template: str, status_code: int = 200, **data: Any)
     nav = []
     if s is not None:
         nav = [(label, href, request.url.path == href)
-               for label, href in NAV if allows(s.user.role, ROUTE_PERMISSIONS[("GET", href)])
+               for label, href in NAV if _may(s.user, ("GET", href))
                and (href != "/tags" or _em_allowed(request))]
     data.setdefault("area_name", ctx(request).ws.settings.area_name)
     return ctx(request).templates.TemplateResponse(
@@ -161,11 +167,9 @@ def _choices(ws) -> dict[str, Any]:
 def map_page(request: Request) -> HTMLResponse:
     ex = _exit(request)
     return render(request, "map.html", choices=_filter_choices(request), access=ex.describe(),
-                  can_points=ex.may_see_records and allows(ex.user.role, ROUTE_PERMISSIONS[
-                      ("GET", "/api/map/points")]),
-                  plans=patrol_view.plans(ctx(request).ws, 20) if allows(
-                      ex.user.role, ROUTE_PERMISSIONS[("GET", "/api/patrol-plans/{run_id}")])
-                  else [],
+                  can_points=ex.may_see_records and _may(ex.user, ("GET", "/api/map/points")),
+                  plans=patrol_view.plans(ctx(request).ws, 20)
+                  if _may(ex.user, ("GET", "/api/patrol-plans/{run_id}")) else [],
                   hotspots=optional.hotspots_available())
 
 
@@ -180,7 +184,7 @@ def profiles_page(request: Request, made: str | None = None) -> HTMLResponse:
     ex = _exit(request)
     return render(request, "profiles.html", available=optional.profiles_available(),
                   profiles=profiles_store.listing(ctx(request).ws, ex.exact),
-                  can_make=allows(ex.user.role, ROUTE_PERMISSIONS[("POST", "/profiles")]),
+                  can_make=_may(ex.user, ("POST", "/profiles")),
                   exact=ex.exact, areas=q.areas(ctx(request).ws), made=made)
 
 
@@ -217,7 +221,7 @@ def profiles_download(request: Request, name: str) -> FileResponse:
 @router.get("/data-hub", response_class=HTMLResponse)
 def datahub_page(request: Request) -> HTMLResponse:
     ws, ex = ctx(request).ws, _exit(request)
-    may_rejects = allows(ex.user.role, ROUTE_PERMISSIONS[("GET", "/data-hub/rejects")])
+    may_rejects = _may(ex.user, ("GET", "/data-hub/rejects"))
     data = ctx(request).cache.value(("datahub", ex.exact, may_rejects),
                                     lambda: _datahub(ws, ex, may_rejects))
     record_access(request, "datahub.overview")

@@ -6,7 +6,8 @@
 - ``authorize`` is a dependency installed on the application itself, so it runs before every
   route handler: it looks the matched route up in ``ROUTE_PERMISSIONS`` (routes missing from the
   table are refused), refuses anonymous users (401 for the API, redirect to the sign-in page
-  otherwise), checks the role's grants and, for state-changing methods, the CSRF token.
+  otherwise), asks the one access question (``vru.privacy.access.allowed``) and, for
+  state-changing methods, checks the CSRF token.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import anyio.to_thread
 from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vru.errors import VruError
+from vru.privacy.access import Actor, Resource, why_not
 from vru.privacy.audit import Entry
-from vru.privacy.roles import Permission, allows
+from vru.privacy.roles import Permission
 from vru.web.permissions import ROUTE_PERMISSIONS
 
 SESSION_COOKIE = "vru_session"
@@ -41,7 +44,7 @@ SECURITY_HEADERS = [
 ]
 
 
-class NeedLogin(Exception):
+class NeedLogin(VruError):
     """Raised for an anonymous page request; handled as a redirect to /login."""
 
     def __init__(self, next_url: str) -> None:
@@ -144,8 +147,10 @@ async def authorize(request: Request) -> None:
             raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Cookie"})
         nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise NeedLogin(nxt)
-    if not allows(session.user.role, perm):
-        raise HTTPException(403, f"your role ({session.user.role.value}) may not do this")
+    path = getattr(request.scope.get("route"), "path", "")
+    reason = why_not(perm.value, Resource("route", f"{request.method} {path}"), Actor.of(session.user))
+    if reason is not None:
+        raise HTTPException(403, reason)
     if request.method in UNSAFE:
         sent = request.headers.get(CSRF_HEADER)
         if sent is None and request.headers.get("content-type", "").startswith(

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vru.errors import VruError
+
 DEFAULT_HARM_NAME = "vru default CCHI-based table v1 (days, per police.uk category)"
 
 # days of custody-equivalent harm per police.uk category (see the module docstring for basis)
@@ -42,7 +44,7 @@ _WEIGHT_COLUMNS = ("weight", "harm", "cchi_days", "days")
 _COUNT_PREFIX = ("national_count", "count", "volume")
 
 
-class HarmTableError(ValueError):
+class HarmTableError(VruError, ValueError):
     """A harm table that cannot be used; the message names the file, row and field."""
 
 
