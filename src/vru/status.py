@@ -12,18 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from vru import crime_view
+from vru.periods import month_key, month_range
 from vru.workspace import Workspace
 
 STATUS_VERSION = 1
-
-
-def _months_between(first: date, last: date) -> list[str]:
-    out = []
-    y, m = first.year, first.month
-    while (y, m) <= (last.year, last.month):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 def _month_coverage(ws: Workspace, table: str, where: str = "TRUE") -> dict:
@@ -34,7 +26,7 @@ def _month_coverage(ws: Workspace, table: str, where: str = "TRUE") -> dict:
         return {"first_month": None, "last_month": None, "months": 0, "missing_months": []}
     first = date.fromisoformat(months[0] + "-01")
     last = date.fromisoformat(months[-1] + "-01")
-    missing = sorted(set(_months_between(first, last)) - set(months))
+    missing = sorted(set(map(month_key, month_range(first, last))) - set(months))
     return {"first_month": months[0], "last_month": months[-1], "months": len(months),
             "missing_months": missing}
 

@@ -13,8 +13,16 @@ import pytest
 from vru.analysis.indicators import crude_rate
 from vru.errors import VruError
 from vru.privacy.access import (
-    AccessDenied, Actor, Disclose, Permission, Resource, allowed, check, disclosure_for,
-    register_action, why_not,
+    AccessDenied,
+    Actor,
+    Disclose,
+    Permission,
+    Resource,
+    allowed,
+    check,
+    disclosure_for,
+    register_action,
+    why_not,
 )
 from vru.privacy.agreements import Agreement
 from vru.privacy.roles import Role

@@ -302,7 +302,7 @@ def test_police_sources_follow_the_canonical_view_month_by_month(tmp_path):
     """The profile counts each crime once, from the source serving its force-month (the
     canonical crime view): a month the force extract lacks is served by police.uk, and the
     Home Office code indicators need force extracts for every month."""
-    from vru.analysis.trends import parse_period
+    from vru.periods import parse_period
     from vru.reports.profile import police_indicators
     from vru.reports.profile_data import police_sources, resolve_area
     from vru.workspace import Workspace

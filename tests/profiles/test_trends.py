@@ -8,29 +8,30 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vru import periods
 from vru.analysis import trends
 
 
 def test_parse_financial_year_and_ranges():
-    p = trends.parse_period("2023/24")
+    p = periods.parse_period("2023/24")
     assert (p.first, p.last, p.n_months) == (date(2023, 4, 1), date(2024, 3, 1), 12)
-    assert trends.is_financial_year(p)
+    assert periods.is_financial_year(p)
     assert p.previous().label == "2022/23"
-    assert trends.parse_period("2023-2024").label == "2023/24"
-    r = trends.parse_period("2023-05..2024-04")
+    assert periods.parse_period("2023-2024").label == "2023/24"
+    r = periods.parse_period("2023-05..2024-04")
     assert (r.first, r.last, r.n_months) == (date(2023, 5, 1), date(2024, 4, 1), 12)
     prev = r.previous()
     assert (prev.first, prev.last) == (date(2022, 5, 1), date(2023, 4, 1))
-    assert trends.parse_period("2024-01").n_months == 1
+    assert periods.parse_period("2024-01").n_months == 1
     for bad in ("2023/25", "2024-04..2023-05", "2023-13..2024-01", "last year"):
         with pytest.raises(ValueError):
-            trends.parse_period(bad)
+            periods.parse_period(bad)
 
 
 def test_financial_year_labels():
-    assert trends.financial_year_label(date(2024, 3, 31)) == "2023/24"
-    assert trends.financial_year_label(date(2024, 4, 1)) == "2024/25"
-    assert trends.financial_year_label(date(1999, 12, 1)) == "1999/00"
+    assert periods.financial_year_label(date(2024, 3, 31)) == "2023/24"
+    assert periods.financial_year_label(date(2024, 4, 1)) == "2024/25"
+    assert periods.financial_year_label(date(1999, 12, 1)) == "1999/00"
 
 
 def test_monthly_series_fills_gaps_and_rolls_twelve_months():

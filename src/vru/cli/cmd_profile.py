@@ -29,7 +29,7 @@ def profile_cmd(
     workspace: Path = WorkspaceOption,
 ) -> None:
     """Build the problem profile for an area and period."""
-    from vru.analysis.trends import parse_period
+    from vru.periods import parse_period
     from vru.privacy.access import Actor, disclosure_for
     from vru.reports import parse_formats, render
     from vru.reports.profile import build_profile

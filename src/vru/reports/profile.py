@@ -14,6 +14,7 @@ from datetime import date
 
 import pandas as pd
 
+from vru import periods
 from vru.analysis import indicators as ind
 from vru.analysis import trends
 from vru.reports import charts
@@ -105,16 +106,16 @@ def _counts(run, area: Area, inds: list[PoliceIndicator],
     return {i.key: int(v or 0) for i, v in zip(avail, row, strict=True)}
 
 
-def _period_year(period: trends.Period) -> int:
-    return trends.financial_year_start(period.first)
+def _period_year(period: periods.Period) -> int:
+    return periods.financial_year_start(period.first)
 
 
 # =========================================================================== build
-def build_profile(ws: Workspace, area: str | Area, period: str | trends.Period,
+def build_profile(ws: Workspace, area: str | Area, period: str | periods.Period,
                   privileged: bool = False) -> Document:
     """Assemble the problem profile for ``area`` over ``period`` (see module docstring)."""
     a = resolve_area(ws, area) if isinstance(area, str) else area
-    p = trends.parse_period(period) if isinstance(period, str) else period
+    p = periods.parse_period(period) if isinstance(period, str) else period
     return _Builder(ws, a, p, privileged).build()
 
 
@@ -126,7 +127,7 @@ _AREA_COLUMNS = ("source, month, occurred_from, falls_within, easting, northing,
 
 
 class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
-    def __init__(self, ws: Workspace, area: Area, period: trends.Period, privileged: bool):
+    def __init__(self, ws: Workspace, area: Area, period: periods.Period, privileged: bool):
         self.ws = ws
         self.area = area
         self.period = period
@@ -148,7 +149,7 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
         # the period), fetched once and registered on the builder's own cursor as
         # ``area_crimes``; ``self.local`` is the area with its filter already applied.
         self._cur = ws.reader()
-        lo = min(trends.add_months(period.last, -47), self.prev.first)
+        lo = min(periods.add_months(period.last, -47), self.prev.first)
         rows = self._cur.execute(
             f"SELECT {_AREA_COLUMNS} FROM canonical_crimes c WHERE {area.where} "
             "AND c.month BETWEEN ? AND ?",
@@ -176,7 +177,7 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
         return self._cur.execute(sql, params).fetchall()
 
     def _period_text(self) -> str:
-        if trends.is_financial_year(self.period):
+        if periods.is_financial_year(self.period):
             return f"financial year {self.period.label}"
         return self.period.label
 
@@ -216,7 +217,7 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
         s.add(Paragraph(
             f"This profile describes serious violence in {self.area.name} "
             f"({self.area.level_name}) in {self._period_text()} "
-            f"({trends.month_label(self.period.first)} to {trends.month_label(self.period.last)})"
+            f"({periods.month_label(self.period.first)} to {periods.month_label(self.period.last)})"
             f", compared with the previous period ({self.prev.label}). Police figures come "
             f"from {src}; partner figures from whatever each partner has supplied to the "
             "workspace (see Data coverage and quality)."))
@@ -267,7 +268,7 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
                          (self.pub.rate_cells(fcur.get(i.key, 0), fr)[0] if fr else None),
                          sig, self.pub.count(b), change])
         self.partner = all_partner_counts(
-            self.ws, self.area, p.first, trends.add_months(p.last, 1), prev.first)
+            self.ws, self.area, p.first, periods.add_months(p.last, 1), prev.first)
         for res in self.partner.values():
             rows.append(self._partner_row(res))
         t = s.add(Table(
@@ -411,7 +412,7 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
     def _trends(self, s: Section) -> None:
         p, a = self.period, self.local
         sv = next(i for i in self.inds if i.key == "sv")
-        start = trends.add_months(p.last, -47)
+        start = periods.add_months(p.last, -47)
         rows = self.aq(f"SELECT c.month, count(*) FROM area_crimes c WHERE {a.where} AND "
                       f"{sv.predicate} AND c.month BETWEEN ? AND ? "
                       "GROUP BY 1 ORDER BY 1", [*a.params, start, p.last])
@@ -465,7 +466,7 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
                          [Column("Month", LABEL), Column("Average per month", NUMBER),
                           Column("Index (1.00 = average month)", NUMBER)], s_rows,
                          note=f"Averages over the months of data from "
-                              f"{trends.month_label(first)} to {trends.month_label(p.last)}."))
+                              f"{periods.month_label(first)} to {periods.month_label(p.last)}."))
         if best and best[1] > 1.05 and len(series) >= 24:
             self._find(f"Serious violence is seasonal: {month_full(best[0])} is the busiest "
                        f"month, {100 * (best[1] - 1):.1f}% above an average month.", ts.id)
@@ -550,7 +551,7 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
             got, has = by_src.get(src, {}), held_src.get(src, {})
             if not has:
                 continue
-            missing = [trends.month_label(m) for m in p.months if m not in has]
+            missing = [periods.month_label(m) for m in p.months if m not in has]
             served = len(got)
             note = ("used for every month it holds" if served and set(got) == set(has) else
                     f"used for {words(served)} months; other months served by the other "
@@ -567,7 +568,7 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
                 rows.append([i.label, i.supplier, None, None, None, res.note])
                 continue
             got = {(m if isinstance(m, date) else m.date()) for m, _ in (res.monthly or [])}
-            missing = [trends.month_label(m) for m in p.months if m not in got]
+            missing = [periods.month_label(m) for m in p.months if m not in got]
             rows.append([i.label, i.supplier, self.pub.count(int(res.count or 0)),
                          f"{words(len(got))} of {words(p.n_months)}",
                          ", ".join(missing) if missing else "none",

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from vru.analysis.trends import Period
 from vru.errors import VruError
+from vru.periods import Period
 from vru.workspace import Workspace
 
 # Home Office offence codes counted as "violence with injury" in force extracts (HO counting

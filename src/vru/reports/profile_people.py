@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from vru import periods
 from vru.analysis import indicators as ind
-from vru.analysis import trends
 from vru.reports.document import (
     COUNT,
     LABEL,
@@ -114,7 +114,7 @@ class PeopleSections:
                FROM youth_justice_events WHERE upper(event_type) = 'FTE'
                AND event_date >= ? AND event_date < ?
                AND lsoa_code IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1""",
-            [p.first, trends.add_months(p.last, 1), self.area.lsoa_codes])
+            [p.first, periods.add_months(p.last, 1), self.area.lsoa_codes])
         if not rows:
             return
         order = ["Under 15", "15 to 17", "18 and over"]
@@ -142,7 +142,7 @@ class PeopleSections:
                    GROUP BY 1)
                SELECT count(*), count(*) FILTER (WHERE n > 1), coalesce(sum(n), 0),
                       coalesce(sum(n) FILTER (WHERE n > 1), 0) FROM a""",
-            [p.first, trends.add_months(p.last, 1), self.area.lsoa_codes])[0]
+            [p.first, periods.add_months(p.last, 1), self.area.lsoa_codes])[0]
         people, repeat, adm, rep_adm = (int(x) for x in r)
         if not people:
             return False
@@ -185,7 +185,7 @@ class PeopleSections:
         rows = []
         for m in p.months:
             e, q = int(ed.get(m, 0)), int(prow.get(m, 0))
-            rows.append([trends.month_label(m), self.pub.count(e), self.pub.count(q)])
+            rows.append([periods.month_label(m), self.pub.count(e), self.pub.count(q)])
         e_tot, q_tot = int(res.count or 0), int(self.cur.get(police_key, 0))
         rows.append(["Whole period", self.pub.count(e_tot), self.pub.count(q_tot)])
         t = s.add(Table("t_edgap", f"ED assault attendances and police-recorded {label}",
@@ -214,7 +214,7 @@ class PeopleSections:
         p, a = self.period, self.local
         base = ("FROM ed_assaults WHERE lsoa_code IN (SELECT unnest(?::VARCHAR[])) AND "
                 "CAST(assault_at AS DATE) >= ? AND CAST(assault_at AS DATE) < ?")
-        args = [self.area.lsoa_codes, p.first, trends.add_months(p.last, 1)]
+        args = [self.area.lsoa_codes, p.first, periods.add_months(p.last, 1)]
         where = self.aq(f"SELECT location_type, count(*) n {base} GROUP BY 1 "
                             "ORDER BY n DESC, 1", args)
         total = sum(int(n) for _, n in where)

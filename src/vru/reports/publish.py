@@ -3,7 +3,7 @@ that keep small non-count numbers (areas, months) out of digits."""
 
 from __future__ import annotations
 
-from vru.analysis import trends
+from vru import periods
 from vru.privacy.access import Disclose
 from vru.settings import Disclosure
 
@@ -57,7 +57,4 @@ def join_words(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def month_full(short: str) -> str:
-    full = ("January", "February", "March", "April", "May", "June", "July", "August",
-            "September", "October", "November", "December")
-    return full[trends.MONTH_NAMES.index(short)]
+month_full = periods.month_full

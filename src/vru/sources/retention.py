@@ -9,10 +9,10 @@ arrival time for ED assaults, admission date, ping time, ...) is before
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from vru.periods import same_day_months_before
 from vru.privacy import agreements
 from vru.sources.contract import Contract
 from vru.sources.registry import SOURCES
@@ -32,9 +32,7 @@ class RetentionResult:
 
 def months_before(d: date, months: int) -> date:
     """The same day ``months`` calendar months earlier (clamped to the month's last day)."""
-    y, m = divmod(d.year * 12 + (d.month - 1) - months, 12)
-    m += 1
-    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+    return same_day_months_before(d, months)
 
 
 def apply_retention(ws: Workspace, as_of: date | None = None, dry_run: bool = False,

@@ -18,6 +18,7 @@ from datetime import date
 
 import numpy as np
 
+from vru.periods import add_months, next_month
 from vru.synth.params import CRIME_MIX, SynthParams
 from vru.synth.world import World, sample_in_zones, triangles
 
@@ -164,7 +165,7 @@ def build_model(world: World, p: SynthParams) -> CrimeModel:
         dow[j] = d / d.mean()
     start = np.datetime64(months[0].isoformat(), "s")
     last = months[-1]
-    end_month = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    end_month = next_month(last)
     return CrimeModel(rate, hotspots, season, hour, dow, months, start,
                       np.datetime64(end_month.isoformat(), "s"))
 
@@ -219,8 +220,7 @@ def generate(world: World, model: CrimeModel, p: SynthParams) -> Iterator[CrimeB
     ncat = len(CATEGORIES)
     # Two burn-in months before the start, so the first month has its share of offspring.
     first = model.months[0]
-    burn = [date(first.year - (first.month <= k), (first.month - k - 1) % 12 + 1, 1)
-            for k in (2, 1)]
+    burn = [add_months(first, -k) for k in (2, 1)]
     months = burn + model.months
     k = slices_per_month(model, p)
     for mi, month in enumerate(months):

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from vru.geo.bng import to_lonlat
+from vru.periods import next_month as _next_month
 from vru.synth.crime_details import CrimeDetails
 from vru.synth.crimes import CATEGORIES, VIOLENCE, CrimeBatch, CrimeModel
 from vru.synth.params import SynthParams
@@ -711,5 +712,3 @@ def _cols(rows: list[dict], names: tuple[str, ...]) -> dict[str, list]:
     return {c: [r[c] for r in rows] for c in names}
 
 
-def _next_month(d: date) -> date:
-    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)

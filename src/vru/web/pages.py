@@ -225,8 +225,8 @@ def datahub_page(request: Request) -> HTMLResponse:
     data = ctx(request).cache.value(("datahub", ex.exact, may_rejects),
                                     lambda: _datahub(ws, ex, may_rejects))
     record_access(request, "datahub.overview")
-    return render(request, "datahub.html", **data, can_upload=allows(
-        ex.user.role, ROUTE_PERMISSIONS[("GET", "/data-hub/upload")]))
+    return render(request, "datahub.html", **data, can_upload=_may(
+        ex.user, ("GET", "/data-hub/upload")))
 
 
 def _datahub(ws, ex: Exit, may_rejects: bool) -> dict[str, Any]:

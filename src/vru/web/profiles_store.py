@@ -8,10 +8,11 @@ folder, whoever generated the file.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from vru.periods import last_months
 from vru.web.optional import profiles_available
 from vru.workspace import Workspace
 
@@ -71,9 +72,8 @@ def generate(ws: Workspace, area: str | None, period: str | None, exact: bool,
         first, last = ws.sql("SELECT min(month), max(month) FROM canonical_crimes")[0]
         if last is None:
             raise ValueError("no crimes loaded, so there is no period to profile")
-        m = last.year * 12 + last.month - 1 - 11  # the latest 12 months in the data
-        start = max(date(m // 12, m % 12 + 1, 1), first)
-        period = f"{start:%Y-%m}..{last:%Y-%m}"
+        latest = last_months(last, 12, first)  # the latest 12 months in the data
+        period = f"{latest.first:%Y-%m}..{latest.last:%Y-%m}"
     doc = build_profile(ws, area, period, privileged=exact)
     kind = "exact" if exact else "controlled"
     paths = render(doc, formats, root(ws) / kind)

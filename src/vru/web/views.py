@@ -10,24 +10,13 @@ import numpy as np
 
 from vru.geo.bng import to_lonlat
 from vru.geo.grid import cell_id
+from vru.periods import add_months as _add_months
+from vru.periods import month_range as _months
 from vru.web import queries as q
 from vru.web.exit import Exit
 from vru.workspace import Workspace
 
 POINT_LIMIT = 5000
-
-
-def _add_months(d: date, k: int) -> date:
-    m = d.month - 1 + k
-    return date(d.year + m // 12, m % 12 + 1, 1)
-
-
-def _months(first: date, last: date) -> list[date]:
-    out, d = [], first
-    while d <= last:
-        out.append(d)
-        d = _add_months(d, 1)
-    return out
 
 
 def overview(ws: Workspace, ex: Exit, month_from: date | None = None,

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vru.periods import month_range, quarter_key
+from vru.periods import parse_month as _month
 from vru.workspace import Workspace
 
 
@@ -34,28 +36,13 @@ class Events:
         if step == "month":
             return mi, [m.strftime("%Y-%m") for m in self.months]
         if step == "quarter":
-            labels = [f"{m.year}-Q{(m.month - 1) // 3 + 1}" for m in self.months]
+            labels = [quarter_key(m) for m in self.months]
             uniq = list(dict.fromkeys(labels))
             q = np.array([uniq.index(lab) for lab in labels])
             return q[mi], uniq
         raise ValueError("step must be 'month' or 'quarter'")
 
 
-def _month(s: str | date | None) -> date | None:
-    if s is None or isinstance(s, date):
-        return s
-    try:
-        return datetime.strptime(s, "%Y-%m").date()
-    except ValueError:
-        raise ValueError(f"month {s!r} is not YYYY-MM") from None
-
-
-def month_range(first: date, last: date) -> list[date]:
-    out, y, m = [], first.year, first.month
-    while (y, m) <= (last.year, last.month):
-        out.append(date(y, m, 1))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 def load_events(ws: Workspace, categories: list[str] | None = None, start: str | None = None,
