@@ -26,7 +26,7 @@ BUILD_SETUP = """
 import pandas, sys, json
 from pathlib import Path
 from vru.synth.demo import build_demo
-import vru.sources.registry, vru.geo.packs, vru.sources.police_uk
+import vru.sources.registry, vru.sources.geography, vru.sources.police_uk
 """
 BUILD_BODY = """
 res = build_demo(Path(sys.argv[2]), scale=float(sys.argv[1]))

@@ -87,7 +87,9 @@ def test_set_grid_recomputes_cells(workspace, tmp_path):
 
     street_file(tmp_path / "in", n=30)
     import_police(workspace, [tmp_path / "in"])
-    workspace.set_grid(500, 100, 0)
+    from vru.geo.grid import set_grid
+
+    set_grid(workspace, 500, 100, 0)
     bad = workspace.scalar(
         "SELECT count(*) FROM crimes WHERE easting IS NOT NULL AND NOT "
         "(cell_e <= easting AND easting < cell_e + 500 AND (cell_e - 100) % 500 = 0 "

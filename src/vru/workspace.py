@@ -191,6 +191,15 @@ class Workspace:
         row = self.reader().execute(query, params).fetchone()
         return row[0] if row else None
 
+    def tables(self) -> set[str]:
+        """The names of the workspace's tables and views."""
+        return {r[0] for r in self.sql("SELECT table_name FROM information_schema.tables")}
+
+    def table_exists(self, name: str) -> bool:
+        """Whether a table or view of that name exists (the one place this is asked)."""
+        return bool(self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The single writer: an exclusive, atomic unit of work. Rolls back on any error."""
@@ -229,19 +238,6 @@ class Workspace:
         self.settings.save(self.path / SETTINGS_NAME)
         with self.transaction() as con:
             crime_view.sync(con, self.settings)
-
-    def set_grid(self, cell_size_m: int, origin_e: int = 0, origin_n: int = 0) -> None:
-        """Change the grid and recompute every stored cell in one transaction."""
-        from vru.geo.grid import cell_sql
-
-        self.settings.grid.cell_size_m = cell_size_m
-        self.settings.grid.origin_e = origin_e
-        self.settings.grid.origin_n = origin_n
-        self.settings.validate()
-        with self.transaction() as con:
-            e, n = cell_sql("easting", "northing", self.settings.grid)
-            con.execute(f"UPDATE crimes SET cell_e = {e}, cell_n = {n}")
-        self.save_settings()
 
     # ----------------------------------------------------------------- provenance helpers
     def next_id(self, con: duckdb.DuckDBPyConnection, seq: str) -> int:

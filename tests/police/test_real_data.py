@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.conftest import shared_path
-from vru.geo.packs import import_geography
+from vru.sources.geography import import_geography
 from vru.sources.police_uk import import_police
 from vru.workspace import Workspace
 

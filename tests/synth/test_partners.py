@@ -166,9 +166,9 @@ def test_patrols_at_patrolled_hotspots_and_true_effect(world_dir, truth, world_p
 @pytest.mark.slow
 def test_every_partner_folder_imports_through_the_hub(tmp_path, monkeypatch):
     """A small world, imported through the same code paths a user's files take."""
-    from vru.geo.packs import import_geography
     from vru.privacy import agreements
     from vru.sources.contract import import_source
+    from vru.sources.geography import import_geography
     from vru.sources.registry import SOURCES
     from vru.workspace import Workspace
 

@@ -57,7 +57,7 @@ def test_geography_pack_is_fictional_and_in_gb(world_dir):
 
 
 def test_geography_and_police_files_import_through_the_product(world_dir, workspace):
-    from vru.geo.packs import import_geography
+    from vru.sources.geography import import_geography
     from vru.sources.police_uk import import_police
 
     import_geography(workspace, world_dir / "geography")

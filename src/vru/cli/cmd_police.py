@@ -83,7 +83,7 @@ def geo_import_cmd(
     workspace: Path = WorkspaceOption,
 ) -> None:
     """Load LSOA -> local authority -> CSP -> police force area lookups, population, IoD 2019."""
-    from vru.geo.packs import import_geography
+    from vru.sources.geography import import_geography
 
     ws = open_workspace(workspace)
     try:

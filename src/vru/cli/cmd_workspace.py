@@ -26,7 +26,9 @@ def init(
     try:
         ws = Workspace.init(target, area_name=area_name)
         if cell_size:
-            ws.set_grid(cell_size, ws.settings.grid.origin_e, ws.settings.grid.origin_n)
+            from vru.geo.grid import set_grid
+
+            set_grid(ws, cell_size, ws.settings.grid.origin_e, ws.settings.grid.origin_n)
     except (WorkspaceError, ValueError) as exc:
         fail(str(exc))
     console.print(f"Workspace ready at [bold]{target}[/] (schema {ws.schema_version}).")

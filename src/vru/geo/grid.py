@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from vru.settings import Grid
+
+if TYPE_CHECKING:  # geo is below the workspace: it takes one, never imports it
+    from vru.workspace import Workspace
 
 
 def cell_sql(e_col: str, n_col: str, grid: Grid) -> tuple[str, str]:
@@ -13,6 +18,18 @@ def cell_sql(e_col: str, n_col: str, grid: Grid) -> tuple[str, str]:
     e = f"CAST(floor(({e_col} - {oe}) / {s}) * {s} + {oe} AS INTEGER)"
     n = f"CAST(floor(({n_col} - {on}) / {s}) * {s} + {on} AS INTEGER)"
     return e, n
+
+
+def set_grid(ws: Workspace, cell_size_m: int, origin_e: int = 0, origin_n: int = 0) -> None:
+    """Change the workspace's grid and recompute every stored cell in one transaction."""
+    ws.settings.grid.cell_size_m = cell_size_m
+    ws.settings.grid.origin_e = origin_e
+    ws.settings.grid.origin_n = origin_n
+    ws.settings.validate()
+    with ws.transaction() as con:
+        e, n = cell_sql("easting", "northing", ws.settings.grid)
+        con.execute(f"UPDATE crimes SET cell_e = {e}, cell_n = {n}")
+    ws.save_settings()
 
 
 def cell_of(e, n, grid: Grid) -> tuple[np.ndarray, np.ndarray]:

@@ -45,8 +45,7 @@ class Area:
 
 
 def table_exists(ws: Workspace, name: str) -> bool:
-    return bool(ws.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                          [name]))
+    return ws.table_exists(name)
 
 
 def table_columns(ws: Workspace, name: str) -> list[str]:

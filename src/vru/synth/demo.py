@@ -1,7 +1,7 @@
 """Build a complete demo workspace from a synthetic world, through the importers users use.
 
 Steps: generate the world (``vru.synth.generate``) next to the workspace; create the workspace;
-import the geography pack (``vru.geo.packs.import_geography``) and the data.police.uk files
+import the geography pack (``vru.sources.geography.import_geography``) and the data.police.uk files
 (``vru.sources.police_uk.import_police``); register a data-sharing agreement per partner source
 (``vru.privacy.agreements``); import every partner folder through the data hub
 (``vru.sources.contract.import_source``) with a demo pseudonymisation key kept in a file outside
@@ -81,10 +81,10 @@ def build_demo(workspace: Path, seed: int = 1, scale: float = 0.15,
                after_police_uk: Callable[[Path], None] | None = None) -> DemoResult:
     """Build the demo. ``after_police_uk(workspace)`` runs (with the workspace closed) once the
     geography and data.police.uk files are in, before the force extract and partner data."""
-    from vru.geo.packs import import_geography
     from vru.privacy import agreements
     from vru.privacy.pseudonymise import KEY_ENV, KEY_FILE_ENV
     from vru.sources.contract import import_source
+    from vru.sources.geography import import_geography
     from vru.sources.police_uk import import_police
     from vru.sources.registry import SOURCES
     from vru.workspace import Workspace

@@ -46,7 +46,7 @@ PATROL_TABLES = ("patrol_plans", "patrol_plan_spots")
 
 
 def first_table(ws: Workspace, names: tuple[str, ...]) -> str | None:
-    have = {r[0] for r in ws.sql("SELECT table_name FROM information_schema.tables")}
+    have = ws.tables()
     return next((n for n in names if n in have), None)
 
 

@@ -156,9 +156,7 @@ AGENCY_SQL = "coalesce(c.reported_by, c.source)"
 
 # --------------------------------------------------------------------------- data hub
 def table_exists(ws: Workspace, name: str) -> bool:
-    return bool(ws.scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ))
+    return ws.table_exists(name)
 
 
 def imports(ws: Workspace, limit: int = 50) -> list[dict[str, Any]]:
