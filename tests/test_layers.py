@@ -27,6 +27,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "engine": {"analysis", "reports", "web", "cli", "sources", "synth"},
     "migrations": {"analysis", "reports", "web", "cli", "sources", "synth"},
     "analysis": {"reports", "web", "cli", "synth"},
+    "linkage": {"reports", "web", "cli"},
+    "programme": {"reports", "web", "cli"},
     "reports": {"web", "cli"},
     "testing": {"web", "cli"},
 }
