@@ -9,6 +9,9 @@
    pointpats.Knox on the same single threshold; and our 4 x 4 band table. Goal: < 2 s, >= 10x.
 3. The full month-ahead backtest (5 methods x 12 months x 4 coverages, 250 m) on Bedfordshire
    violence and sexual offences.
+4. The gradient-boosted Poisson forecast for a whole force (Bedfordshire, 36 months, 250 m cells,
+   violence and sexual offences): its one-off tuning (rolling-origin validation), then training
+   and scoring next month's forecast, next to the 12-month count baseline's scoring, in one run.
 
 Run: .venv/bin/python bench/bench_hotspots.py [--quick]
 Without ../shared/data, synthetic events of the same size are used (and said so).
@@ -28,6 +31,7 @@ import pandas as pd
 
 from vru.analysis.hotspots import backtest as bt
 from vru.analysis.hotspots import emerging as ehs
+from vru.analysis.hotspots import forecast as fc
 from vru.analysis.hotspots import near_repeat as nr
 from vru.analysis.hotspots import units as un
 from vru.geo.bng import to_bng
@@ -171,7 +175,8 @@ def bench_backtest(months: int, eval_months: int) -> None:
     v = ev[ev["type"] == "Violence and sexual offences"]
     es = bt.EventSet(v["x"], v["y"], v["step"], np.ones(len(v)), [str(i) for i in range(months)])
     u = un.grid_units(es.x, es.y, 250)
-    res, t = timed(bt.backtest, es, u, range(months - eval_months, months))
+    simple = {m: fc.DEFAULT_SPECS[m] for m in ("naive", "count", "kde", "prospective", "hawkes")}
+    res, t = timed(bt.backtest, es, u, range(months - eval_months, months), simple)
     s = bt.summarise(res)
     at5 = s[s["coverage_pct"] == 5.0].set_index("method")["pai"]
     best = at5.idxmax()
@@ -181,6 +186,30 @@ def bench_backtest(months: int, eval_months: int) -> None:
     print(f"    PAI@5% (area = {s['area_definition'].iloc[0]}, {int(s['area_units'].iloc[0])} "
           f"cells): best {best} {at5[best]:.2f} next to naive {at5['naive']:.2f}; all: " +
           ", ".join(f"{m} {p:.2f}" for m, p in at5.items()))
+
+
+def bench_forecast(months: int) -> None:
+    from vru.analysis.hotspots import gbm
+
+    ev, src = bedfordshire_events(months)
+    v = ev[ev["type"] == "Violence and sexual offences"]
+    u = un.grid_units(v["x"], v["y"], 250, extent="events")
+    cube = ehs.space_time_cube(u.assign(v["x"], v["y"]), v["step"].to_numpy(), len(u), months)
+    T = cube.shape[1]
+    moy = (np.arange(T) % 12) + 1
+    h = fc.History(u.x, u.y, cube, np.array([]), np.array([]), np.array([], int), np.array([]),
+                   cell_size=250.0)
+    base, t_count = timed(fc.count, h, 12)
+    nb, t_nb = timed(gbm.neighbours, u.x, u.y, 250.0)
+    (settings, _), t_tune = timed(gbm.tune, cube, T, nb, moy, np.arange(len(u)))
+    pred, t_fit = timed(gbm.fit_predict, cube, T, nb, moy, settings)
+    print(f"    load average now {os.getloadavg()[0]:.1f}")
+    print(f"[4] Forecast for a whole force: {src}; V&SO, 250 m, {len(u):,} cells x {T} months")
+    print(f"    12-month count baseline: {t_count * 1000:.1f} ms (CPU {cpu(base) * 1000:.1f} ms)")
+    print(f"    gbm train + score next month: {t_fit:.2f} s (CPU {cpu(pred):.2f} s), neighbours "
+          f"{t_nb:.2f} s; ratio to the count baseline {t_fit / max(t_count, 1e-9):,.0f}x")
+    print(f"    gbm one-off tuning (4 settings x 2 validation months inside the training "
+          f"window): {t_tune:.1f} s; chosen {settings}")
 
 
 def main() -> None:
@@ -193,10 +222,12 @@ def main() -> None:
         bench_emerging(6, extent="events")
         bench_knox(3000, 19)
         bench_backtest(8, 2)
+        bench_forecast(14)
     else:
         bench_emerging(36)
         bench_knox(20_000, 99)
         bench_backtest(36, 12)
+        bench_forecast(36)
 
 
 if __name__ == "__main__":

@@ -74,8 +74,13 @@ def test_backtest_prints_best_next_to_naive(street_workspace, tmp_path):
              "--sizes", "250,400", "--out", str(tmp_path / "b"))
     assert "PAI at 5% coverage: best =" in r.output and "naive (last month)" in r.output
     s = pd.read_csv(tmp_path / "b" / "backtest_summary.csv")
-    assert set(s["method"]) == {"naive", "count", "kde", "prospective", "hawkes"}
-    assert s["area_definition"].str.startswith("active").all()
+    assert set(s["method"]) == {"naive", "count", "kde", "prospective", "hawkes", "gbm"}
+    # the study area never uses the evaluated months
+    assert s["area_definition"].str.startswith("history").all()
+    boot = pd.read_csv(tmp_path / "b" / "backtest_bootstrap.csv")
+    assert set(boot["best_baseline"]) <= {"naive", "count", "kde"}
+    assert (boot["pai_lo"] <= boot["pai"]).all() and (boot["pai"] <= boot["pai_hi"]).all()
+    assert "gbm PAI@5%" in r.output
     sens = pd.read_csv(tmp_path / "b" / "sensitivity.csv")
     assert set(sens["grid_m"]) == {250, 400}
 

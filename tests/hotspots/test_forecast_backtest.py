@@ -4,6 +4,7 @@ computation."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.hotspots.conftest import HOT, planted_events
@@ -118,3 +119,62 @@ def test_prospective_weights_recent_and_near():
     assert r[1] == pytest.approx((1 / 1 + 1 / 2) / 3)    # 2 cells away
     assert r[2] == 0.0                                   # beyond 400 m
     _ = HOT
+
+
+# ---------------------------------------------------------------- gradient-boosted forecast
+def _planted_cube(T=30, n_side=20, seed=0):
+    """A grid of cells with a stable background, a few persistent hot cells and a moving
+    near-repeat flare-up; returns (units, cube)."""
+    from vru.analysis.hotspots import units as un_
+
+    rng = np.random.default_rng(seed)
+    xs, ys = np.meshgrid(np.arange(n_side) * 250.0 + 125, np.arange(n_side) * 250.0 + 125)
+    u = un_.grid_units(xs.ravel(), ys.ravel(), 250, extent="events")
+    lam = rng.gamma(0.5, 0.4, len(u))
+    lam[rng.choice(len(u), 8, replace=False)] += 4.0
+    cube = rng.poisson(np.repeat(lam[:, None], T, axis=1)).astype(float)
+    return u, cube
+
+
+def test_gbm_features_never_look_ahead_and_tuning_uses_the_training_window_only():
+    from vru.analysis.hotspots import gbm
+
+    u, cube = _planted_cube()
+    nb = gbm.neighbours(u.x, u.y, 250)
+    moy = np.arange(cube.shape[1]) % 12 + 1
+    t = 20
+    X = gbm.features(cube, t, nb, moy)
+    spoiled = cube.copy()
+    spoiled[:, t:] = 99.0  # the evaluated month and later
+    assert np.array_equal(X, gbm.features(spoiled, t, nb, moy), equal_nan=True)
+    rows = np.arange(len(u))
+    small = {"max_leaf_nodes": (7, 15), "min_samples_leaf": (20,)}
+    a, ta = gbm.tune(cube, t, nb, moy, rows, val_steps=2, grid=small)
+    b, tb = gbm.tune(spoiled, t, nb, moy, rows, val_steps=2, grid=small)
+    assert a == b and [r["val_pai5"] for r in ta] == [r["val_pai5"] for r in tb]
+    p1 = gbm.fit_predict(cube, t, nb, moy, a)
+    p2 = gbm.fit_predict(spoiled, t, nb, moy, a)
+    assert np.allclose(p1, p2)
+    # it ranks the persistent hot cells first: the 8 planted cells are its top 8
+    top = np.argsort(-p1)[:8]
+    assert (cube[top, :t].mean(axis=1) > 2).sum() >= 7
+
+
+def test_bootstrap_band_and_ratio_to_the_best_simple_baseline():
+    rng = np.random.default_rng(3)
+    rows = []
+    for step in range(12):
+        for m, base in (("naive", 4.0), ("count", 6.0), ("kde", 5.0), ("gbm", 6.6)):
+            rows.append({"method": m, "step": step, "coverage_pct": 5.0,
+                         "pai": base + rng.normal(0, 0.3), "pei": 0.5})
+    res = pd.DataFrame(rows)
+    b = bt.bootstrap(res, reps=4000).set_index("method")
+    assert (b["best_baseline"] == "count").all()
+    mean = res.pivot_table(index="step", columns="method", values="pai").mean()
+    assert b.loc["gbm", "ratio"] == pytest.approx(mean["gbm"] / mean["count"])
+    assert b.loc["count", "ratio"] == pytest.approx(1.0)
+    # a 95% band of the mean of 12 values with sd 0.3: about +-1.96 * 0.3 / sqrt(12)
+    half = (b.loc["gbm", "pai_hi"] - b.loc["gbm", "pai_lo"]) / 2
+    assert half == pytest.approx(1.96 * res[res.method == "gbm"]["pai"].std(ddof=0)
+                                 / np.sqrt(12), rel=0.2)
+    assert b.loc["gbm", "ratio_lo"] < b.loc["gbm", "ratio"] < b.loc["gbm", "ratio_hi"]

@@ -96,3 +96,14 @@ def test_a_deleted_month_is_a_gap_never_a_zero(street_workspace, tmp_path):
     web = hotspots(ws, q.Filters(crime_type=VIOLENCE), "emerging")
     assert web["meta"]["missing_months"] == ["2023-06"]
     assert web["meta"]["params"]["missing_steps"] == ["2023-06"]
+    # backtests and the forecast model: June is never scored and never a zero in the model
+    r = _cli(ws, "backtest", "-c", VIOLENCE, "--size", "250", "--eval-months", "9",
+             "--methods", "naive,count,gbm", "--out", str(tmp_path / "b"))
+    assert "Missing months" in r.output
+    steps = pd.read_csv(tmp_path / "b" / "backtest_steps.csv")
+    assert "2023-06" not in set(steps["period"])
+    assert sorted(set(steps["period"]))[:2] == ["2023-05", "2023-07"]
+    run = json.loads((tmp_path / "b" / "run.json").read_text())
+    assert run["params"]["missing_months"] == ["2023-06"]
+    # nine months with data are scored; the model's steps are the 13 months with data
+    assert len(set(steps["period"])) == 9 and run["data"]["months_with_data"] == 13

@@ -5,6 +5,7 @@ functions, print, write files with a run.json beside them, record the run."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -410,68 +411,164 @@ def _csv_events(path: Path, x_col: str, y_col: str, date_col: str, crs: str,
 @app.command()
 def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
              start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
-             size: float = SizeOpt,
+             area: str = AreaOpt, size: float = SizeOpt,
              origin_e: float = OriginE, origin_n: float = OriginN,
              weighting: str = WeightOpt, harm_table: Path = HarmOpt,
+             csv: Path = typer.Option(None, help="Read dated events from this CSV instead of "
+                                                 "the workspace (e.g. the NYC shootings)."),
+             x_col: str = typer.Option("x", help="CSV: x column."),
+             y_col: str = typer.Option("y", help="CSV: y column."),
+             date_col: str = typer.Option("date", help="CSV: date column."),
+             crs: str = typer.Option("EPSG:27700", help="CSV: projected CRS of x/y."),
+             dedupe: str = typer.Option(None, help="CSV: keep one row per value of this "
+                                                   "column (e.g. INCIDENT_KEY)."),
              eval_months: int = typer.Option(12, help="Evaluate the last N months."),
              coverages: str = typer.Option("1,2,5,10", help="Area coverage %, comma list."),
-             methods: str = typer.Option("naive,count,kde,prospective,hawkes",
+             methods: str = typer.Option("naive,count,kde,prospective,hawkes,gbm",
                                          help="Comma list of methods."),
-             area: str = typer.Option("active", help="active | grid (PAI denominator)."),
+             study: str = typer.Option("history", "--study-area",
+                                       help="history (cells with an event before the first "
+                                            "evaluated month; default) | active | grid."),
              sizes: str = typer.Option(None, help="Sensitivity: grid sizes, e.g. 150,250,400."),
              offsets: str = typer.Option("0,0.5", help="Sensitivity: origin offsets as a "
                                                         "fraction of the cell size."),
              out: Path = OutOpt) -> None:
-    """Rolling-origin month-ahead backtest of every method: hit rate, PAI, PEI, RRI."""
+    """Rolling-origin month-ahead backtest of every method: hit rate, PAI, PEI, RRI, with a
+    bootstrap band over the evaluated months and each method's ratio to the best simple
+    baseline (last month, 12-month count, KDE)."""
     from vru.analysis.hotspots import backtest as bt
     from vru.analysis.hotspots import forecast as fc
+    from vru.analysis.hotspots import service as svc
+    from vru.analysis.hotspots import units as un
+    from vru.analysis.hotspots.emerging import space_time_cube
 
     ws = open_workspace(workspace)
-    extent = "buffer" if area == "grid" else "events"
-    ev, f, units, idx, w, params = _prepare(ws, crime_type, (start, end, source), "grid", size, origin_e,
-                                            origin_n, 9, weighting, harm_table, extent)
-    mi = ev.month_index()[ev.frame["easting"].notna().to_numpy()]
-    labels = [m.strftime("%Y-%m") for m in ev.months]
-    events = bt.EventSet(f["easting"], f["northing"], mi, w, labels)
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     bad = [m for m in chosen if m not in fc.METHODS]
     if bad:
         fail(f"unknown method(s) {', '.join(bad)}; choose from {', '.join(fc.METHODS)}")
-    specs = {m: fc.DEFAULT_SPECS[m] for m in chosen}
+    specs = {m: dict(fc.DEFAULT_SPECS[m]) for m in chosen}
+    context = None
+    if csv is not None:
+        x, y, step, labels, data = _csv_months(csv, x_col, y_col, date_col, crs, dedupe,
+                                               start, end)
+        w = np.ones(len(x))
+        cell = float(size if size is not None else ws.settings.grid.cell_size_m)
+        oe = float(origin_e or 0.0)
+        on = float(origin_n or 0.0)
+        missing: list[str] = []
+    else:
+        q = _query(ws, crime_type, start, end, source, "grid", size, origin_e, origin_n, 9,
+                   weighting, harm_table, area=area)
+        try:
+            ev, q = svc.events_for(ws, q)
+            every, _ = svc.events_for(ws, replace(q, crime_types=svc.ALL_CRIME,
+                                                  weighting="count", harm_table=None))
+        except ValueError as exc:
+            fail(str(exc))
+        x, y, step, w, labels, data = ev.x, ev.y, ev.step, ev.weight, ev.months, ev.data
+        cell, oe, on = q.size, q.origin_e, q.origin_n
+        missing = ev.missing
+    units = un.grid_units(x, y, cell, oe, on, extent="events")
+    events = bt.EventSet(x, y, step, w, labels)
+    if csv is None:
+        context = space_time_cube(units.assign(every.x, every.y), every.step, len(units),
+                                  len(labels))
     n = len(labels)
     if eval_months >= n:
         fail(f"need history before the {eval_months} evaluated months; data has {n} months")
     steps = list(range(n - eval_months, n))
     covs = _floats(coverages, "--coverages")
-    res = bt.backtest(events, units, steps, specs, covs, area)
+    trials: list = []
+    try:
+        res = bt.backtest(events, units, steps, specs, covs, study, context=context,
+                          tuning=trials)
+    except ValueError as exc:
+        fail(str(exc))
     summ = bt.summarise(res)
-    params.update({"methods": specs, "coverages_pct": covs, "area": area,
-                   "evaluated": [labels[s] for s in steps], "horizon": "1 month ahead"})
+    boot = bt.bootstrap(res)
+    params = {"units": units.describe(), "n_units": len(units), "weighting": weighting,
+              "methods": chosen,
+              "method_settings": {m: res[res["method"] == m]["params"].iloc[0] for m in chosen},
+              "coverages_pct": covs, "study_area": study,
+              "evaluated": [labels[s] for s in steps], "horizon": "1 month ahead",
+              "missing_months": missing,
+              "steps": "months with data (a missing month is never scored or modelled)"}
     area_def = summ["area_definition"].iloc[0]
     _print_df(summ[["method", "coverage_pct", "hit_rate", "pai", "pei", "rri"]],
               f"Backtest {labels[steps[0]]}..{labels[steps[-1]]} ({units.describe()}; "
               f"PAI area = {area_def}, {int(summ['area_units'].iloc[0])} units)")
+    _print_df(boot[["method", "coverage_pct", "pai", "pai_lo", "pai_hi", "pei", "ratio",
+                    "ratio_lo", "ratio_hi"]],
+              f"Mean PAI and PEI with 95% bootstrap bands over {len(steps)} months; ratio = "
+              f"mean PAI / the best simple baseline's")
     headline = {}
     if 5.0 in covs:
         best, best_pai = bt.best_method(summ, 5.0)
         at5 = summ[summ["coverage_pct"] == 5.0].set_index("method")["pai"]
+        b5 = boot[boot["coverage_pct"] == 5.0].set_index("method")
         headline = {"best_method": best, "best_pai_5": best_pai,
-                    "naive_pai_5": float(at5.get("naive", np.nan)), "area_definition": area_def}
+                    "naive_pai_5": float(at5.get("naive", np.nan)), "area_definition": area_def,
+                    "best_simple_baseline_5": b5["best_baseline"].iloc[0] if len(b5) else None}
         console.print(f"PAI at 5% coverage: best = {best} {best_pai:.2f}; naive (last month) "
                       f"= {headline['naive_pai_5']:.2f}  [area: {area_def}]")
+        if "gbm" in b5.index and b5["best_baseline"].iloc[0]:
+            g = b5.loc["gbm"]
+            headline.update(gbm_pai_5=g["pai"], gbm_pai_5_band=[g["pai_lo"], g["pai_hi"]],
+                            gbm_ratio_5=g["ratio"], gbm_ratio_5_band=[g["ratio_lo"],
+                                                                      g["ratio_hi"]])
+            console.print(f"gbm PAI@5% {g['pai']:.2f} [{g['pai_lo']:.2f}, {g['pai_hi']:.2f}]; "
+                          f"best simple baseline {g['best_baseline']} "
+                          f"{b5.loc[g['best_baseline'], 'pai']:.2f}; ratio {g['ratio']:.3f} "
+                          f"[{g['ratio_lo']:.3f}, {g['ratio_hi']:.3f}]")
+    if missing:
+        console.print(f"[yellow]Missing months (never scored, never a zero in a model): "
+                      f"{', '.join(missing)}[/]")
     d = _out_dir(ws, "backtest", out)
     res.to_csv(d / "backtest_steps.csv", index=False)
     summ.to_csv(d / "backtest_summary.csv", index=False)
-    files = [d / "backtest_steps.csv", d / "backtest_summary.csv"]
+    boot.to_csv(d / "backtest_bootstrap.csv", index=False)
+    files = [d / "backtest_steps.csv", d / "backtest_summary.csv", d / "backtest_bootstrap.csv"]
+    if trials:
+        pd.DataFrame(trials).to_csv(d / "gbm_tuning.csv", index=False)
+        files.append(d / "gbm_tuning.csv")
     if sizes:
         offs = _floats(offsets, "--offsets")
-        sens = bt.sensitivity(events, steps, _floats(sizes, "--sizes"), offs, specs, 5.0, area)
+        simple = {m: s for m, s in specs.items() if m != "gbm"}
+        sens = bt.sensitivity(events, steps, _floats(sizes, "--sizes"), offs, simple, 5.0,
+                              study)
         _print_df(sens[["grid_m", "offset_m", "method", "pai", "hit_rate"]],
                   "Sensitivity of PAI at 5% to grid size and offset")
         sens.to_csv(d / "sensitivity.csv", index=False)
         files.append(d / "sensitivity.csv")
         params.update({"sensitivity_sizes": sizes, "sensitivity_offsets": offs})
-    _finish(ws, "backtest", d, params, ev.data, headline, files)
+    _finish(ws, "backtest", d, params, data, headline, files)
+
+
+def _csv_months(path: Path, x_col: str, y_col: str, date_col: str, crs: str,
+                dedupe: str | None, start: str | None, end: str | None):
+    """Dated events from a CSV as (x, y, month step, month labels, data); every month from the
+    first to the last is taken as covered (a file of events cannot tell a gap from a quiet
+    month)."""
+    from vru.analysis.hotspots import store
+
+    x, y, t, data, _ = _csv_events(path, x_col, y_col, date_col, crs, dedupe)
+    months = (pd.Timestamp("1970-01-01") + pd.to_timedelta(t, unit="D")).to_period("M")
+    lab = months.astype(str).to_numpy()
+    keep = np.ones(len(lab), bool)
+    if start:
+        keep &= lab >= store._month(start).strftime("%Y-%m")
+    if end:
+        keep &= lab <= store._month(end).strftime("%Y-%m")
+    if not keep.any():
+        fail(f"{path}: no events in that period")
+    x, y, lab = x[keep], y[keep], lab[keep]
+    first = store._month(min(lab))
+    last = store._month(max(lab))
+    labels = [m.strftime("%Y-%m") for m in store.month_range(first, last)]
+    pos = {m: i for i, m in enumerate(labels)}
+    data.update(months=[labels[0], labels[-1]], events_in_period=int(keep.sum()))
+    return x, y, np.array([pos[m] for m in lab], np.int64), labels, data
 
 
 @app.command()

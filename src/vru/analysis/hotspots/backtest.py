@@ -10,10 +10,21 @@ them out of N in the area, a = their area and A = the study area:
 - RRI (Levine 2008, recapture rate index) = (n / N) / (n_prev / N_prev): the share the same
   units hold in step t over the share they held in step t-1 (1 = as good as last period).
 
-The study area (``area``) is stated beside every PAI: ``active`` = units with any event in the
-whole data given (the domain notes' convention), ``grid`` = every unit of the grid extent. Ties in
-the scores are broken by a fixed random order (``seed``), never by anything the methods could
-exploit.
+The study area (``area``) is stated beside every PAI: ``history`` = units with any event before
+the first evaluated step (the evaluated months never shape it; events of an evaluated month
+outside it still count in N, as misses), ``active`` = units with any event in the whole data
+given (uses the evaluated months: kept for comparison only), ``grid`` = every unit of the grid
+extent. Ties in the scores are broken by a fixed random order (``seed``), never by anything the
+methods could exploit.
+
+The ``gbm`` method (``vru.analysis.hotspots.gbm``) has its settings chosen once, by rolling-origin
+validation on the steps before the first evaluated step, and is retrained before every
+evaluated step on the steps before it (``refit=False``: fitted once, before the first).
+Steps are months with data: a missing month is never scored and
+never enters a model as a zero.
+
+``bootstrap`` resamples the evaluated months to put a 95% band on each method's mean PAI and PEI
+and on its ratio to the best simple baseline (last month, 12-month count, KDE).
 """
 
 from __future__ import annotations
@@ -68,8 +79,8 @@ def select_top(scores: np.ndarray, area: np.ndarray, coverage_pct: float,
 
 
 def score_selection(sel: np.ndarray, actual: np.ndarray, prev: np.ndarray,
-                    area: np.ndarray) -> dict:
-    N = actual.sum()
+                    area: np.ndarray, N_total: float | None = None) -> dict:
+    N = actual.sum() if N_total is None else N_total
     n = actual[sel].sum()
     a, A = area[sel].sum(), area.sum()
     best = np.sort(actual)[::-1][: len(sel)].sum()
@@ -85,29 +96,55 @@ def score_selection(sel: np.ndarray, actual: np.ndarray, prev: np.ndarray,
 
 def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
              methods: dict[str, dict] | None = None, coverages=DEFAULT_COVERAGES,
-             area: str = "active", seed: int = 0) -> pd.DataFrame:
-    """One row per method x evaluated step x coverage (see the module docstring)."""
+             area: str = "active", seed: int = 0, context: np.ndarray | None = None,
+             static: np.ndarray | None = None, tuning: list | None = None) -> pd.DataFrame:
+    """One row per method x evaluated step x coverage (see the module docstring). ``context``
+    (units x steps, e.g. all-crime counts) and ``static`` (units x k) feed the ``gbm`` method;
+    ``tuning``, when a list, receives its validation trials."""
     methods = methods or fc.DEFAULT_SPECS
+    eval_steps = list(eval_steps)
     uidx = units.assign(events.x, events.y)
-    cube = space_time_cube(uidx, events.step, len(units), events.n_steps, events.weight)
-    if area == "active":
-        keep = cube.sum(axis=1) > 0
+    full = space_time_cube(uidx, events.step, len(units), events.n_steps, events.weight)
+    first_eval = min(eval_steps)
+    if area == "history":
+        keep = full[:, :first_eval].sum(axis=1) > 0
+        area_def = "history: units with any event before the first evaluated month"
+    elif area == "active":
+        keep = full.sum(axis=1) > 0
         area_def = "active: units with any event in the data"
     elif area == "grid":
         keep = np.ones(len(units), bool)
         area_def = f"grid: every unit of the extent ({units.describe()})"
     else:
-        raise ValueError("area must be 'active' or 'grid'")
+        raise ValueError("area must be 'history', 'active' or 'grid'")
     kept = np.flatnonzero(keep)
     remap = np.full(len(units), -1)
     remap[kept] = np.arange(len(kept))
-    ev_u = remap[uidx]
+    ev_u = np.where(uidx >= 0, remap[np.maximum(uidx, 0)], -1)
     inside = ev_u >= 0
     ux, uy = units.x[kept], units.y[kept]
-    cube = cube[kept]
+    cube = full[kept]
+    ctx = context[kept] if context is not None else None
+    stat = static[kept] if static is not None else None
     uarea = units.area_m2[kept] if units.has_area else np.ones(len(kept))
     cell = units.params.get("size", 150.0)
     tiebreak = np.random.default_rng(seed).permutation(len(kept))
+    specs = dict(methods)
+    nb = moy = None
+    if any(name.split(":")[0] == "gbm" for name in specs):
+        from vru.analysis.hotspots import gbm
+
+        nb = gbm.neighbours(ux, uy, cell)
+        moy = np.array([int(lab[5:7]) if len(lab) >= 7 and lab[4] == "-" else 0
+                        for lab in events.step_labels])
+        for name, params in list(specs.items()):
+            if name.split(":")[0] == "gbm" and not params.get("train_steps"):
+                chosen, trials = gbm.tune(cube, first_eval, nb, moy, np.arange(len(kept)), ctx,
+                                          stat, seed=seed)
+                specs[name] = chosen
+                if tuning is not None:
+                    tuning.extend({"method": name, **t} for t in trials)
+    models: dict = {}
     rows = []
     for t in eval_steps:
         if t < 1 or t >= events.n_steps:
@@ -117,17 +154,67 @@ def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
                        events.step[past], events.weight[past], cell_size=cell)
         actual = cube[:, t]
         prev = cube[:, t - 1]
-        for name, params in methods.items():
+        N_total = float(full[:, t].sum())
+        for name, params in specs.items():
             base = name.split(":")[0]
-            scores = fc.run(base, h, **params)
+            if base == "gbm":
+                from vru.analysis.hotspots import gbm
+
+                c_t = ctx[:, :t] if ctx is not None else None
+                if name not in models or params.get("refit", True):
+                    # retrained before every evaluated month on the months before it
+                    # (refit=False: fitted once, before the first evaluated month)
+                    models[name] = gbm.fit(cube[:, :t], t, nb, moy, params, c_t, stat)
+                scores = gbm.predict(models[name], cube[:, :t], t, nb, moy, c_t, stat)
+            else:
+                scores = fc.run(base, h, **params)
             for cov in coverages:
                 sel = select_top(scores, uarea, cov, tiebreak)
-                r = score_selection(sel, actual, prev, uarea)
+                r = score_selection(sel, actual, prev, uarea, N_total)
                 rows.append({"method": name, "params": _fmt(params), "step": t,
                              "period": events.step_labels[t], "coverage_pct": float(cov), **r,
                              "area_definition": area_def, "area_units": len(kept),
                              "area_km2": float(uarea.sum() / 1e6) if units.has_area else math.nan})
     return pd.DataFrame(rows)
+
+
+SIMPLE_BASELINES = ("naive", "count", "kde")
+
+
+def bootstrap(results: pd.DataFrame, method: str = "gbm", baselines=SIMPLE_BASELINES,
+              reps: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Per method and coverage: mean PAI and PEI over the evaluated months with a 95% bootstrap
+    band (months resampled with replacement, the same draws for every method), the best simple
+    baseline at that coverage (highest mean PAI) and each method's ratio of mean PAI to it with
+    its band."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for cov, g in results.groupby("coverage_pct", sort=True):
+        pai = g.pivot_table(index="step", columns="method", values="pai")
+        pei = g.pivot_table(index="step", columns="method", values="pei")
+        pai, pei = pai.dropna(), pei.loc[pai.index]
+        n = len(pai)
+        if n == 0:
+            continue
+        draws = rng.integers(0, n, (reps, n))
+        base = [b for b in baselines if b in pai.columns]
+        best = max(base, key=lambda b: pai[b].mean()) if base else None
+        for m in pai.columns:
+            pm = pai[m].to_numpy()[draws].mean(axis=1)
+            em = pei[m].to_numpy()[draws].mean(axis=1)
+            row = {"method": m, "coverage_pct": float(cov), "months": n,
+                   "pai": float(pai[m].mean()), "pai_lo": float(np.percentile(pm, 2.5)),
+                   "pai_hi": float(np.percentile(pm, 97.5)), "pei": float(pei[m].mean()),
+                   "pei_lo": float(np.percentile(em, 2.5)),
+                   "pei_hi": float(np.percentile(em, 97.5)), "best_baseline": best}
+            if best is not None:
+                bm = pai[best].to_numpy()[draws].mean(axis=1)
+                ratio = pm / bm
+                row.update(ratio=float(pai[m].mean() / pai[best].mean()),
+                           ratio_lo=float(np.percentile(ratio, 2.5)),
+                           ratio_hi=float(np.percentile(ratio, 97.5)))
+            out.append(row)
+    return pd.DataFrame(out)
 
 
 def _fmt(params: dict) -> str:

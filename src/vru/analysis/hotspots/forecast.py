@@ -8,6 +8,8 @@ Every method sees only the history before the period it forecasts (a :class:`His
 - ``prospective``: prospective hotspotting after Bowers, Johnson and Pease (2004): each event
   within ``bandwidth`` metres and ``months`` periods raises a unit's risk by
   weight / ((1 + distance in cells) x lag in periods).
+- ``gbm``: a gradient-boosted Poisson model on lagged counts, neighbours and season
+  (``vru.analysis.hotspots.gbm``; run by the backtest, which tunes and retrains it).
 - ``hawkes``: a discrete-time self-exciting (Hawkes / ETAS-like) model per unit in the spirit of
   Mohler et al. (2015): rate = mu_unit + theta x sum_k g(k) y_{t-k}, g geometric with decay
   beta; mu, theta and beta fitted by expectation-maximisation over the history.
@@ -168,6 +170,22 @@ DEFAULT_SPECS: dict[str, dict] = {
     "prospective": {"months": 2, "bandwidth": 400.0},
     "hawkes": {"max_lag": 12, "window": 24},
 }
+
+
+def gbm(h: History, **settings) -> np.ndarray:
+    """The gradient-boosted forecast from a History alone (default settings unless given;
+    the backtest tunes them on the training window first)."""
+    from vru.analysis.hotspots import gbm as g
+
+    nb = g.neighbours(h.ux, h.uy, h.cell_size)
+    labels = h.extra.get("labels")
+    moy = (np.array([int(lab[5:7]) for lab in labels]) if labels
+           else np.zeros(h.steps + 1, int))
+    return g.fit_predict(h.cube, h.steps, nb, moy, {**g.DEFAULT_SETTINGS, **settings})
+
+
+METHODS["gbm"] = gbm
+DEFAULT_SPECS["gbm"] = {}
 
 
 def run(method: str, h: History, **params) -> np.ndarray:

@@ -407,7 +407,7 @@ def events_for(ws, q: HotspotQuery) -> tuple[EventTable, HotspotQuery]:
     from vru.analysis.hotspots import store
 
     q = _resolve(q, ws.settings.grid)
-    where, params = ["c.easting IS NOT NULL"], []
+    where, params = ["TRUE"], []
     if q.crime_types == ALL_CRIME:
         what = "all crime"
     elif q.crime_types:
@@ -439,6 +439,11 @@ def events_for(ws, q: HotspotQuery) -> tuple[EventTable, HotspotQuery]:
                          "area and period")
     df["month"] = pd.to_datetime(df["month"]).dt.date
     rows = int(len(df))
+    located = df["easting"].notna()
+    without = int((~located).sum())
+    df = df[located]
+    if df.empty:
+        raise ValueError(f"no located crimes of {what} in the workspace for that area and period")
     first = q.start or min(df["month"])
     last = q.end or max(df["month"])
     period = store.month_range(first, last)
@@ -467,7 +472,8 @@ def events_for(ws, q: HotspotQuery) -> tuple[EventTable, HotspotQuery]:
             "months": [first.strftime("%Y-%m"), last.strftime("%Y-%m")],
             "months_with_data": len(have),
             "missing_months": [m.strftime("%Y-%m") for m in missing],
-            "rows": rows, "rows_used": int(len(df)), "files": int(len(files)),
+            "rows": rows, "rows_used": int(len(df)), "rows_without_location": without,
+            "files": int(len(files)),
             "files_sha256_digest": hashlib.sha256("".join(files["sha256"]).encode()).hexdigest(),
             "workspace": str(ws.path)}
     cats = df["crime_type"].fillna("").to_numpy(object)
