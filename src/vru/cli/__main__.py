@@ -1,3 +1,4 @@
 from vru.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

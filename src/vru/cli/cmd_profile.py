@@ -29,6 +29,7 @@ def profile_cmd(
     workspace: Path = WorkspaceOption,
 ) -> None:
     """Build the problem profile for an area and period."""
+    from vru.live.jobs import offload
     from vru.periods import parse_period
     from vru.privacy.access import Actor, disclosure_for
     from vru.reports import parse_formats, render
@@ -48,7 +49,8 @@ def profile_cmd(
         gate = disclosure_for(audience, ws.settings.disclosure)
         doc = build_profile(ws, area, per, privileged=gate.exact)
         t1 = time.perf_counter()
-        paths = render(doc, fmts, out)
+        # inside `vru serve`, rendering runs in its worker process (requests keep the CPU)
+        paths = offload(render, doc, fmts, Path(out).absolute())
         t2 = time.perf_counter()
     finally:
         ws.close()

@@ -18,13 +18,15 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import io
+import multiprocessing
+import os
 import queue
 import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -108,6 +110,7 @@ class JobRunner:
                                         daemon=True)
         self._writer.start()
         install_stream_router()
+        _serving.set()
 
     def submit(self, fn: Callable[[Job], Any], *, kind: str, title: str, actor: str,
                writes: bool = True) -> Job:
@@ -143,6 +146,7 @@ class JobRunner:
     def shutdown(self, wait: bool = False) -> None:
         self._queue.put(None)
         self._readers.shutdown(wait=wait, cancel_futures=True)
+        _stop_renderer()
         if wait:
             self._writer.join()
 
@@ -173,6 +177,44 @@ class JobRunner:
                         hook()
             job.emit("end", job.status, seconds=round(time.perf_counter() - t0, 2),
                      error=job.error)
+
+
+# ---------------------------------------------------------------------- CPU-heavy work
+# Rendering a profile (WeasyPrint PDF, charts) is seconds of pure-Python work that holds the
+# GIL: run inside the server's process it would slow every request. In a server (a process with
+# a job runner) such work goes to one worker process, started on first use with a lower CPU
+# priority, so requests keep the CPU they need; elsewhere (the CLI) it runs inline.
+_serving = threading.Event()
+_renderer: ProcessPoolExecutor | None = None
+_renderer_lock = threading.Lock()
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
+def offload(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` in the server's worker process (inline outside a server).
+    ``fn`` must be a module-level function and its arguments picklable; it must not open the
+    workspace (the server holds it), so pass absolute paths and finished data."""
+    global _renderer
+    if not _serving.is_set():
+        return fn(*args, **kwargs)
+    with _renderer_lock:
+        if _renderer is None:
+            _renderer = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_lower_priority)
+        pool = _renderer
+    return pool.submit(fn, *args, **kwargs).result()
+
+
+def _stop_renderer() -> None:
+    global _renderer
+    with _renderer_lock:
+        if _renderer is not None:
+            _renderer.shutdown(wait=False, cancel_futures=True)
+            _renderer = None
 
 
 # ---------------------------------------------------------------------- per-thread streams

@@ -99,11 +99,11 @@ class ResultCache:
                 self._checked = now
         return self._version
 
-    def invalidate(self) -> None:
-        """Forget every answer (after a job changed the workspace)."""
+    def recheck(self) -> None:
+        """Re-read the data version on the next request (a job just changed the workspace):
+        answers are dropped only if the data they came from changed."""
         with self._lock:
-            self._entries.clear()
-            self._version = None
+            self._checked = float("-inf")
 
     def json(self, key: Hashable, compute: Callable[[], Any], request: Any = None) -> JSONBytes:
         """The answer as a JSON response (gzipped when ``request`` accepts it)."""

@@ -63,6 +63,7 @@ def generate(ws: Workspace, area: str | None, period: str | None, exact: bool,
              formats: list[str]) -> list[dict[str, Any]]:
     if not profiles_available():
         raise RuntimeError("profiles are not available in this build (vru.reports.profile)")
+    from vru.live.jobs import offload
     from vru.reports import render
     from vru.reports.profile import build_profile
 
@@ -76,6 +77,8 @@ def generate(ws: Workspace, area: str | None, period: str | None, exact: bool,
         period = f"{latest.first:%Y-%m}..{latest.last:%Y-%m}"
     doc = build_profile(ws, area, period, privileged=exact)
     kind = "exact" if exact else "controlled"
-    paths = render(doc, formats, root(ws) / kind)
+    # rendering runs in the server's worker process: seconds of CPU that must not hold the GIL
+    # every request needs (vru.live.jobs.offload)
+    paths = offload(render, doc, formats, (root(ws) / kind).absolute())
     return [{"name": f"{kind}--{p.name}", "file": p.name, "kind": kind,
              "format": p.suffix[1:], "bytes": p.stat().st_size} for p in paths]
