@@ -269,14 +269,16 @@ def _job(base: str, token: str, argv: list[str], cwd: Path) -> tuple[float, int]
     return time.perf_counter() - t, code
 
 
-def istv_copies(src: Path, out: Path, k: int) -> Path:
-    """The demo's ISTV files re-sent: same rows, new record references (so they load)."""
+def istv_copies(src: Path, out: Path, k: int, times: int = 10) -> Path:
+    """The demo's ISTV files re-sent, each ``times`` as long (new record references), so one
+    import is a few seconds of work as a partner's yearly re-send would be."""
     import pandas as pd
 
     d = out / f"istv-{k}"
     for f in sorted(src.rglob("*.csv")):
-        df = pd.read_csv(f, dtype=str, keep_default_na=False)
-        df["record_ref"] = df["record_ref"] + f"-r{k}"
+        one = pd.read_csv(f, dtype=str, keep_default_na=False)
+        df = pd.concat([one.assign(record_ref=one["record_ref"] + f"-r{k}-{j}")
+                        for j in range(times)], ignore_index=True)
         target = d / f.relative_to(src)
         target.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(target, index=False)
@@ -284,10 +286,10 @@ def istv_copies(src: Path, out: Path, k: int) -> Path:
 
 
 class Background:
-    """An import job and a profile job, each resubmitted as soon as it ends."""
+    """Import jobs (fresh data each) and profile jobs, each submitted as the last one ends."""
 
     def __init__(self, base: str, ws: Path, data_dir: Path, tmp: Path, area: str,
-                 period: str) -> None:
+                 period: str, sets: int = 12) -> None:
         import json
 
         self.base, self.ws, self.tmp = base, ws, tmp
@@ -296,15 +298,16 @@ class Background:
         self.area, self.period = area, period
         self.stop = threading.Event()
         self.done: dict[str, list[tuple[float, int]]] = {"import": [], "profile": []}
-        self.copies = [istv_copies(self.istv, tmp / "bg", k) for k in range(2)]
+        # fresh data for every import (a re-sent file that is already loaded is a no-op that
+        # would only measure the import record); made before the clock starts
+        self.copies = [istv_copies(self.istv, tmp / "bg", k) for k in range(sets)]
 
     def _imports(self) -> None:
-        k = 0
-        while not self.stop.is_set():
-            d = self.copies[k % 2]  # alternating re-issues: each one replaces the last
+        for d in self.copies:
+            if self.stop.is_set():
+                return
             self.done["import"].append(_job(self.base, self.token, ["import", "istv", str(d)],
                                             self.tmp))
-            k += 1
 
     def _profiles(self) -> None:
         while not self.stop.is_set():

@@ -100,7 +100,10 @@ class Job:
 class JobRunner:
     def __init__(self, ws: Workspace, readers: int = 2) -> None:
         self.ws = ws
-        self.after_write: list[Callable[[], None]] = []   # e.g. drop the web's result cache
+        # Called around every writing job (e.g. the web's result cache pins its answers while
+        # the job runs and refreshes them before the job is reported finished).
+        self.before_write: list[Callable[[], None]] = []
+        self.after_write: list[Callable[[], None]] = []
         self._jobs: OrderedDict[int, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._next = 1
@@ -162,6 +165,10 @@ class JobRunner:
         job.status, job.started_at = "running", datetime.now()
         token = _current.set(job)
         t0 = time.perf_counter()
+        if job.writes:
+            for hook in self.before_write:
+                with contextlib.suppress(Exception):
+                    hook()
         try:
             with acting_as(job.actor):
                 job.result = fn(job)
@@ -172,6 +179,7 @@ class JobRunner:
             _current.reset(token)
             job.finished_at = datetime.now()
             if job.writes:
+                job.report("refreshing the workbench's answers")
                 for hook in self.after_write:
                     with contextlib.suppress(Exception):  # a cache hook must not kill the runner
                         hook()

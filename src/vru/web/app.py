@@ -61,7 +61,8 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, session_hours: fl
         secure_cookies=secure_cookies,
     )
     # What a job changes shows on the next request: answers and session look-ups are re-read.
-    ctx.jobs.after_write += [ctx.cache.recheck, ctx.sessions.forget_all]
+    ctx.jobs.before_write.append(ctx.cache.pin)
+    ctx.jobs.after_write += [ctx.cache.refresh_and_unpin, ctx.sessions.forget_all]
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield

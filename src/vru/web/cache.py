@@ -85,9 +85,13 @@ class ResultCache:
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._version: tuple | None = None
         self._checked = 0.0
+        self._computes: dict[Hashable, Callable[[], Any]] = {}
+        self._pinned = 0
 
     def _data_version(self) -> tuple:
         now = time.monotonic()
+        if self._pinned and self._version is not None:
+            return self._version  # a writing job runs: answers stay as they were until it ends
         if self._version is None or now - self._checked > self.check_s:
             from vru.web.queries import data_version
 
@@ -99,11 +103,43 @@ class ResultCache:
                 self._checked = now
         return self._version
 
-    def recheck(self) -> None:
-        """Re-read the data version on the next request (a job just changed the workspace):
-        answers are dropped only if the data they came from changed."""
+    # ------------------------------------------------------------------ writing jobs
+    # A writing job (an import) changes the data under the cached answers. Rather than drop them
+    # all when it commits (every user's next click would then wait for a cold computation, all
+    # at once), the job runner pins the current answers while the job runs and, when it ends,
+    # recomputes the answers people were using, on the job's thread, before switching to them.
+    def pin(self) -> None:
         with self._lock:
-            self._checked = float("-inf")
+            self._pinned += 1
+
+    def refresh_and_unpin(self, max_keys: int = 64) -> None:
+        """After a writing job: recompute recently used answers for the new data (if the data
+        changed), switch to them, and resume normal version checks."""
+        from vru.web.queries import data_version
+
+        try:
+            v = data_version(self.ws)
+            with self._lock:
+                changed = v != self._version
+                keys = [k for (_, k) in reversed(self._entries)][:max_keys] if changed else []
+                computes = [(k, self._computes.get(k)) for k in keys]
+            if changed:
+                fresh: OrderedDict[Hashable, Entry] = OrderedDict()
+                for k, compute in reversed(computes):  # least recent first, as LRU order wants
+                    if compute is None:
+                        continue
+                    try:
+                        fresh[(v, k)] = _entry(compute())
+                    except Exception:  # noqa: BLE001, S112 - recomputed on demand instead
+                        continue
+                with self._lock:
+                    self._entries = fresh
+                    self._version = v
+                    self._checked = time.monotonic()
+                    self._computes = {k: c for k, c in computes if c is not None}
+        finally:
+            with self._lock:
+                self._pinned = max(0, self._pinned - 1)
 
     def json(self, key: Hashable, compute: Callable[[], Any], request: Any = None) -> JSONBytes:
         """The answer as a JSON response (gzipped when ``request`` accepts it)."""
@@ -131,8 +167,11 @@ class ResultCache:
                 hit = _entry(compute())
                 with self._lock:
                     self._entries[full] = hit
+                    self._computes[key] = compute
                     while len(self._entries) > self.max_entries:
-                        self._entries.popitem(last=False)
+                        (_, old), _ = self._entries.popitem(last=False)
+                        if not any(k == old for _, k in self._entries):
+                            self._computes.pop(old, None)
                     self._key_locks.pop(full, None)
         return hit, fresh
 
