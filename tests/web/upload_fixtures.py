@@ -26,7 +26,7 @@ def upload_workspace(path: Path) -> Workspace:
     with ws.transaction() as con:
         # fill_crimes writes import 1 and file 1 by hand: move the sequences past them
         con.execute("SELECT nextval('import_seq'), nextval('file_seq')")
-        agreements.add(con, "police_rms", PARTNER_AGENCY.upper() + " ", "Serious Violence Duty",
+        agreements.add(con, "police_rms", PARTNER_AGENCY, "Serious Violence Duty",
                        ["problem profile"], 36)
         agreements.add(con, "istv", OTHER_AGENCY, "Serious Violence Duty", ["problem profile"], 36)
     for role, agency in ROLE_USERS.items():

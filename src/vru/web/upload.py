@@ -26,6 +26,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
+from vru.privacy.access import Actor, Resource, allowed, register_action, why_not
 from vru.privacy.audit import Entry
 from vru.privacy.roles import Permission, Role, allows
 from vru.web.permissions import ROUTE_PERMISSIONS
@@ -34,6 +35,10 @@ from vru.web.security import record_access, record_event
 router = APIRouter(include_in_schema=False)
 
 POLICE_UK = "police_uk"
+# The action, declared once with the access gate: record-level partner data of one agency.
+UPLOAD = register_action("datahub.upload", Permission.UPLOAD, person_level=True,
+                         description="upload files of a data-hub source (partners: their own "
+                                     "agency's sources under an agreement in force)")
 MAX_FILES = 50
 CHUNK = 1 << 20
 SNIFF = 8192
@@ -74,22 +79,26 @@ def _agreements_in_force(ws: Any) -> dict[str, Any]:
     return current
 
 
-def _same_agency(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+def _resource(source: str, current: dict[str, Any]) -> Resource:
+    a = current.get(source)
+    return Resource("source", source, agency=a.owning_agency if a else None, source=source)
 
 
 def allowed_sources(ws: Any, user: Any) -> list[str]:
-    """The sources this user may upload: every source for analysts and admins; for a partner,
-    the sources whose agreement in force is owned by the partner's agency."""
+    """The sources this user may upload, as the access gate decides: every source for analysts
+    and admins; for a partner, the sources whose agreement in force is owned by the partner's
+    own agency (record-level data of its own agency)."""
     from vru.sources.registry import SOURCES
 
-    if user.role in (Role.ADMIN, Role.ANALYST):
-        return [*SOURCES, POLICE_UK]
-    if user.role is not Role.PARTNER:
-        return []
+    actor = Actor.of(user)
     current = _agreements_in_force(ws)
-    return [s for s in SOURCES if s in current and _same_agency(current[s].owning_agency,
-                                                                  user.agency)]
+    out = []
+    for s in [*SOURCES, POLICE_UK]:
+        if user.role is Role.PARTNER and s not in current:
+            continue  # a partner uploads only under an agreement in force
+        if allowed(UPLOAD, _resource(s, current), actor):
+            out.append(s)
+    return out
 
 
 def refusal_for(ws: Any, user: Any, source: str) -> str | None:
@@ -105,7 +114,8 @@ def refusal_for(ws: Any, user: Any, source: str) -> str | None:
         return (f"source {source!r} {owner}; as a partner of {user.agency or '(no agency)'} you "
                 "may upload only your own agency's sources under an agreement in force: "
                 "upload refused")
-    return f"your role ({user.role.value}) may not upload files: upload refused"
+    why = why_not(UPLOAD, _resource(source, _agreements_in_force(ws)), Actor.of(user))
+    return f"{why or 'not allowed'}: upload refused"
 
 
 # ------------------------------------------------------------------------ checking a file
@@ -258,9 +268,7 @@ class _Refused(Exception):
 
 def _import_job(c: Any, source: str, folder: Path, kept: list[dict[str, Any]], username: str):
     def run(job: Any) -> dict[str, Any]:
-        from vru.privacy.agreements import AgreementMissing
-        from vru.privacy.pseudonymise import PseudonymKeyError
-        from vru.sources.files import ImportRefused
+        from vru.errors import VruError
 
         paths = [folder / k["name"] for k in kept]
 
@@ -282,7 +290,7 @@ def _import_job(c: Any, source: str, folder: Path, kept: list[dict[str, Any]], u
                                         command=command)
             outcome.update(_summary(c.ws, summary))
             return outcome
-        except (ImportRefused, AgreementMissing, PseudonymKeyError, ValueError) as exc:
+        except (VruError, ValueError) as exc:  # what the CLI reports as `error: ...`
             outcome["refused"] = str(exc).replace(str(folder) + "/", "")
             raise RuntimeError(outcome["refused"]) from exc
         finally:
