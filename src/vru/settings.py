@@ -152,6 +152,16 @@ class Imports:
 
 
 @dataclass
+class MapSettings:
+    """The web map. By default the basemap is drawn from the workspace's geography pack (no
+    network). A deployment with a tile server it may use sets ``tile_url`` (e.g.
+    ``https://tiles.example.org/{z}/{x}/{y}.png``) and its ``tile_attribution``."""
+
+    tile_url: str = ""
+    tile_attribution: str = ""
+
+
+@dataclass
 class Settings:
     area_name: str = "Unnamed VRU area"
     serious_violence: SeriousViolence = field(default_factory=SeriousViolence)
@@ -161,6 +171,7 @@ class Settings:
     tags: Tags = field(default_factory=Tags)
     crime_sources: CrimeSources = field(default_factory=CrimeSources)
     imports: Imports = field(default_factory=Imports)
+    map: MapSettings = field(default_factory=MapSettings)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -168,8 +179,7 @@ class Settings:
     @classmethod
     def from_dict(cls, data: dict) -> Settings:
         known = {"area_name", "serious_violence", "grid", "disclosure", "programme", "tags",
-                 "crime_sources",
-                 "imports"}
+                 "crime_sources", "imports", "map"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown settings keys: {', '.join(sorted(unknown))}")
@@ -182,6 +192,7 @@ class Settings:
             tags=_section(Tags, data.get("tags", {})),
             crime_sources=_section(CrimeSources, data.get("crime_sources", {})),
             imports=_section(Imports, data.get("imports", {})),
+            map=_section(MapSettings, data.get("map", {})),
         )
 
     def validate(self) -> None:
@@ -205,6 +216,11 @@ class Settings:
         bad = set(self.serious_violence.police_uk_categories) - set(POLICE_UK_CRIME_TYPES)
         if bad:
             raise ValueError(f"serious_violence.police_uk_categories not police.uk types: {bad}")
+        url = self.map.tile_url
+        if url and not (re.fullmatch(r"https?://[^\s/]+/\S*", url)
+                        and all(k in url for k in ("{z}", "{x}", "{y}"))):
+            raise ValueError("map.tile_url must be an http(s) URL with {z}, {x} and {y}, "
+                             f"e.g. https://tiles.example.org/{{z}}/{{x}}/{{y}}.png; got {url!r}")
         cs = self.crime_sources
         bad = [x for x in cs.precedence if x not in CRIME_SOURCES]
         if bad or len(set(cs.precedence)) != len(cs.precedence):

@@ -34,7 +34,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/admin/users/{username}/active"): {A},
     ("POST", "/admin/users/{username}/password"): {A}, ("GET", "/admin/audit"): {A},
     ("GET", "/api/meta"): ALL, ("GET", "/api/overview"): ALL, ("GET", "/api/trends"): ALL,
-    ("GET", "/api/map/grid"): ALL, ("GET", "/api/map/lsoa"): ALL,
+    ("GET", "/api/map/grid"): ALL, ("GET", "/api/map/lsoa"): ALL, ("GET", "/api/map/basemap"): ALL,
     ("GET", "/api/map/hotspots"): ALL, ("GET", "/api/map/points"): {A, N, P},
     ("GET", "/api/data-hub/sources"): {A, N, P}, ("GET", "/api/data-hub/coverage"): {A, N, P},
     ("GET", "/api/data-hub/agreements"): {A, N, P}, ("GET", "/api/data-hub/rejects"): {A, N},

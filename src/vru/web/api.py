@@ -92,12 +92,15 @@ def overview(request: Request, p: tuple = Depends(period)) -> JSONBytes:
 
 @router.get("/trends", summary="Monthly counts by crime type or by area")
 def trends(request: Request, f: q.Filters = Depends(filters),
-           by: Literal["crime_type", "area"] = Query("crime_type")) -> JSONBytes:
+           by: Literal["crime_type", "area"] = Query("crime_type"),
+           measure: Literal["count", "rate"] = Query(
+               "count", description="count, or rate per 1,000 residents")) -> JSONBytes:
     ex = exit_for(request)
-    record_access(request, "crimes.aggregate", view="trends", by=by, exact=ex.exact,
-                  **f.as_dict())
-    return ctx(request).cache.json(("trends", f, by, ex.exact),
-                                   lambda: views.trends(ctx(request).ws, ex, f, by), request)
+    record_access(request, "crimes.aggregate", view="trends", by=by, measure=measure,
+                  exact=ex.exact, **f.as_dict())
+    return ctx(request).cache.json(("trends", f, by, measure, ex.exact),
+                                   lambda: views.trends(ctx(request).ws, ex, f, by, measure),
+                                   request)
 
 
 @router.get("/map/grid", summary="Grid-cell counts as GeoJSON polygons")
@@ -108,12 +111,20 @@ def map_grid(request: Request, f: q.Filters = Depends(filters)) -> JSONBytes:
                                    lambda: views.grid_layer(ctx(request).ws, ex, f), request)
 
 
-@router.get("/map/lsoa", summary="LSOA counts as GeoJSON (boundaries, or centroids if absent)")
+@router.get("/map/lsoa", summary="LSOA counts (and rates per 1,000 residents) as GeoJSON "
+            "(boundaries, or centroids if absent)")
 def map_lsoa(request: Request, f: q.Filters = Depends(filters)) -> JSONBytes:
     ex = exit_for(request)
     record_access(request, "crimes.aggregate", view="lsoa", exact=ex.exact, **f.as_dict())
     return ctx(request).cache.json(("lsoa", f, ex.exact),
                                    lambda: views.lsoa_layer(ctx(request).ws, ex, f), request)
+
+
+@router.get("/map/basemap", summary="The basemap from the geography pack: force and local "
+            "authority outlines, LSOA boundaries and place labels (no counts)")
+def map_basemap(request: Request) -> JSONBytes:
+    return ctx(request).cache.json(("basemap",),
+                                   lambda: views.basemap(ctx(request).ws), request)
 
 
 @router.get("/map/hotspots", summary="Gi* hot and cold spots, or emerging hot-spot categories")

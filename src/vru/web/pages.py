@@ -59,11 +59,25 @@ def render(request: Request, template: str, status_code: int = 200, **data: Any)
                for label, href in NAV if _may(s.user, ("GET", href))
                and (href != "/tags" or _em_allowed(request))]
     data.setdefault("area_name", ctx(request).ws.settings.area_name)
+    env = ctx(request).templates.env
+    if "num" not in env.filters:
+        env.filters["num"] = fmt_num
     return ctx(request).templates.TemplateResponse(
         request, template,
         {"user": s.user if s else None, "csrf": s.csrf_token if s else None, "nav": nav, **data},
         status_code=status_code,
     )
+
+
+def fmt_num(value: Any) -> str:
+    """A count for a page: thousands separators; a suppressed count ('*') and gaps as they are."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    return str(value)
 
 
 # --------------------------------------------------------------------------- sign-in
@@ -255,7 +269,8 @@ def _datahub(ws, ex: Exit, may_rejects: bool) -> dict[str, Any]:
     table = optional.first_table(ws, optional.AGREEMENT_TABLES)
     return {"sources": sources, "imports": q.imports(ws, 20) if ex.exact else [],
             "months": months, "coverage": list(grid.values()), "disagree": disagree,
-            "source_labels": q.SOURCE_LABELS, "agreements_table": table,
+            "source_labels": q.SOURCE_LABELS, "kind_labels": q.KIND_LABELS,
+            "source_label": q.source_label, "agreements_table": table,
             "agreements": q.any_table(ws, table) if table else [],
             "rejects": q.rejects_summary(ws) if may_rejects else None}
 

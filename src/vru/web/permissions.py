@@ -59,6 +59,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("GET", "/api/trends"): P.AGGREGATES,
     ("GET", "/api/map/grid"): P.AGGREGATES,
     ("GET", "/api/map/lsoa"): P.AGGREGATES,
+    ("GET", "/api/map/basemap"): P.AGGREGATES,
     ("GET", "/api/map/hotspots"): P.AGGREGATES,
     ("GET", "/api/map/points"): P.RECORDS,
     ("GET", "/api/data-hub/sources"): P.DATA_HUB,

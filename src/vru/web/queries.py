@@ -19,6 +19,8 @@ SERIOUS_VIOLENCE = "serious_violence"
 # Human labels for the crime sources (the data hub and status show these, not the ids).
 SOURCE_LABELS = {"police_uk": "data.police.uk street-level crime",
                  "police_rms": "Force crime extract (RMS)"}
+KIND_LABELS = {"street": "street-level crime", "outcomes": "outcomes",
+               "stop_search": "stop and search"}
 
 
 @dataclass(frozen=True)
@@ -166,11 +168,22 @@ def imports(ws: Workspace, limit: int = 50) -> list[dict[str, Any]]:
 
 
 def sources_summary(ws: Workspace) -> list[dict[str, Any]]:
-    return _dicts(ws, "SELECT source, kind, count(*) AS files, sum(rows_read) AS rows_read, "
+    """Per source and kind: a human label, files, rows, the first and last month of its records
+    (from the records' own dates, for every source) and when it was last loaded."""
+    rows = _dicts(ws, "SELECT source, kind, count(*) AS files, sum(rows_read) AS rows_read, "
                   "sum(rows_loaded) AS rows_loaded, sum(rows_rejected) AS rows_rejected, "
                   "min(month) AS first_month, max(month) AS last_month, max(loaded_at) AS "
                   "last_loaded FROM source_files WHERE status = 'active' "
                   "GROUP BY ALL ORDER BY 1, 2")
+    spans = source_spans(ws)
+    for r in rows:
+        r["label"] = source_label(r["source"])
+        lo, hi = spans.get(r["source"], (r["first_month"], r["last_month"]))
+        r["first_month"] = lo.strftime("%Y-%m") if lo is not None else None
+        r["last_month"] = hi.strftime("%Y-%m") if hi is not None else None
+        r["last_loaded"] = (r["last_loaded"].isoformat(sep=" ", timespec="minutes")
+                            if r["last_loaded"] else None)
+    return rows
 
 
 def coverage(ws: Workspace) -> list[dict[str, Any]]:
@@ -203,3 +216,63 @@ def _dicts(ws: Workspace, sql: str, params: list | None = None) -> list[dict[str
     cur = ws.reader().execute(sql, params)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+# --------------------------------------------------------------------------- basemap
+def basemap_lsoas(ws: Workspace) -> list[tuple]:
+    """(lsoa_code, lsoa_name, lad_code, lad_name, pfa_code, pfa_name, boundary GeoJSON, lon, lat)
+    for the local authorities the crimes fall in (the geography pack's own geometry)."""
+    return ws.sql(
+        "SELECT g.lsoa_code, g.lsoa_name, g.lad_code, d.lad_name, d.pfa_code, d.pfa_name, "
+        "b.geojson, g.longitude, g.latitude FROM geo_lsoa g "
+        "LEFT JOIN geo_lad d USING (lad_code) LEFT JOIN geo_lsoa_boundary b USING (lsoa_code) "
+        "WHERE g.lad_code IN (SELECT DISTINCT lad_code FROM canonical_crimes "
+        "WHERE lad_code IS NOT NULL) ORDER BY g.lsoa_code")
+
+
+def lsoa_population(ws: Workspace, codes: list[str]) -> dict[str, float]:
+    """Residents per LSOA (latest year; 'all' ages, else the sum of the bands)."""
+    if not codes:
+        return {}
+    rows = ws.sql(
+        "SELECT p.area_code, max(CASE WHEN p.age_band = 'all' THEN p.population END), "
+        "sum(CASE WHEN p.age_band <> 'all' THEN p.population END) FROM geo_population p "
+        "WHERE p.area_level = 'lsoa' AND p.area_code IN (SELECT unnest(?::VARCHAR[])) "
+        "AND p.year = (SELECT max(year) FROM geo_population WHERE area_level = 'lsoa') "
+        "GROUP BY 1", [codes])
+    return {c: float(a if a is not None else b) for c, a, b in rows if (a or b)}
+
+
+def source_spans(ws: Workspace) -> dict[str, tuple]:
+    """source -> (first, last) date of its records, from each source's own date column (the
+    one retention counts from), so every source has its first and last month."""
+    from vru.sources.registry import SOURCES
+
+    out: dict[str, tuple] = {}
+    row = ws.sql("SELECT min(month), max(month) FROM crimes WHERE source = 'police_uk'")[0]
+    if row[0] is not None:
+        out["police_uk"] = row
+    for name, src in SOURCES.items():
+        lo = hi = None
+        for contract in src.contracts:
+            for t in getattr(contract, "retention", ()) or ():
+                if not table_exists(ws, t.table):
+                    continue
+                r = ws.sql(f"SELECT CAST(min({t.date_column}) AS DATE), "
+                           f"CAST(max({t.date_column}) AS DATE) FROM {t.table} "
+                           f"WHERE {t.where}")[0]
+                if r[0] is not None:
+                    lo = r[0] if lo is None else min(lo, r[0])
+                    hi = r[1] if hi is None else max(hi, r[1])
+        if lo is not None:
+            out[name] = (lo, hi)
+    return out
+
+
+def source_label(source: str) -> str:
+    from vru.sources.registry import SOURCES
+
+    if source in SOURCE_LABELS:
+        return SOURCE_LABELS[source]
+    s = SOURCES.get(source)
+    return s.title if s is not None else source.replace("_", " ")

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import time
 from typing import Any
 from urllib.parse import quote
@@ -33,15 +34,26 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
-SECURITY_HEADERS = [
-    (b"content-security-policy",
-     b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-     b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"cache-control", b"no-store"),
-]
+def security_headers(tile_url: str = "") -> list[tuple[bytes, bytes]]:
+    """The headers every response carries. A configured map tile server (settings
+    ``map.tile_url``) is the one other origin images may come from."""
+    img = "'self' data: blob:"
+    m = re.match(r"(https?://[^/\s]+)", tile_url or "")
+    if m:
+        img += " " + m.group(1).replace("{s}", "*")
+    return [
+        (b"content-security-policy",
+         f"default-src 'self'; img-src {img}; style-src 'self'; script-src 'self'; "
+         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+         "form-action 'self'".encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cache-control", b"no-store"),
+    ]
+
+
+SECURITY_HEADERS = security_headers()
 
 
 class NeedLogin(VruError):
@@ -65,6 +77,8 @@ class AuthAuditMiddleware:
     def __init__(self, app: ASGIApp, ctx: Any) -> None:
         self.app = app
         self.ctx = ctx
+        settings = getattr(getattr(ctx, "ws", None), "settings", None)
+        self.headers = security_headers(settings.map.tile_url if settings is not None else "")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,7 +98,7 @@ class AuthAuditMiddleware:
                 status["code"] = message["status"]
                 headers = list(message.get("headers", []))
                 names = {h[0].lower() for h in headers}
-                for k, v in SECURITY_HEADERS:
+                for k, v in self.headers:
                     if k not in names and not (is_static and k == b"cache-control"):
                         headers.append((k, v))
                 message["headers"] = headers

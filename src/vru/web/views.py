@@ -100,23 +100,74 @@ def _rate(published: int | str | None, population: float | None) -> dict[str, An
             "rate_upper": round(r.upper, 2)}
 
 
-def trends(ws: Workspace, ex: Exit, f: q.Filters, by: str) -> dict[str, Any]:
+# A month at either end of a series holding less than this share of the median month is a
+# partial month (e.g. a few force-extract crimes committed before the first full month): it is
+# left out of charts and named, so no chart starts or ends with a fake drop to zero.
+STRAY_SHARE = 0.1
+
+
+def trim_stray(months: list[date], totals: list[int]) -> tuple[int, int]:
+    """(first, last) index of the months to chart: partial months at the ends are dropped."""
+    nonzero = sorted(t for t in totals if t > 0)
+    if len(nonzero) < 3:
+        return 0, len(months) - 1
+    floor = STRAY_SHARE * nonzero[len(nonzero) // 2]
+    lo, hi = 0, len(months) - 1
+    while lo < hi and totals[lo] < floor:
+        lo += 1
+    while hi > lo and totals[hi] < floor:
+        hi -= 1
+    return lo, hi
+
+
+def trends(ws: Workspace, ex: Exit, f: q.Filters, by: str,
+           measure: str = "count") -> dict[str, Any]:
+    """Monthly series by crime type or area; ``measure='rate'`` gives rates per 1,000 residents
+    (areas: each local authority's population; crime types: the population of the area
+    filtered, or of all areas), computed from the published counts."""
     rows = (q.monthly_by_area if by == "area" else q.monthly_by_type)(ws, ws.settings, f)
+    empty = {"months": [], "series": [], "by": by, "measure": measure, "filters": f.as_dict(),
+             "partial_months": []}
     if not rows:
-        return {"months": [], "series": [], "by": by, "filters": f.as_dict()}
+        return empty
     months = _months(min(r[1] for r in rows), max(r[1] for r in rows))
     idx = {m: i for i, m in enumerate(months)}
     series: dict[str, list[int]] = {}
     for name, month, n in rows:
         series.setdefault(name, [0] * len(months))[idx[month]] = n
+    totals = [sum(v[i] for v in series.values()) for i in range(len(months))]
+    lo, hi = trim_stray(months, totals)
+    partial = [m.isoformat()[:7] for i, m in enumerate(months) if i < lo or i > hi]
+    months = months[lo:hi + 1]
+    series = {k: v[lo:hi + 1] for k, v in series.items()}
     ranked = sorted(series.items(), key=lambda kv: -sum(kv[1]))
-    return {
-        "by": by,
-        "filters": f.as_dict(),
-        "months": [m.isoformat()[:7] for m in months],
-        "series": [{"name": k, "values": ex.counts(v), "total": ex.count(sum(v))}
-                   for k, v in ranked],
-    }
+    out = {"by": by, "measure": measure, "filters": f.as_dict(),
+           "months": [m.isoformat()[:7] for m in months], "partial_months": partial,
+           "unit": "records per month", "population_year": None}
+    if measure != "rate":
+        out["series"] = [{"name": k, "values": ex.counts(v), "total": ex.count(sum(v))}
+                         for k, v in ranked]
+        return out
+    pops, year = _lad_populations(ws, months[-1].year)
+    if by == "area":
+        denom = {k: pops.get(k) for k, _ in ranked}
+    else:
+        area_pop = pops.get(f.area) if f.area else (sum(pops.values()) or None)
+        denom = {k: area_pop for k, _ in ranked}
+    out.update(unit="per 1,000 residents per month", population_year=year)
+    out["series"] = []
+    for k, v in ranked:
+        pop = denom.get(k)
+        if not pop:
+            continue  # no population for it (e.g. records without a location)
+        vals = [Exit.numeric(x) for x in ex.counts(v)]
+        total = Exit.numeric(ex.count(sum(v)))
+        out["series"].append({
+            "name": k, "values": [None if x is None else round(1000 * x / pop, 4) for x in vals],
+            "total": None if total is None else round(1000 * total / pop, 3)})
+    if not out["series"]:
+        out["note"] = "no population denominators loaded: rates are not available"
+    return out
 
 
 def cell_rings(ce: np.ndarray, cn: np.ndarray, size: float) -> list:
@@ -156,12 +207,19 @@ def grid_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
 
 
 def lsoa_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
+    """LSOA counts, each with its rate per 1,000 residents (from the published count; None
+    without a population or for a suppressed count)."""
     rows = q.lsoa_counts(ws, ws.settings, f)
     missing = [r[0] for r in rows if r[3] is None and r[4] is None]
     fallback = q.lsoa_centroids_from_crimes(ws, missing)
+    pops = q.lsoa_population(ws, [r[0] for r in rows])
     features, kinds = [], set()
     for code, name, n, geojson, lon, lat in rows:
         props = {"id": code, "name": name, **_published_props(ex, n)}
+        pop = pops.get(code)
+        props["population"] = round(pop) if pop else None
+        props["rate_per_1000"] = (round(1000 * props["value"] / pop, 3)
+                                  if pop and props["value"] is not None else None)
         if geojson:
             geom = json.loads(geojson)
             geom = geom.get("geometry", geom) if geom.get("type") == "Feature" else geom
@@ -177,7 +235,52 @@ def lsoa_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
         features.append(_feature(geom, props))
     return {"type": "FeatureCollection", "features": features,
             "meta": {"layer": "lsoa", "geometry": sorted(kinds), "filters": f.as_dict(),
-                     "disclosure": ex.describe()}}
+                     "rates": bool(pops), "disclosure": ex.describe()}}
+
+
+def basemap(ws: Workspace) -> dict[str, Any]:
+    """The geography pack drawn as a basemap: force and local authority outlines (LSOA
+    boundaries merged), LSOA boundaries, and labels (LA names; LSOA names at higher zoom).
+    Geography only: no counts."""
+    from vru.geo.outlines import label_point, merge
+
+    rows = q.basemap_lsoas(ws)
+    feats: list[dict] = []
+    las: dict[str, list[dict]] = {}
+    forces: dict[str, list[dict]] = {}
+    names: dict[str, str] = {}
+    for code, name, lad, lad_name, pfa, pfa_name, gj, lon, lat in rows:
+        geom = None
+        if gj:
+            geom = json.loads(gj)
+            geom = geom.get("geometry", geom) if geom.get("type") == "Feature" else geom
+            feats.append(_feature(geom, {"kind": "lsoa", "id": code, "name": name}))
+            las.setdefault(lad, []).append(geom)
+            if pfa:
+                forces.setdefault(pfa, []).append(geom)
+        names[lad] = lad_name or lad
+        if pfa:
+            names[pfa] = pfa_name or pfa
+        if lon is not None:
+            feats.append(_feature({"type": "Point", "coordinates": [lon, lat]},
+                                  {"kind": "lsoa_label", "name": name or code}))
+    for kind, groups in (("force", forces), ("la", las)):
+        for key, geom in merge(groups).items():
+            feats.append(_feature(geom, {"kind": kind, "id": key, "name": names.get(key, key)}))
+            if kind == "la":
+                lon, lat = label_point(geom)
+                feats.append(_feature({"type": "Point", "coordinates": [lon, lat]},
+                                      {"kind": "la_label", "name": names.get(key, key)}))
+    s = ws.settings
+    tile = getattr(s, "map", None)
+    return {"type": "FeatureCollection", "features": feats,
+            "meta": {"layer": "basemap", "lsoas": sum(1 for f in feats
+                                                      if f["properties"]["kind"] == "lsoa"),
+                     "local_authorities": len(las), "forces": len(forces),
+                     "tile_url": tile.tile_url if tile else "",
+                     "tile_attribution": tile.tile_attribution if tile else "",
+                     "note": None if rows else "no geography pack loaded (vru geo import): "
+                                               "no basemap"}}
 
 
 def points_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
