@@ -267,10 +267,12 @@ def _datahub(ws, ex: Exit, may_rejects: bool) -> dict[str, Any]:
                              "difference": None if nu is None or nr is None else nr - nu,
                              "police_rms_sv_ho": ex.count(r["police_rms_sv_ho"])})
     table = optional.first_table(ws, optional.AGREEMENT_TABLES)
-    return {"sources": sources, "imports": q.imports(ws, 20) if ex.exact else [],
+    imports = q.imports(ws, 20) if ex.exact else []
+    return {"sources": sources, "imports": imports,
             "months": months, "coverage": list(grid.values()), "disagree": disagree,
-            "source_labels": q.SOURCE_LABELS, "kind_labels": q.KIND_LABELS,
-            "source_label": q.source_label, "agreements_table": table,
+            "source_labels": {**q.SOURCE_LABELS, **{s: q.source_label(s) for s in
+                                                    {i["source"] for i in imports}}},
+            "kind_labels": q.KIND_LABELS, "agreements_table": table,
             "agreements": q.any_table(ws, table) if table else [],
             "rejects": q.rejects_summary(ws) if may_rejects else None}
 
