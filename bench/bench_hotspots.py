@@ -13,7 +13,7 @@
    violence and sexual offences): its one-off tuning (rolling-origin validation), then training
    and scoring next month's forecast, next to the 12-month count baseline's scoring, in one run.
 
-Run: .venv/bin/python bench/bench_hotspots.py [--quick]
+Run: .venv/bin/python bench/bench_hotspots.py [--quick] [--section N]
 Without ../shared/data, synthetic events of the same size are used (and said so).
 """
 
@@ -196,7 +196,7 @@ def bench_forecast(months: int) -> None:
     u = un.grid_units(v["x"], v["y"], 250, extent="events")
     cube = ehs.space_time_cube(u.assign(v["x"], v["y"]), v["step"].to_numpy(), len(u), months)
     T = cube.shape[1]
-    moy = (np.arange(T) % 12) + 1
+    moy = (np.arange(T + 1) % 12) + 1  # one more: the month forecast
     h = fc.History(u.x, u.y, cube, np.array([]), np.array([]), np.array([], int), np.array([]),
                    cell_size=250.0)
     base, t_count = timed(fc.count, h, 12)
@@ -215,19 +215,18 @@ def bench_forecast(months: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small smoke sizes")
+    ap.add_argument("--section", type=int, choices=(1, 2, 3, 4), default=None,
+                    help="run one section only (4 = the forecast for a whole force)")
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start "
           f"(timings are wall-clock and suffer from other work on the machine)")
-    if a.quick:
-        bench_emerging(6, extent="events")
-        bench_knox(3000, 19)
-        bench_backtest(8, 2)
-        bench_forecast(14)
-    else:
-        bench_emerging(36)
-        bench_knox(20_000, 99)
-        bench_backtest(36, 12)
-        bench_forecast(36)
+    quick = [lambda: bench_emerging(6, extent="events"), lambda: bench_knox(3000, 19),
+             lambda: bench_backtest(8, 2), lambda: bench_forecast(14)]
+    full = [lambda: bench_emerging(36), lambda: bench_knox(20_000, 99),
+            lambda: bench_backtest(36, 12), lambda: bench_forecast(36)]
+    for k, run in enumerate(quick if a.quick else full, start=1):
+        if a.section in (None, k):
+            run()
 
 
 if __name__ == "__main__":

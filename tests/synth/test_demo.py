@@ -76,6 +76,11 @@ def test_demo_builds_everything_offline(tmp_path, no_network, monkeypatch):
         assert run["summary"]["patrol_area_pct"] < 1.0
         assert run["summary"]["flagged_area_pct"] < 10.0  # all Gi* hot cells (any confidence)
         assert run["summary"]["accuracy"]["pai"] > 1.0
+        # the forecast step: gbm next to the count baseline, with bootstrap bands
+        bdir = sorted((ws_path / "exports" / "hotspots").glob("backtest-*"))[-1]
+        boot = pd.read_csv(bdir / "backtest_bootstrap.csv")
+        assert set(boot["method"]) == {"count", "gbm"}
+        assert set(boot["best_baseline"]) == {"count"}
 
 
 def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path):

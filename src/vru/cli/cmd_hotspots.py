@@ -471,9 +471,11 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
         missing = ev.missing
     units = un.grid_units(x, y, cell, oe, on, extent="events")
     events = bt.EventSet(x, y, step, w, labels)
+    static, static_note = None, {"static_features": "none (events from a CSV)"}
     if csv is None:
         context = space_time_cube(units.assign(every.x, every.y), every.step, len(units),
                                   len(labels))
+        static, static_note = svc.cell_context(ws, units, every)
     n = len(labels)
     if eval_months >= n:
         fail(f"need history before the {eval_months} evaluated months; data has {n} months")
@@ -482,7 +484,7 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
     trials: list = []
     try:
         res = bt.backtest(events, units, steps, specs, covs, study, context=context,
-                          tuning=trials)
+                          static=static, tuning=trials)
     except ValueError as exc:
         fail(str(exc))
     summ = bt.summarise(res)
@@ -492,7 +494,7 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
               "method_settings": {m: res[res["method"] == m]["params"].iloc[0] for m in chosen},
               "coverages_pct": covs, "study_area": study,
               "evaluated": [labels[s] for s in steps], "horizon": "1 month ahead",
-              "missing_months": missing,
+              "missing_months": missing, **static_note,
               "steps": "months with data (a missing month is never scored or modelled)"}
     area_def = summ["area_definition"].iloc[0]
     _print_df(summ[["method", "coverage_pct", "hit_rate", "pai", "pei", "rri"]],

@@ -110,22 +110,27 @@ class DistanceChoice:
                f"{self.curve.distances[0]:g}-{self.curve.distances[-1]:g} m)"
 
 
+def pick_distance(distances, I, z, default: float) -> tuple[float, str]:  # noqa: E741, N803
+    """The rule of the module docstring on a Moran's I curve: (distance, which rule)."""
+    dist = np.asarray(distances, float)
+    z = np.where(np.isfinite(z), np.asarray(z, float), -np.inf)
+    for k in range(1, len(z) - 1):
+        if z[k] >= Z_SIGNIFICANT and z[k] > z[k - 1] and z[k] > z[k + 1]:
+            return float(dist[k]), "first peak"
+    sig = z >= Z_SIGNIFICANT
+    if sig.any():
+        Iv = np.where(sig & np.isfinite(I), np.asarray(I, float), -np.inf)
+        return float(dist[int(np.argmax(Iv))]), "no peak of z: highest Moran's I"
+    return float(default), "default (no significant clustering)"
+
+
 def choose_distance(values, x, y, cell: float, default: float | None = None,
                     distances=None) -> DistanceChoice:
     """The Gi* distance band from the Moran's I curve (see the module docstring)."""
     dist = candidate_distances(cell) if distances is None else np.asarray(distances, float)
     curve = morans_i_by_distance(values, x, y, dist)
-    z = np.where(np.isfinite(curve.z), curve.z, -np.inf)
-    for k in range(1, len(z) - 1):
-        if z[k] >= Z_SIGNIFICANT and z[k] > z[k - 1] and z[k] > z[k + 1]:
-            return DistanceChoice(float(dist[k]), "first peak", curve)
-    sig = z >= Z_SIGNIFICANT
-    if sig.any():
-        I = np.where(sig & np.isfinite(curve.I), curve.I, -np.inf)  # noqa: E741
-        best = int(np.argmax(I))
-        return DistanceChoice(float(dist[best]), "no peak of z: highest Moran's I", curve)
-    return DistanceChoice(float(default if default is not None else 1.5 * cell),
-                          "default (no significant clustering)", curve)
+    d, how = pick_distance(dist, curve.I, curve.z, default if default is not None else 1.5 * cell)
+    return DistanceChoice(d, how, curve)
 
 
 # ------------------------------------------------------------------ study area

@@ -494,3 +494,33 @@ def gistar_for(ws, q: HotspotQuery) -> GiStarMap:
 def emerging_for(ws, q: HotspotQuery) -> EmergingMap:
     ev, q = events_for(ws, q)
     return emerging(ev, q)
+
+
+def cell_context(ws, units: un.Units, ev: EventTable) -> tuple[np.ndarray | None, dict]:
+    """Static per-cell columns for the forecast: the IMD 2019 rank and the population (Census
+    2021) of the LSOA most of the cell's events fall in. None when the workspace has no
+    geography loaded (``vru geo import``)."""
+    if not ws.table_exists("geo_population") or not ws.scalar(
+            "SELECT count(*) FROM geo_population WHERE area_level = 'lsoa'"):
+        return None, {"static_features": "none (no geography loaded)"}
+    idx = units.assign(ev.x, ev.y)
+    ok = (idx >= 0) & pd.notna(ev.lsoa)
+    modal = (pd.DataFrame({"u": idx[ok], "lsoa": ev.lsoa[ok]})
+             .groupby("u")["lsoa"].agg(lambda s: s.value_counts().index[0]))
+    codes = sorted(set(modal))
+    ref = ws.df("""SELECT l.lsoa_code, d.imd_rank, p.population
+                   FROM (SELECT unnest(?::VARCHAR[]) AS lsoa_code) l
+                   LEFT JOIN lsoa_deprivation d USING (lsoa_code)
+                   LEFT JOIN (SELECT area_code AS lsoa_code, sum(population) AS population
+                              FROM geo_population WHERE area_level = 'lsoa'
+                              AND year = (SELECT max(year) FROM geo_population
+                                          WHERE area_level = 'lsoa')
+                              GROUP BY 1) p USING (lsoa_code)""", [codes]).set_index("lsoa_code")
+    out = np.full((len(units), 2), -1.0)
+    for u, code in modal.items():
+        if code in ref.index:
+            out[u] = [ref.at[code, "imd_rank"], ref.at[code, "population"]]
+    out = np.nan_to_num(out.astype(float), nan=-1.0)
+    known = int((out[:, 0] >= 0).sum())
+    return out, {"static_features": "IMD 2019 rank and Census 2021 population of the cell's "
+                                    f"main LSOA ({known:,} of {len(units):,} cells matched)"}
