@@ -26,6 +26,10 @@ WINDOWS = (("12 months before", -365, 0), ("6 months after", 0, 182),
            ("12 months after", 0, 365))
 
 
+# Offences are read from the force extract's rows in ``crimes`` (source = 'police_rms'), not from
+# the canonical crime view: the question is "which offences was this person the suspect of", and
+# only the force extract carries suspects; the canonical view answers "how many crimes", choosing
+# one source per force and month.
 def _measures(ws: Workspace) -> list[tuple[str, str, str, str, str]]:
     """(measure, table, pid column, pid kind, event date SQL, extra filter)."""
     sv = ws.settings.serious_violence.police_uk_categories
