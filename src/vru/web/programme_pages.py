@@ -69,7 +69,7 @@ def _cached(request: Request, key: tuple, compute):
 def programme_page(request: Request, fy: str | None = None) -> HTMLResponse:
     ex, ws = _exit(request), _ctx(request).ws
     year = _fy(request, fy)
-    data = _cached(request, ("overview", year, ex.cache_key), lambda: pv.overview(ws, ex, year))
+    data = _cached(request, ("overview", year, ex.exact), lambda: pv.overview(ws, ex, year))
     record_access(request, "programme.aggregate", view="overview", fy=year, exact=ex.exact)
     return _render(request, "programme.html", data=data, years=_years(request),
                    access=ex.describe())
@@ -79,7 +79,7 @@ def programme_page(request: Request, fy: str | None = None) -> HTMLResponse:
 def intervention_page(request: Request, code: str, fy: str | None = None) -> HTMLResponse:
     ex, ws = _exit(request), _ctx(request).ws
     year = _fy(request, fy) if fy else None
-    data = _cached(request, ("intervention", code, year, ex.cache_key),
+    data = _cached(request, ("intervention", code, year, ex.exact),
                    lambda: pv.intervention(ws, ex, code, year))
     if data is None:
         raise HTTPException(404, "no such intervention")
@@ -95,6 +95,26 @@ def funding_page(request: Request, fy: str | None = None) -> HTMLResponse:
     data = _cached(request, ("funding", year), lambda: pv.funding(ws, year))
     record_access(request, "funding.ledger", fy=year)
     return _render(request, "funding.html", data=data, years=_years(request))
+
+
+def warm(ctx) -> None:
+    """Compute the programme and funding pages' first answers (called by the server's warm-up;
+    the keys are those the pages use, so the first visitor is served from the cache)."""
+    from vru.privacy.roles import Role
+    from vru.privacy.users import User
+
+    ws, cache = ctx.ws, ctx.cache
+    years = pv.years(ws)
+    if not years:
+        return
+    version = pv.data_version(ws)
+    cache.value(("programme", version, "years"), lambda: years)
+    year = years[0]
+    cache.value(("programme", version, "funding", year), lambda: pv.funding(ws, year))
+    for role in (Role.ANALYST, Role.VIEWER):
+        ex = Exit(User(0, "(warm-up)", role, None, None, True), ws.settings.disclosure)
+        cache.value(("programme", version, "overview", year, ex.exact),
+                    lambda ex=ex: pv.overview(ws, ex, year))
 
 
 # ------------------------------------------------------------------------- referrals (records)

@@ -19,6 +19,16 @@ log = logging.getLogger(__name__)
 
 
 def warm_cache(ctx) -> None:
+    _warm_crimes(ctx)
+    try:
+        from vru.web.programme_pages import warm as warm_programme
+
+        warm_programme(ctx)
+    except Exception:  # noqa: BLE001 - warming is an optimisation; requests compute on demand
+        log.exception("programme cache warm-up failed")
+
+
+def _warm_crimes(ctx) -> None:
     ws, cache = ctx.ws, ctx.cache
     try:
         first, last = q.month_span(ws)
