@@ -149,8 +149,14 @@ def list_referrals(ws: Workspace, provider: str | None = None, status: str | Non
     if intervention_id:
         clause += " AND r.intervention_id = ?"
         params.append(intervention_id)
-    rows = ws.reader().execute(_select(clause) + " ORDER BY r.referral_id DESC LIMIT ? OFFSET ?",
-                               [*params, limit, offset]).fetchall()
+    # The newest ids first (a top-N on the referrals alone), then their details.
+    ids = [r[0] for r in ws.reader().execute(
+        "SELECT r.referral_id FROM prog_referrals r WHERE TRUE" + clause
+        + " ORDER BY r.referral_id DESC LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()]
+    if not ids:
+        return []
+    rows = ws.reader().execute(_select(" AND list_contains(?, r.referral_id)")
+                               + " ORDER BY r.referral_id DESC", [ids]).fetchall()
     return [dict(zip(_REF_COLS, r, strict=True)) for r in rows]
 
 

@@ -111,10 +111,15 @@ def warm(ctx) -> None:
     cache.value(("programme", version, "years"), lambda: years)
     year = years[0]
     cache.value(("programme", version, "funding", year), lambda: pv.funding(ws, year))
+    codes = [r[0] for r in ws.sql("SELECT code FROM prog_interventions ORDER BY code")]
     for role in (Role.ANALYST, Role.VIEWER):
         ex = Exit(User(0, "(warm-up)", role, None, None, True), ws.settings.disclosure)
         cache.value(("programme", version, "overview", year, ex.exact),
                     lambda ex=ex: pv.overview(ws, ex, year))
+        for code in codes:
+            for y in (year, None):
+                cache.value(("programme", version, "intervention", code, y, ex.exact),
+                            lambda ex=ex, code=code, y=y: pv.intervention(ws, ex, code, y))
 
 
 # ------------------------------------------------------------------------- referrals (records)
@@ -135,16 +140,24 @@ def _interventions(request: Request) -> list[dict[str, Any]]:
             for r in _ctx(request).ws.sql(sql + " ORDER BY i.code", params)]
 
 
+PAGE_SIZE = 50
+
+
 @router.get("/referrals", response_class=HTMLResponse)
-def referrals_page(request: Request, status: str | None = None, msg: str | None = None):
+def referrals_page(request: Request, status: str | None = None, msg: str | None = None,
+                   page: int = 1):
     ws = _ctx(request).ws
     if status and status not in workflow.STATUSES:
         raise HTTPException(422, f"unknown status {status!r}")
-    rows = workflow.list_referrals(ws, provider=_provider(request), status=status or None)
-    record_access(request, "programme.referrals", rows=len(rows), status=status,
+    page = max(1, min(page, 100_000))
+    rows = workflow.list_referrals(ws, provider=_provider(request), status=status or None,
+                                   limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    record_access(request, "programme.referrals", rows=len(rows), status=status, page=page,
                   provider=_provider(request))
     return _render(request, "referrals.html", referrals=rows, statuses=workflow.STATUSES,
-                   status=status or "", msg=msg)
+                   status=status or "", msg=msg, page=page, more=more)
 
 
 @router.get("/referrals/new", response_class=HTMLResponse)
