@@ -250,8 +250,15 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         import httpx
 
-        while httpx.get(f"{base}/health", timeout=5).text != "ok":
+        t = time.perf_counter()
+        while True:  # the server's warm-up computes the pages' first answers
+            try:
+                if httpx.get(f"{base}/health", timeout=30).text == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
             time.sleep(0.5)
+        print(f"server warm-up: {time.perf_counter() - t:.1f} s")
         load0 = os.getloadavg()
         print(f"load: {n_users} users, {duration:.0f} s, think {args.think:g} s; cores "
               f"{os.cpu_count()}; machine load average before {load0[0]:.1f}")
@@ -260,7 +267,11 @@ def main() -> None:
     finally:
         if proc is not None:
             proc.terminate()
-            proc.wait(10)
+            try:
+                proc.wait(30)
+            except Exception:  # noqa: BLE001 - never leave the server behind
+                proc.kill()
+                proc.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
     base_p95 = pct(results["baseline /health"], 95)
     total = sum(len(v) for v in results.values())

@@ -46,10 +46,11 @@ def _read_version(ws: Workspace) -> tuple:
     # Row counts from DuckDB's catalogue (no scan) catch inserts and deletes; the latest
     # referral update catches status moves; the latest import catches re-imports.
     names = ", ".join(f"'{t}'" for t in _TABLES)
-    return tuple(ws.sql(
+    sizes, updated, imported = ws.sql(
         f"SELECT (SELECT list(estimated_size ORDER BY table_name) FROM duckdb_tables() "
         f"WHERE table_name IN ({names})), (SELECT max(updated_at) FROM prog_referrals), "
-        "(SELECT max(import_id) FROM imports)")[0])
+        "(SELECT max(import_id) FROM imports)")[0]
+    return (tuple(sizes or ()), updated, imported)
 
 
 def years(ws: Workspace) -> list[str]:
