@@ -149,14 +149,30 @@ def list_referrals(ws: Workspace, provider: str | None = None, status: str | Non
     if intervention_id:
         clause += " AND r.intervention_id = ?"
         params.append(intervention_id)
-    # The newest ids first (a top-N on the referrals alone), then their details.
-    ids = [r[0] for r in ws.reader().execute(
-        "SELECT r.referral_id FROM prog_referrals r WHERE TRUE" + clause
-        + " ORDER BY r.referral_id DESC LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()]
+    # The newest ids first. Ids grow with insertion and DuckDB skips row groups by their
+    # min/max, so look in a window of the newest ids, widened until it holds the page (a plain
+    # ORDER BY ... LIMIT sorts the whole table).
+    con = ws.reader()
+    lo_id, hi_id = con.execute("SELECT min(referral_id), max(referral_id) FROM "
+                               "prog_referrals").fetchone()
+    if hi_id is None:
+        return []
+    window = max(4 * (offset + limit), 256)
+    while True:
+        floor = hi_id - window
+        ids = [r[0] for r in con.execute(
+            "SELECT r.referral_id FROM prog_referrals r WHERE r.referral_id > ?" + clause
+            + " ORDER BY r.referral_id DESC LIMIT ? OFFSET ?",
+            [floor, *params, limit, offset]).fetchall()]
+        if len(ids) == limit or floor < lo_id:
+            break
+        window *= 4
     if not ids:
         return []
-    rows = ws.reader().execute(_select(" AND list_contains(?, r.referral_id)")
-                               + " ORDER BY r.referral_id DESC", [ids]).fetchall()
+    # The id range lets DuckDB skip row groups by their min/max (ids grow with insertion).
+    rows = ws.reader().execute(
+        _select(" AND r.referral_id BETWEEN ? AND ? AND list_contains(?, r.referral_id)")
+        + " ORDER BY r.referral_id DESC", [min(ids), max(ids), ids]).fetchall()
     return [dict(zip(_REF_COLS, r, strict=True)) for r in rows]
 
 
