@@ -178,3 +178,17 @@ def test_funnel(prog_ws):
     assert [s["conversion_pct"] for s in f["stages"]] == [None, 80.0, 75.0, 66.7, 50.0]
     assert f["completion_pct"] == 50.0  # 1 completed, 1 dropped out after engaging
     assert f["median_days"]["to_assessed"] == 1.0
+
+
+def test_referral_actions_are_in_the_one_access_gate():
+    from vru.privacy.access import ACTIONS, Actor, Resource, allowed
+    from vru.privacy.roles import Role
+
+    assert {"programme.referral.view", "programme.referral.edit"} <= set(ACTIONS)
+    mine = Resource("referral", "1", agency="Northside Youth Trust")
+    nyt = Actor("nyt", Role.PARTNER, "Northside Youth Trust")
+    es = Actor("es", Role.PARTNER, "Eastfield Sports")
+    assert allowed(workflow.REFERRAL_EDIT, mine, nyt)
+    assert not allowed(workflow.REFERRAL_EDIT, mine, es)
+    assert not allowed(workflow.REFERRAL_VIEW, mine, Actor("v", Role.VIEWER, None))
+    assert allowed(workflow.REFERRAL_VIEW, mine, Actor("a", Role.ANALYST, None))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from vru.errors import VruError
 from vru.programme import toolkit
 from vru.workspace import Workspace
 
@@ -26,7 +27,7 @@ AGE_BAND_LABELS = tuple(b[2] for b in AGE_BANDS) + ("unknown",)
 PROVIDER_KINDS = ("charity", "local_authority", "police", "nhs", "school", "other")
 
 
-class ProgrammeError(ValueError):
+class ProgrammeError(VruError, ValueError):
     """A programme or ledger request that cannot be done, with a message the user can act on."""
 
 

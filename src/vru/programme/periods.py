@@ -1,8 +1,8 @@
 """Financial years (1 April - 31 March) and their quarters, as the programme and ledger use them.
 
 A financial year is written ``2024-25``; quarter 1 is April-June, quarter 4 January-March.
-(House rule: one periods module. The house-in-order issue (#11) is building ``vru.periods``;
-when it lands these helpers become thin wrappers over it.)
+Built on the one periods module (``vru.periods``); what is here is the ledger's own spelling of a
+year (``2024-25``, as grant letters write it) and quarters of the financial year.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from vru.periods import financial_year_start
+
 _FY_RE = re.compile(r"^(?:FY)?\s*(\d{4})\s*[-/]\s*(\d{2}|\d{4})$", re.IGNORECASE)
 
 
 def fy_of(d: date) -> str:
-    y = d.year if d.month >= 4 else d.year - 1
+    y = financial_year_start(d)
     return f"{y}-{(y + 1) % 100:02d}"
 
 

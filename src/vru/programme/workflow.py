@@ -19,9 +19,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from vru.privacy.access import Permission, register_action
 from vru.programme.model import ETHNICITIES, SEXES, ProgrammeError
 from vru.programme.people import PersonIds, check_key, pseudonymiser, pseudonyms
 from vru.workspace import Workspace
+
+# The programme's actions in the one access gate (vru.privacy.access): person-level, so a
+# provider's staff (role partner) may act only on rows whose agency is their provider.
+REFERRAL_VIEW = register_action("programme.referral.view", Permission.RECORDS, person_level=True,
+                                description="see a referral, its history and sessions")
+REFERRAL_EDIT = register_action("programme.referral.edit", Permission.RECORDS, person_level=True,
+                                description="create a referral, move it, record a session")
 
 STATUSES = ("received", "assessed", "accepted", "declined", "engaged", "completed", "disengaged")
 TRANSITIONS: dict[str, tuple[str, ...]] = {

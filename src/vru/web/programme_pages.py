@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from vru.privacy.access import Actor, Resource, why_not
 from vru.privacy.audit import Entry
 from vru.privacy.pseudonymise import PseudonymKeyError
 from vru.programme import workflow
@@ -194,6 +195,11 @@ def referral_create(request: Request, intervention_id: int = Form(...),
             PersonIds(nhs_number or None, pnc_id or None, upn or None, forename or None,
                       surname or None, date_of_birth or None),
             int(age) if age.strip() else None, sex or None, ethnicity or None, area or None)
+        prov = _ctx(request).ws.scalar(
+            "SELECT p.name FROM prog_interventions i JOIN prog_providers p USING (provider_id) "
+            "WHERE i.intervention_id = ?", [intervention_id])
+        if prov is not None:
+            _gate(request, workflow.REFERRAL_EDIT, prov, f"intervention {intervention_id}")
         rid = workflow.create_referral(_ctx(request).ws, new, user.username,
                                        provider=_provider(request))
     except (ProgrammeError, PseudonymKeyError) as exc:
@@ -206,6 +212,15 @@ def referral_create(request: Request, intervention_id: int = Form(...),
     return RedirectResponse(f"/referrals/{rid}?msg=Referral+received", status_code=303)
 
 
+def _gate(request: Request, action, provider: str, what: str) -> None:
+    """The one access gate on a referral's rows (their agency is the provider): refused as
+    "not found", so another provider's referral does not even show that it exists."""
+    reason = why_not(action, Resource("referral", what, agency=provider),
+                     Actor.of(request.state.session.user))
+    if reason is not None:
+        raise HTTPException(404, f"no such {what.split(' ')[0]} for you ({reason})")
+
+
 def _detail(request: Request, referral_id: int, status_code: int = 200, error: str | None = None,
             msg: str | None = None) -> HTMLResponse:
     ws = _ctx(request).ws
@@ -213,6 +228,7 @@ def _detail(request: Request, referral_id: int, status_code: int = 200, error: s
         ref = workflow.get_referral(ws, referral_id, provider=_provider(request))
     except workflow.NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
+    _gate(request, workflow.REFERRAL_VIEW, ref["provider"], f"referral {referral_id}")
     record_access(request, "programme.referral", referral_id=referral_id)
     return _render(request, "referral.html", status_code, ref=ref,
                    history=workflow.history(ws, referral_id),
@@ -229,6 +245,11 @@ def referral_page(request: Request, referral_id: int, msg: str | None = None) ->
 
 def _change(request: Request, referral_id: int, action: str, do) -> Any:
     user = request.state.session.user
+    try:
+        ref = workflow.get_referral(_ctx(request).ws, referral_id, provider=_provider(request))
+    except workflow.NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    _gate(request, workflow.REFERRAL_EDIT, ref["provider"], f"referral {referral_id}")
     try:
         version = do()
     except workflow.NotFound as exc:
