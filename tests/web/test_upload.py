@@ -146,3 +146,21 @@ def test_size_limit(up):
     finally:
         app.state.ctx.extras.pop("upload_max_mb")
     assert not any((ws.path / "uploads").iterdir())
+
+
+def test_profile_generation_runs_as_a_background_job(up):
+    from vru.web.optional import profiles_available
+
+    if not profiles_available():
+        pytest.skip("profiles module not in this build")
+    ws, app, c = up
+    r = c["analyst"].post("/profiles", data={"area": "Bedford", "fmt": "html"},
+                          follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/profiles?job=")
+    job_id = int(r.headers["location"].rsplit("=", 1)[1])
+    job = wait_job(c["analyst"], job_id, timeout=300)
+    assert job["status"] == "done", job
+    page = c["analyst"].get(f"/profiles?job={job_id}").text
+    assert "Generated: controlled--" in page and 'id="profile-list"' in page
+    # another user's job id shows nothing of it
+    assert "Generated:" not in c["partner"].get(f"/profiles?job={job_id}").text

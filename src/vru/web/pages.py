@@ -194,17 +194,27 @@ def trends_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/profiles", response_class=HTMLResponse)
-def profiles_page(request: Request, made: str | None = None) -> HTMLResponse:
+def profiles_page(request: Request, made: str | None = None, job: int | None = None
+                  ) -> HTMLResponse:
     ex = _exit(request)
+    running = None
+    if job is not None:  # a profile being generated in the background for this user
+        j = ctx(request).jobs.get(job)
+        if j is not None and j.kind == "profile" and j.actor == ex.user.username:
+            running = j.as_dict()
+            if j.status == "done":
+                made = ",".join(m["name"] for m in j.result)
     return render(request, "profiles.html", available=optional.profiles_available(),
                   profiles=profiles_store.listing(ctx(request).ws, ex.exact),
                   can_make=_may(ex.user, ("POST", "/profiles")),
-                  exact=ex.exact, areas=q.areas(ctx(request).ws), made=made)
+                  exact=ex.exact, areas=q.areas(ctx(request).ws), made=made, job=running)
 
 
 @router.post("/profiles")
 def profiles_make(request: Request, area: str = Form(""), period: str = Form(""),
                   fmt: list[str] = Form(["html"]), exact: str = Form("")):
+    """Generate a profile as a background job (seconds of work; nobody's request waits for
+    it), then show it in the list; the page follows the job."""
     ex = _exit(request)
     if not optional.profiles_available():
         raise HTTPException(501, "profiles are not available in this build")
@@ -212,15 +222,25 @@ def profiles_make(request: Request, area: str = Form(""), period: str = Form("")
     if not formats or len(formats) != len(fmt):
         raise HTTPException(422, "formats must be among html, pdf, docx")
     use_exact = bool(exact) and ex.exact
-    try:
-        made = profiles_store.generate(ctx(request).ws, area or None, period or None, use_exact,
-                                       formats)
-    except (ValueError, KeyError, LookupError) as exc:
-        raise HTTPException(422, f"cannot build that profile: {exc}") from exc
+    c = ctx(request)
+    user = ex.user.username
+
+    def work(job) -> list[dict[str, Any]]:
+        job.report(f"building the profile for {area or '?'}")
+        try:
+            made = profiles_store.generate(c.ws, area or None, period or None, use_exact,
+                                           formats)
+        except (ValueError, KeyError, LookupError) as exc:
+            raise RuntimeError(f"cannot build that profile: {exc}") from exc
+        c.audit_writer.put(Entry("access", user, "profiles.generated", ex.user.role.value,
+                                 {"job_id": job.job_id, "files": [m["name"] for m in made]}))
+        return made
+
+    j = c.jobs.submit(work, kind="profile", title=f"profile: {area} {period or ''}".strip(),
+                      actor=user, writes=False)
     record_access(request, "profiles.generate", area=area or None, period=period or None,
-                  exact=use_exact, files=[m["name"] for m in made])
-    return RedirectResponse("/profiles?made=" + ",".join(m["name"] for m in made),
-                            status_code=303)
+                  exact=use_exact, job_id=j.job_id)
+    return RedirectResponse(f"/profiles?job={j.job_id}", status_code=303)
 
 
 @router.get("/profiles/{name}")
