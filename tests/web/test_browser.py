@@ -129,7 +129,10 @@ def test_profile_generate_and_download(chromium_browser, server, tmp_path):
     ctx, page, problems = _signed_in_page(chromium_browser, server, "analyst", "/profiles")
     page.select_option("select[name=area]", "Bedford")
     page.click("#make-profile button[type=submit]")
-    page.wait_for_selector("#profile-list a", timeout=180_000)
+    # generated as a background job: the page follows it until the files are listed (newest
+    # first)
+    page.wait_for_selector("p.ok[role=status]", timeout=180_000)
+    assert "Generated: controlled--" in page.inner_text("p.ok[role=status]")
     with page.expect_download(timeout=60_000) as dl:
         page.locator("#profile-list a").first.click()
     target = tmp_path / dl.value.suggested_filename

@@ -169,22 +169,25 @@ class JobRunner:
             for hook in self.before_write:
                 with contextlib.suppress(Exception):
                     hook()
+        status, error = "done", None
         try:
             with acting_as(job.actor):
                 job.result = fn(job)
-            job.status = "done"
         except BaseException as exc:  # noqa: BLE001 - a job's failure is reported, never raised
-            job.status, job.error = "failed", str(exc) or exc.__class__.__name__
+            status, error = "failed", str(exc) or exc.__class__.__name__
         finally:
             _current.reset(token)
-            job.finished_at = datetime.now()
             if job.writes:
                 job.report("refreshing the workbench's answers")
                 for hook in self.after_write:
                     with contextlib.suppress(Exception):  # a cache hook must not kill the runner
                         hook()
-            job.emit("end", job.status, seconds=round(time.perf_counter() - t0, 2),
-                     error=job.error)
+            # finished (status set) and the end event in one step: a follower that sees the
+            # job finished also finds its end
+            with job._cond:
+                job.finished_at = datetime.now()
+                job.status, job.error = status, error
+                job.emit("end", status, seconds=round(time.perf_counter() - t0, 2), error=error)
 
 
 # ---------------------------------------------------------------------- CPU-heavy work

@@ -8,6 +8,8 @@ folder, whoever generated the file.
 from __future__ import annotations
 
 import re
+import secrets
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,13 @@ def generate(ws: Workspace, area: str | None, period: str | None, exact: bool,
     kind = "exact" if exact else "controlled"
     # rendering runs in the server's worker process: seconds of CPU that must not hold the GIL
     # every request needs (vru.live.jobs.offload)
-    paths = offload(render, doc, formats, (root(ws) / kind).absolute())
+    # Written to a hidden folder and moved into the listing when complete: the list (refreshed
+    # while the job runs) never offers a half-written file.
+    final = (root(ws) / kind).absolute()
+    staging = final / f".partial-{secrets.token_hex(6)}"
+    try:
+        paths = [p.replace(final / p.name) for p in offload(render, doc, formats, staging)]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return [{"name": f"{kind}--{p.name}", "file": p.name, "kind": kind,
              "format": p.suffix[1:], "bytes": p.stat().st_size} for p in paths]
