@@ -1,11 +1,18 @@
-"""Shared fixtures. Real data is read from ../shared/data and skipped cleanly when absent."""
+"""Shared fixtures. Real data is read from ../shared/data and skipped cleanly when absent.
+
+Expensive builds are made once per test session here and shared (``demo_run``); fresh
+workspaces come from ``vru.testing.new_workspace`` (the schema is built once per process)."""
 
 from __future__ import annotations
 
+import socket
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from vru.testing import new_workspace
 from vru.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +34,35 @@ def shared_data():
 
 @pytest.fixture
 def workspace(tmp_path) -> Workspace:
-    ws = Workspace.init(tmp_path / "ws", area_name="Test area")
+    ws = new_workspace(tmp_path / "ws", area_name="Test area")
     yield ws
     ws.close()
+
+
+@dataclass
+class DemoRun:
+    workspace: Path      # the demo workspace
+    data: Path           # the synthetic world and its truth
+    result: Any          # the CliRunner result of `vru demo` (exit code, output)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> DemoRun:
+    """`vru demo --seed 3 --scale 0.1` with its analyses, run once per session with the network
+    switched off and no key in the environment; every demo test reads it (none writes to it)."""
+    from typer.testing import CliRunner
+
+    from vru.cli import app
+
+    def refuse(*_a, **_k):
+        raise OSError("network use during the demo")
+
+    root = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("VRU_KEY_FILE", raising=False)
+        mp.delenv("VRU_PSEUDONYM_KEY", raising=False)
+        mp.setattr(socket.socket, "connect", refuse)
+        mp.setattr(socket, "create_connection", refuse)
+        res = CliRunner().invoke(app, ["demo", "--workspace", str(root / "demo"), "--seed", "3",
+                                       "--scale", "0.1"])
+    return DemoRun(root / "demo", root / "demo-data", res)

@@ -6,7 +6,7 @@ import pytest
 
 from vru.privacy import agreements
 from vru.privacy.pseudonymise import KEY_ENV, KEY_FILE_ENV
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 TEST_KEY = "hub-test-key-Zq8#not-a-real-secret-71"
 
@@ -21,7 +21,7 @@ def key_env(monkeypatch):
 @pytest.fixture
 def hub_ws(tmp_path, key_env):
     """A workspace with a data-sharing agreement in force for every hub source."""
-    ws = Workspace.init(tmp_path / "ws", area_name="Hub test area")
+    ws = new_workspace(tmp_path / "ws", area_name="Hub test area")
     with ws.transaction() as con:
         for source in agreements.HUB_SOURCES:
             agreements.add(con, source, f"{source} agency", "Serious Violence Duty",

@@ -16,7 +16,7 @@ from tests.hub.test_istv_and_rms import _xml
 from vru.privacy import agreements
 from vru.sources.contract import import_source
 from vru.sources.registry import SOURCES
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 ASSAULTS = SAMPLES["istv"]["assaults"]   # A1 (coordinates), A2 (postcode), A3 (no location)
 CRIME = SAMPLES["police_rms"]["crimes"][0]
@@ -188,7 +188,7 @@ def test_batch_boundaries_do_not_change_the_outcome(hub_ws, tmp_path, monkeypatc
 
     import_source(hub_ws, SOURCES["istv"], [d])
     batched = tables(hub_ws)
-    other = Workspace.init(tmp_path / "ws2")
+    other = new_workspace(tmp_path / "ws2")
     try:
         with other.transaction() as con:
             agreements.add(con, "istv", "istv agency", "Serious Violence Duty", ["x"], 36)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -23,12 +23,13 @@ from vru.privacy.pseudonymise import (
 from vru.sources.contract import import_source
 from vru.sources.registry import SOURCES
 from vru.sources.retention import apply_retention, months_before
-from vru.workspace import Workspace
+from vru.testing import new_workspace
+from vru.testing.crimes import insert_crimes
 
 
 # ----------------------------------------------------------------------------- agreements
 def test_import_without_agreement_is_refused_and_writes_nothing(tmp_path, key_env):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     path = write_csv(tmp_path / "a.csv", SAMPLES["admissions"]["admissions"])
     with pytest.raises(agreements.AgreementMissing, match="no data-sharing agreement.*admissions"):
         import_source(ws, SOURCES["admissions"], [path])
@@ -43,7 +44,7 @@ def test_import_without_agreement_is_refused_and_writes_nothing(tmp_path, key_en
 
 
 def test_agreement_not_in_force_is_refused(tmp_path, key_env):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     today = date.today()
     with ws.transaction() as con:
         agreements.add(con, "admissions", "ICB", "SV Duty", ["profile"], 12,
@@ -191,7 +192,7 @@ def test_months_before_clamps_to_month_end():
 
 
 def test_retention_purges_exactly_what_is_past_its_period(tmp_path, key_env):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     with ws.transaction() as con:
         agreements.add(con, "admissions", "ICB", "SV Duty", ["profile"], 24)
         agreements.add(con, "education", "LA", "SV Duty", ["profile"], 120)
@@ -240,9 +241,9 @@ def test_retention_on_force_extract_rows_only_touches_police_rms(hub_ws, tmp_pat
     path = write_csv(tmp_path / "rms.csv", SAMPLES["police_rms"]["crimes"])
     import_source(hub_ws, SOURCES["police_rms"], [path])
     # A police.uk row of the same age must survive: retention is per source.
-    hub_ws.sql("INSERT INTO crimes (source, month, crime_type, occurred_from, file_id, "
-               "row_number, import_id) VALUES ('police_uk', DATE '2024-01-01', 'Robbery', "
-               "TIMESTAMP '2024-01-01', 999, 1, 999)")
+    insert_crimes(hub_ws, [{"month": date(2024, 1, 1), "crime_type": "Robbery",
+                            "occurred_from": datetime(2024, 1, 1)}],
+                  source="police_uk", file_id=999, import_id=999)
     res = apply_retention(hub_ws, as_of=date(2027, 2, 15), only=["police_rms"])
     assert [(r.table, r.cutoff, r.rows_purged) for r in res] == [
         ("crimes", date(2024, 2, 15), 2)]  # committed 2024-01-03 and 2024-02-10; not 2024-03-01

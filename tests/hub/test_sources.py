@@ -9,6 +9,7 @@ from tests.hub.cases import CASES
 from tests.hub.samples import SAMPLES, write_csv, write_xlsx
 from vru.sources.contract import import_source
 from vru.sources.registry import SOURCES
+from vru.testing import new_workspace
 
 KINDS = [(s, k) for s, kinds in SAMPLES.items() for k in kinds]
 IDS = [f"{s}-{k}" for s, k in KINDS]
@@ -94,14 +95,13 @@ def test_malformed_rows_are_rejected_with_reasons(hub_ws, tmp_path, source, kind
 @pytest.mark.parametrize(("source", "kind"), KINDS, ids=IDS)
 def test_excel_input_loads_the_same_rows_as_csv(tmp_path, key_env, source, kind):
     from vru.privacy import agreements
-    from vru.workspace import Workspace
 
     contract = SOURCES[source].contract(kind)
     rows = SAMPLES[source][kind]
     types = {c.name: c.type for c in contract.columns}
     results = []
     for form in ("csv", "xlsx"):
-        ws = Workspace.init(tmp_path / form)
+        ws = new_workspace(tmp_path / form)
         with ws.transaction() as con:
             agreements.add(con, source, "agency", "basis", ["purpose"], 36)
         path = (write_csv(tmp_path / f"in-{kind}.csv", rows) if form == "csv"

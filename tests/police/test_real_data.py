@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import shared_path
 from vru.sources.geography import import_geography
 from vru.sources.police_uk import import_police
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def ons_lookup():
 @pytest.fixture(scope="module")
 def bedfordshire(tmp_path_factory):
     root = shared_path("police-uk", "bedfordshire")
-    ws = Workspace.init(tmp_path_factory.mktemp("beds") / "ws", area_name="Bedfordshire")
+    ws = new_workspace(tmp_path_factory.mktemp("beds") / "ws", area_name="Bedfordshire")
     first = import_police(ws, [root])
     yield ws, root, first
     ws.close()
@@ -96,7 +96,7 @@ def test_geography_gives_the_ons_local_authority(bedfordshire, ons_lookup):
 
 def test_city_of_london_2011_vintage(tmp_path, ons_lookup):
     root = shared_path("police-uk", "city-of-london")
-    ws = Workspace.init(tmp_path / "col")
+    ws = new_workspace(tmp_path / "col")
     s = import_police(ws, [root])
     assert s.by_kind()["street"]["read"] == _file_rows(root / "street") == 24_750
     assert s.rows_read == s.rows_loaded + s.rows_rejected

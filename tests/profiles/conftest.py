@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-from vru.workspace import Workspace
-
-sys.path.insert(0, str(Path(__file__).parent))
-import toy  # noqa: E402
+from vru.testing import new_workspace, toy
 
 
 @pytest.fixture(scope="session")
 def toy_ws(tmp_path_factory):
-    ws = Workspace.init(tmp_path_factory.mktemp("toy") / "ws", area_name="Testshire")
+    ws = new_workspace(tmp_path_factory.mktemp("toy") / "ws", area_name="Testshire")
     truth = toy.build(ws)
     yield ws, truth
     ws.close()

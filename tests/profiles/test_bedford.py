@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import shared_path
 from vru.privacy import disclosure
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ def bedford(tmp_path_factory):
     street = shared_path("police-uk", "bedfordshire", "street")
     from vru.sources.police_uk import import_police
 
-    ws = Workspace.init(tmp_path_factory.mktemp("bedford") / "ws", area_name="Bedfordshire")
+    ws = new_workspace(tmp_path_factory.mktemp("bedford") / "ws", area_name="Bedfordshire")
     import_police(ws, [street])
     yield ws, street
     ws.close()

@@ -6,13 +6,12 @@ import docx
 from typer.testing import CliRunner
 
 from vru.cli import app
-from vru.workspace import Workspace
-
-from .toy import build
+from vru.testing import new_workspace
+from vru.testing.toy import build
 
 
 def test_vru_profile_writes_each_format(tmp_path):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     build(ws, partners=False)
     ws.close()
     out = tmp_path / "out"
@@ -29,7 +28,7 @@ def test_vru_profile_writes_each_format(tmp_path):
 
 
 def test_vru_profile_errors_are_clear(tmp_path):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     build(ws, partners=False)
     ws.close()
     runner = CliRunner()

@@ -8,12 +8,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory):
-    from vru.synth.demo import build_demo
+def demo_ws(demo_run):
+    """The session's demo workspace (tests/conftest.py `demo_run`, seed 3, scale 0.1)."""
     from vru.workspace import Workspace
 
-    res = build_demo(tmp_path_factory.mktemp("demo") / "ws", seed=3, scale=0.1)
-    ws = Workspace.open(res.workspace, read_only=True)
+    assert demo_run.result.exit_code == 0, demo_run.result.output
+    ws = Workspace.open(demo_run.workspace, read_only=True)
     yield ws
     ws.close()
 

@@ -11,9 +11,10 @@ import pytest
 from vru.analysis import indicators as ind
 from vru.privacy import disclosure
 from vru.reports.document import COUNT
+from vru.testing import new_workspace
+from vru.testing.toy import LAD_POP_2023, LADS, SV_CATS
 
 from .conftest import docx_text, html_text, pdf_text, small_integers
-from .toy import LAD_POP_2023, LADS, SV_CATS
 
 FY = (date(2023, 4, 1), date(2024, 3, 1))
 PREV = (date(2022, 4, 1), date(2023, 3, 1))
@@ -219,11 +220,9 @@ def _urls(raw: str) -> list[str]:
 
 def test_profile_without_partners_or_population_says_so(tmp_path):
     from vru.reports.profile import build_profile
-    from vru.workspace import Workspace
+    from vru.testing.toy import build
 
-    from .toy import build
-
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     try:
         build(ws, partners=False, population=False)
         doc = build_profile(ws, "E07999002", "2023-01..2023-12")
@@ -305,11 +304,9 @@ def test_police_sources_follow_the_canonical_view_month_by_month(tmp_path):
     from vru.periods import parse_period
     from vru.reports.profile import police_indicators
     from vru.reports.profile_data import police_sources, resolve_area
-    from vru.workspace import Workspace
+    from vru.testing.toy import build
 
-    from .toy import build
-
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     try:
         build(ws, partners=False, population=False)
         area = resolve_area(ws, "Alderton")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pandas as pd
 import pytest
@@ -13,24 +12,13 @@ from vru.cli import app
 from vru.workspace import Workspace
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*_a, **_k):
-        raise OSError("network use during the demo")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-
-
 @pytest.mark.slow
-def test_demo_builds_everything_offline(tmp_path, no_network, monkeypatch):
-    monkeypatch.delenv("VRU_KEY_FILE", raising=False)
-    monkeypatch.delenv("VRU_PSEUDONYM_KEY", raising=False)
-    ws_path = tmp_path / "demo"
-    res = CliRunner().invoke(app, ["demo", "--workspace", str(ws_path), "--seed", "3",
-                                   "--scale", "0.1"])
+def test_demo_builds_everything_offline(demo_run):
+    # The demo is run once per session (tests/conftest.py `demo_run`: seed 3, scale 0.1, the
+    # network switched off, no key in the environment) and shared with the profile tests.
+    res, ws_path, data = demo_run.result, demo_run.workspace, demo_run.data
     assert res.exit_code == 0, res.output
     assert "Demo ready" in res.output and "vru serve --workspace" in res.output
-    data = tmp_path / "demo-data"
     key = data / "demo-pseudonymisation.key"
     assert key.exists() and ws_path not in key.parents
 
@@ -58,29 +46,29 @@ def test_demo_builds_everything_offline(tmp_path, no_network, monkeypatch):
     for suffix in ("html", "pdf", "docx"):
         assert list(prof.glob(f"profile-kingsmere-2023-24.{suffix}")), suffix
     plans = sorted((ws_path / "exports" / "hotspots").glob("plan-*/plan.csv"))
-    if plans:  # the hotspot commands are in this build
-        plan = pd.read_csv(plans[-1])
-        truth = pd.read_csv(data / "truth" / "hotspots.csv")
-        planted = set(zip(truth.easting.round(), truth.northing.round(), strict=True))
-        found = sum((round(x), round(y)) in planted for x, y in zip(plan.x, plan.y, strict=True))
-        assert found >= len(truth) // 2, found
-        # Gi* at patrol scale: the top-ranked places are the planted micro-hotspots, and what
-        # the map flags for patrol is a sliver of the built-up area, not whole towns
-        gdir = sorted((ws_path / "exports" / "hotspots").glob("gistar-*"))[-1]
-        places = pd.read_csv(gdir / "places.csv")
-        top = sum((round(x), round(y)) in planted
-                  for x, y in zip(places.x, places.y, strict=True))
-        assert top >= 0.8 * len(places), (top, len(places))
-        run = json.loads((gdir / "run.json").read_text())
-        assert run["params"]["study_area"].startswith("built-up")
-        assert run["summary"]["patrol_area_pct"] < 1.0
-        assert run["summary"]["flagged_area_pct"] < 10.0  # all Gi* hot cells (any confidence)
-        assert run["summary"]["accuracy"]["pai"] > 1.0
-        # the forecast step: gbm next to the count baseline, with bootstrap bands
-        bdir = sorted((ws_path / "exports" / "hotspots").glob("backtest-*"))[-1]
-        boot = pd.read_csv(bdir / "backtest_bootstrap.csv")
-        assert set(boot["method"]) == {"count", "gbm"}
-        assert set(boot["best_baseline"]) == {"count"}
+    assert plans, "no patrol plan: the hotspot commands must be in this build"
+    plan = pd.read_csv(plans[-1])
+    truth = pd.read_csv(data / "truth" / "hotspots.csv")
+    planted = set(zip(truth.easting.round(), truth.northing.round(), strict=True))
+    found = sum((round(x), round(y)) in planted for x, y in zip(plan.x, plan.y, strict=True))
+    assert found >= len(truth) // 2, found
+    # Gi* at patrol scale: the top-ranked places are the planted micro-hotspots, and what
+    # the map flags for patrol is a sliver of the built-up area, not whole towns
+    gdir = sorted((ws_path / "exports" / "hotspots").glob("gistar-*"))[-1]
+    places = pd.read_csv(gdir / "places.csv")
+    top = sum((round(x), round(y)) in planted
+              for x, y in zip(places.x, places.y, strict=True))
+    assert top >= 0.8 * len(places), (top, len(places))
+    run = json.loads((gdir / "run.json").read_text())
+    assert run["params"]["study_area"].startswith("built-up")
+    assert run["summary"]["patrol_area_pct"] < 1.0
+    assert run["summary"]["flagged_area_pct"] < 10.0  # all Gi* hot cells (any confidence)
+    assert run["summary"]["accuracy"]["pai"] > 1.0
+    # the forecast step: gbm next to the count baseline, with bootstrap bands
+    bdir = sorted((ws_path / "exports" / "hotspots").glob("backtest-*"))[-1]
+    boot = pd.read_csv(bdir / "backtest_bootstrap.csv")
+    assert set(boot["method"]) == {"count", "gbm"}
+    assert set(boot["best_baseline"]) == {"count"}
 
 
 def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path):

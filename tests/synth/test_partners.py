@@ -14,6 +14,7 @@ from vru.geo.bng import to_bng
 from vru.privacy.pseudonymise import normalise
 from vru.synth.generate import generate
 from vru.synth.params import SynthParams
+from vru.testing import new_workspace
 
 
 def _read_all(folder: Path, pattern: str = "*.csv") -> pd.DataFrame:
@@ -170,14 +171,13 @@ def test_every_partner_folder_imports_through_the_hub(tmp_path, monkeypatch):
     from vru.sources.contract import import_source
     from vru.sources.geography import import_geography
     from vru.sources.registry import SOURCES
-    from vru.workspace import Workspace
 
     out = generate(tmp_path / "w", SynthParams(seed=5, scale=0.1, years=1)).out
     key = tmp_path / "key.txt"
     key.write_text("synthetic-world-test-key-0123456789")
     monkeypatch.setenv("VRU_KEY_FILE", str(key))
     monkeypatch.delenv("VRU_PSEUDONYM_KEY", raising=False)
-    ws = Workspace.init(tmp_path / "ws", area_name="Kingsmere")
+    ws = new_workspace(tmp_path / "ws", area_name="Kingsmere")
     try:
         import_geography(ws, out / "geography")
         with ws.transaction() as con:

@@ -124,8 +124,7 @@ def test_analyst_session_all_pages_and_map(chromium_browser, server, tmp_path):
 def test_profile_generate_and_download(chromium_browser, server, tmp_path):
     from vru.web.optional import profiles_available
 
-    if not profiles_available():
-        pytest.skip("profiles module (vru.reports.profile) not in this build")
+    assert profiles_available(), "profiles module (vru.reports.profile) not importable"
     ctx, page, problems = _signed_in_page(chromium_browser, server, "analyst", "/profiles")
     page.select_option("select[name=area]", "Bedford")
     page.click("#make-profile button[type=submit]")

@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from vru.cli import app
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 runner = CliRunner()
 PW = "a long cli password\n"
@@ -19,7 +19,7 @@ def _run(*args, input=None):
 
 def test_users_and_audit_commands(tmp_path):
     ws_dir = tmp_path / "ws"
-    Workspace.init(ws_dir, area_name="CLI test").close()
+    new_workspace(ws_dir, area_name="CLI test").close()
     w = ["-w", str(ws_dir)]
     r = _run("users", "add", "boss", "--role", "admin", "--password-stdin", *w, input=PW)
     assert r.exit_code == 0, r.output
@@ -72,7 +72,7 @@ def test_web_requests_are_audited_and_tampering_shows(tmp_path):
     from vru.privacy import users
     from vru.web.app import create_app
 
-    ws = Workspace.init(tmp_path / "ws", area_name="Audit test")
+    ws = new_workspace(tmp_path / "ws", area_name="Audit test")
     try:
         fill_crimes(ws, n=300)
         users.add_user(ws, "pat", PASSWORD, "partner", agency="Bedfordshire Police")
@@ -118,7 +118,7 @@ def test_cache_warm_up_fills_the_first_questions(tmp_path):
     from vru.web.app import create_app
     from vru.web.warm import warm_cache
 
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     try:
         fill_crimes(ws, n=300)
         ctx = create_app(ws, audit_durable=False).state.ctx
@@ -134,6 +134,6 @@ def test_cache_warm_up_fills_the_first_questions(tmp_path):
 
 def test_serve_refuses_a_workspace_nobody_can_sign_in_to(tmp_path):
     ws_dir = tmp_path / "ws"
-    Workspace.init(ws_dir).close()
+    new_workspace(ws_dir).close()
     r = _run("serve", "-w", str(ws_dir), "--port", "1")
     assert r.exit_code == 2 and "no active user" in r.output

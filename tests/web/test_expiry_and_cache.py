@@ -8,12 +8,13 @@ from fastapi.testclient import TestClient
 
 from tests.web.conftest import PASSWORD, fill_crimes, login
 from vru.privacy import users
+from vru.testing import new_workspace
+from vru.testing.crimes import insert_crimes
 from vru.web.app import create_app
-from vru.workspace import Workspace
 
 
 def test_session_expires_and_cache_follows_new_data(tmp_path):
-    ws = Workspace.init(tmp_path / "ws", area_name="Expiry")
+    ws = new_workspace(tmp_path / "ws", area_name="Expiry")
     try:
         fill_crimes(ws, n=200)
         users.add_user(ws, "ana", PASSWORD, "analyst")
@@ -36,9 +37,9 @@ def test_session_expires_and_cache_follows_new_data(tmp_path):
         before = first.json()["areas"][0]["all_crime_12m"]
         last = ws.scalar("SELECT max(month) FROM crimes")
         with ws.transaction() as con:  # an import lands: 7 more crimes in the latest month
-            con.execute("INSERT INTO crimes (source, month, crime_type, file_id, row_number, "
-                        "import_id, lsoa_name) SELECT 'police_uk', ?, 'Burglary', 1, "
-                        "1000 + i, 2, 'Bedford 001A' FROM range(7) t(i)", [last])
+            insert_crimes(con, [{"month": last, "crime_type": "Burglary", "row_number": 1000 + i,
+                                 "lsoa_name": "Bedford 001A"} for i in range(7)],
+                          source="police_uk", file_id=1, import_id=2)
             con.execute("INSERT INTO imports (import_id, source, started_at) "
                         "VALUES (2, 'police_uk', now())")
         after = c.get("/api/overview")
@@ -55,7 +56,7 @@ def test_overview_rates_match_byar_and_hide_with_suppression(tmp_path):
     from the published count; a suppressed count has no rate."""
     import math
 
-    ws = Workspace.init(tmp_path / "ws", area_name="Rates")
+    ws = new_workspace(tmp_path / "ws", area_name="Rates")
     try:
         fill_crimes(ws, n=1500)
         with ws.transaction() as con:

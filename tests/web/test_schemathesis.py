@@ -13,15 +13,15 @@ from schemathesis.checks import not_a_server_error
 
 from tests.web.conftest import PASSWORD, fill_crimes, login
 from vru.privacy import users
+from vru.testing import new_workspace
 from vru.web.app import create_app
-from vru.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
 def signed_in_schema(tmp_path_factory):
     from fastapi.testclient import TestClient
 
-    ws = Workspace.init(tmp_path_factory.mktemp("st") / "ws", area_name="Schemathesis")
+    ws = new_workspace(tmp_path_factory.mktemp("st") / "ws", area_name="Schemathesis")
     fill_crimes(ws, n=600)
     users.add_user(ws, "st.admin", PASSWORD, "admin")
     app = create_app(ws, audit_durable=False)

@@ -1,5 +1,7 @@
 """A small, fully known force area for profile tests ("Testshire": three local authorities).
 
+(Part of ``vru.testing``; was ``tests/profiles/toy.py``.)
+
 Everything is written through the workspace's own tables (created by the real migrations), and
 the generator keeps its own record of what it wrote (``Truth``) so tests compare the profile
 with counts computed here in Python, not with the profile's SQL.
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from vru.geo.bng import to_lonlat
+from vru.testing.crimes import insert_crimes
 from vru.workspace import Workspace
 
 PFA = ("E23999001", "Testshire")
@@ -149,7 +152,7 @@ def build(ws: Workspace, seed: int = 6, partners: bool = True, population: bool 
                                    dtype="boolean"),
             "file_id": 1, "row_number": np.arange(1, len(rows) + 1), "import_id": 1,
         })
-        _insert(con, "crimes", df)
+        insert_crimes(con, df)
         if partners:
             _partners(con, rng, truth)
     return truth
