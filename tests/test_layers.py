@@ -113,3 +113,9 @@ def test_the_checker_sees_function_level_and_relative_imports():
     assert "vru.errors" in found
     found = {n for _, n in _imports("vru.cli.cmd_workspace")}
     assert "vru.geo.grid" in found  # imported inside the command function
+
+
+def test_the_product_never_imports_the_testing_toolkit():
+    wrong = [f"{m}:{line} imports {name}" for m in MODULES if _layer(m) != "testing"
+             for line, name in _imports(m) if _layer(name) == "testing"]
+    assert not wrong, "\n".join(wrong)

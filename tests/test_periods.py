@@ -50,3 +50,19 @@ def test_last_months_and_period_end():
     with pytest.raises(ValueError, match="not YYYY-MM"):
         periods.parse_month("2024/02")
     assert periods.month_full("Sep") == "September"
+
+
+def test_financial_quarters_match_pandas_fiscal_quarters():
+    for d in periods.month_range(date(2023, 1, 1), date(2025, 12, 1)):
+        q = pd.Timestamp(d).to_period("Q-MAR")  # fiscal year ending in March
+        assert periods.financial_quarter(d) == q.quarter
+        first, last = periods.financial_quarter_bounds(periods.financial_year_start(d), q.quarter)
+        assert (first, last) == (q.start_time.date(), q.end_time.date())
+    assert periods.financial_year_bounds(2024) == (date(2024, 4, 1), date(2025, 3, 31))
+    for text in ("2024-25", "2024/25", "2024-2025", "FY2024/25"):
+        assert periods.parse_financial_year(text) == 2024
+    for bad in ("2024-26", "2024", "24-25"):
+        with pytest.raises(ValueError, match="not a financial year"):
+            periods.parse_financial_year(bad)
+    with pytest.raises(ValueError, match="quarter must be 1-4"):
+        periods.financial_quarter_bounds(2024, 5)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
                "Dec")
@@ -105,6 +105,39 @@ def financial_year_label(d: date) -> str:
     """``2023/24`` for any date from April 2023 to March 2024."""
     y = financial_year_start(d)
     return f"{y}/{(y + 1) % 100:02d}"
+
+
+def financial_year_bounds(start_year: int) -> tuple[date, date]:
+    """First and last day of the financial year starting in April of ``start_year``."""
+    return date(start_year, 4, 1), date(start_year + 1, 3, 31)
+
+
+def financial_quarter(d: date) -> int:
+    """Quarter of the financial year, 1-4 (April-June is 1, January-March is 4)."""
+    return (d.month - 4) % 12 // 3 + 1
+
+
+def financial_quarter_bounds(start_year: int, q: int) -> tuple[date, date]:
+    """First and last day of quarter ``q`` of the financial year starting in ``start_year``."""
+    if q not in (1, 2, 3, 4):
+        raise ValueError(f"quarter must be 1-4, not {q!r}")
+    first = add_months(date(start_year, 4, 1), 3 * (q - 1))
+    last = add_months(first, 3) - timedelta(days=1)
+    return first, last
+
+
+_FY_ANY = re.compile(r"^(?:FY)?\s*(\d{4})\s*[-/]\s*(\d{2}|\d{4})$", re.IGNORECASE)
+
+
+def parse_financial_year(text: str) -> int:
+    """'2024-25', '2024/25', '2024-2025', 'FY2024/25' -> 2024 (the year it starts)."""
+    m = _FY_ANY.match(str(text).strip())
+    if not m:
+        raise ValueError(f"not a financial year (expected e.g. 2024-25): {text!r}")
+    start, end = int(m[1]), int(m[2])
+    if (len(m[2]) == 2 and end != (start + 1) % 100) or (len(m[2]) == 4 and end != start + 1):
+        raise ValueError(f"not a financial year (the years must be consecutive): {text!r}")
+    return start
 
 
 # ----------------------------------------------------------------------------------- periods

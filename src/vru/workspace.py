@@ -28,6 +28,10 @@ DB_NAME = "vru.duckdb"
 SETTINGS_NAME = "settings.toml"
 ENV_VAR = "VRU_WORKSPACE"
 DEFAULT_DIR = "vru-workspace"
+# Tables that never leave the workspace in an export: the key check, web sessions and accounts,
+# the migration log, and rejected rows (kept as read, so they may hold raw partner data).
+NOT_EXPORTED = frozenset({"pseudonym_key", "web_sessions", "web_users", "schema_migrations",
+                          "rejects"})
 
 
 class WorkspaceError(VruError):
@@ -238,6 +242,42 @@ class Workspace:
         self.settings.save(self.path / SETTINGS_NAME)
         with self.transaction() as con:
             crime_view.sync(con, self.settings)
+
+    # ----------------------------------------------------------------- export
+    def export_parquet(self, folder: Path | str, tables: list[str] | None = None) -> dict[str, int]:
+        """Write canonical tables to ``folder/<table>.parquet`` (zstd) and a ``manifest.json``
+        (tables, rows, schema version). Default: every base table except those that must not
+        leave the workspace (``NOT_EXPORTED``: key check, sessions, accounts, raw rejects).
+        Returns rows written per table."""
+        import json
+
+        from vru.engine import DUCKDB
+
+        folder = Path(folder)
+        have = {r[0] for r in self.sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'")}
+        if tables is None:
+            chosen = sorted(have - NOT_EXPORTED)
+        else:
+            unknown = [t for t in tables if t not in have]
+            refused = [t for t in tables if t in NOT_EXPORTED]
+            if unknown:
+                raise WorkspaceError(f"no such table(s): {', '.join(unknown)}")
+            if refused:
+                raise WorkspaceError(f"table(s) never exported: {', '.join(refused)} "
+                                     "(secrets, accounts or raw rejected rows)")
+            chosen = list(dict.fromkeys(tables))
+        folder.mkdir(parents=True, exist_ok=True)
+        rows: dict[str, int] = {}
+        cur = self.reader()
+        for t in chosen:
+            target = folder / f"{t}.parquet"
+            cur.execute(DUCKDB.write_parquet(f'SELECT * FROM "{t}"', target.as_posix()))
+            rows[t] = int(cur.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
+        (folder / "manifest.json").write_text(json.dumps(
+            {"schema_version": self.schema_version, "exported_at": datetime.now().isoformat(),
+             "tables": rows}, indent=2) + "\n", encoding="utf-8")
+        return rows
 
     # ----------------------------------------------------------------- provenance helpers
     def next_id(self, con: duckdb.DuckDBPyConnection, seq: str) -> int:

@@ -55,10 +55,7 @@ def _make_import(source_name: str):
                                      "import with this encoding (utf-8, cp1252, utf-16...) "
                                      "instead of detecting it."),
     ) -> None:
-        from vru.privacy.agreements import AgreementMissing
-        from vru.privacy.pseudonymise import PseudonymKeyError
         from vru.sources.contract import import_source
-        from vru.sources.files import ImportRefused
         from vru.sources.registry import SOURCES
 
         ws = open_workspace(workspace)
@@ -75,10 +72,7 @@ def _make_import(source_name: str):
             reasons = ws.sql(
                 "SELECT reason, count(*) FROM rejects WHERE import_id = ? GROUP BY reason "
                 "ORDER BY count(*) DESC, reason LIMIT 5", [summary.import_id])
-        except (ImportRefused, AgreementMissing, PseudonymKeyError) as exc:
-            fail(str(exc))
-            return
-        finally:
+        finally:  # refusals (ImportRefused, AgreementMissing...) are VruErrors: the CLI reports them
             ws.close()
         table = Table(title=f"import {summary.import_id}: {source_name}")
         for col in ("file", "kind", "status", "read", "loaded", "rejected", "flagged"):

@@ -12,12 +12,10 @@ from vru.cli.cmd_import import import_app
 from vru.cli.common import (
     WorkspaceOption,
     console,
-    fail,
     in_server,
     open_workspace,
     report_progress,
 )
-from vru.sources.files import ImportRefused
 
 geo_app = typer.Typer(help="Geography: ONS LSOA/LA/CSP/PFA lookups, population, deprivation.",
                       no_args_is_help=True)
@@ -49,9 +47,7 @@ def import_police_cmd(
 
             summary = import_police(ws, list(paths), progress=progress,
                                     command="vru import police " + " ".join(map(str, paths)))
-    except ImportRefused as exc:
-        fail(str(exc))
-    finally:
+    finally:  # an ImportRefused (a VruError) is reported by the CLI
         ws.close()
     t = Table(title=f"Import {summary.import_id}", title_justify="left")
     for col in ("kind", "files", "read", "loaded", "rejected", "flagged"):
@@ -89,9 +85,7 @@ def geo_import_cmd(
     try:
         with console.status("loading geography..."):
             s = import_geography(ws, path, boundaries=boundaries)
-    except ImportRefused as exc:
-        fail(str(exc))
-    finally:
+    finally:  # an ImportRefused (a VruError) is reported by the CLI
         ws.close()
     if s.skipped:
         console.print("Geography unchanged (same files already loaded): nothing to do.")

@@ -58,9 +58,7 @@ def add(
                                full_name=full_name)
         _audit(ws, "users.add", {"username": u.username, "role": u.role.value,
                                  "agency": u.agency})
-    except users_mod.UserError as exc:
-        fail(str(exc))
-    finally:
+    finally:  # a UserError (a VruError) is reported by the CLI
         ws.close()
     console.print(f"Added [bold]{u.username}[/] ({u.role.value}"
                   f"{', ' + u.agency if u.agency else ''}).")
@@ -71,9 +69,7 @@ def _set_active(username: str, active: bool, workspace: Path | None) -> None:
     try:
         u = users_mod.set_active(ws, username, active)
         _audit(ws, "users.enable" if active else "users.disable", {"username": u.username})
-    except users_mod.UserError as exc:
-        fail(str(exc))
-    finally:
+    finally:  # a UserError (a VruError) is reported by the CLI
         ws.close()
     console.print(f"{u.username} is now {'active' if active else 'disabled (signed out)'}.")
 
@@ -123,9 +119,7 @@ def reset(
     try:
         u = users_mod.reset_password(ws, username, _password(password_stdin))
         _audit(ws, "users.reset", {"username": u.username})
-    except users_mod.UserError as exc:
-        fail(str(exc))
-    finally:
+    finally:  # a UserError (a VruError) is reported by the CLI
         ws.close()
     console.print(f"Password reset for {u.username}.")
 

@@ -34,25 +34,23 @@ def _transformer(inverse: bool) -> Transformer:
     return cache[inverse]
 
 
-def to_bng(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised lon/lat (degrees) -> easting/northing (metres). NaN in gives NaN out."""
-    lon = np.asarray(lon, dtype="float64")
-    lat = np.asarray(lat, dtype="float64")
+def _transform(inverse: bool, a, b) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(a, dtype="float64")
+    b = np.asarray(b, dtype="float64")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        e, n = _transformer(False).transform(lon, lat)
-    e = np.where(np.isfinite(e), e, np.nan)
-    n = np.where(np.isfinite(n), n, np.nan)
-    return e, n
+        x, y = _transformer(inverse).transform(a, b)
+    return np.asarray(x), np.asarray(y)
+
+
+def to_bng(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised lon/lat (degrees) -> easting/northing (metres). NaN in gives NaN out."""
+    e, n = _transform(False, lon, lat)
+    return np.where(np.isfinite(e), e, np.nan), np.where(np.isfinite(n), n, np.nan)
 
 
 def to_lonlat(easting, northing) -> tuple[np.ndarray, np.ndarray]:
-    e = np.asarray(easting, dtype="float64")
-    n = np.asarray(northing, dtype="float64")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lon, lat = _transformer(True).transform(e, n)
-    return np.asarray(lon), np.asarray(lat)
+    return _transform(True, easting, northing)
 
 
 def in_gb(lon, lat) -> np.ndarray:

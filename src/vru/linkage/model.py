@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 from splink import Linker
 
+from vru.errors import VruError
 from vru.linkage import spec
 from vru.linkage.spec import ModelParams
 
@@ -24,7 +25,7 @@ logging.getLogger("splink").setLevel(logging.WARNING)
 ID_COLUMNS = ("pnc_pid", "nhs_pid", "upn_pid")
 
 
-class ModelCheckFailed(Exception):
+class ModelCheckFailed(VruError):
     """Training produced implausible parameters (e.g. m(exact) <= m(else))."""
 
 

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
+from vru.errors import VruError
+
 HANDLE_NAME = "server.json"
 TOKEN_HEADER = "x-vru-token"
 
@@ -38,7 +40,7 @@ class ServerHandle:
         return f"`vru serve` (pid {self.pid}, {self.url}, started {self.started_at} by {self.user})"
 
 
-class HandleUnreadable(Exception):
+class HandleUnreadable(VruError):
     """A server runs on the workspace but its handle file cannot be read by this account."""
 
 

@@ -43,7 +43,8 @@ from vru.privacy.roles import GRANTS, Permission, Role, privileged, record_scope
 from vru.settings import Disclosure
 
 __all__ = [
-    "Action", "Actor", "AccessDenied", "Disclose", "Permission", "Resource", "ACTIONS",
+    "Action", "Actor", "AccessDenied", "Disclose", "EXPORT_TABLES", "Permission", "Resource",
+    "ACTIONS",
     "allowed", "check", "why_not", "register_action", "get_action", "disclosure_for",
 ]
 
@@ -131,6 +132,10 @@ def get_action(action: str | Action) -> Action:
 for _p in Permission:
     register_action(_p.value, _p, person_level=_p is Permission.RECORDS,
                     description=f"the {_p.value!r} permission")
+
+# Exports of record-level (pseudonymised) tables, e.g. `vru export parquet`.
+EXPORT_TABLES = register_action("export.tables", Permission.RECORDS, person_level=True,
+                                description="export record-level tables (Parquet)")
 
 
 def why_not(action: str | Action, resource: Resource | None, actor: Actor | None, *,

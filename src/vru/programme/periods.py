@@ -1,61 +1,47 @@
 """Financial years (1 April - 31 March) and their quarters, as the programme and ledger use them.
 
 A financial year is written ``2024-25``; quarter 1 is April-June, quarter 4 January-March.
-Built on the one periods module (``vru.periods``); what is here is the ledger's own spelling of a
-year (``2024-25``, as grant letters write it) and quarters of the financial year.
+Thin wrappers over the one periods module (``vru.periods``), in the programme's own labels.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
-from vru.periods import financial_year_start
-
-_FY_RE = re.compile(r"^(?:FY)?\s*(\d{4})\s*[-/]\s*(\d{2}|\d{4})$", re.IGNORECASE)
+from vru import periods
 
 
-def fy_of(d: date) -> str:
-    y = financial_year_start(d)
+def _label(y: int) -> str:
     return f"{y}-{(y + 1) % 100:02d}"
 
 
+def fy_of(d: date) -> str:
+    return _label(periods.financial_year_start(d))
+
+
 def quarter_of(d: date) -> int:
-    return (d.month - 4) % 12 // 3 + 1
+    return periods.financial_quarter(d)
 
 
 def parse_fy(text: str) -> str:
     """'2024-25', '2024/25', '2024-2025' -> '2024-25'; ValueError otherwise."""
-    m = _FY_RE.match(str(text).strip())
-    if not m:
-        raise ValueError(f"not a financial year (expected e.g. 2024-25): {text!r}")
-    start, end = int(m[1]), int(m[2])
-    if (len(m[2]) == 2 and end != (start + 1) % 100) or (len(m[2]) == 4 and end != start + 1):
-        raise ValueError(f"not a financial year (the years must be consecutive): {text!r}")
-    return f"{start}-{(start + 1) % 100:02d}"
+    return _label(periods.parse_financial_year(text))
 
 
 def fy_start_year(fy: str) -> int:
-    return int(parse_fy(fy)[:4])
+    return periods.parse_financial_year(fy)
 
 
 def fy_bounds(fy: str) -> tuple[date, date]:
-    y = fy_start_year(fy)
-    return date(y, 4, 1), date(y + 1, 3, 31)
+    return periods.financial_year_bounds(fy_start_year(fy))
 
 
 def next_fy(fy: str) -> str:
-    y = fy_start_year(fy) + 1
-    return f"{y}-{(y + 1) % 100:02d}"
+    return _label(fy_start_year(fy) + 1)
 
 
 def quarter_bounds(fy: str, quarter: int) -> tuple[date, date]:
-    if quarter not in (1, 2, 3, 4):
-        raise ValueError(f"quarter must be 1-4, not {quarter!r}")
-    y = fy_start_year(fy)
-    starts = [date(y, 4, 1), date(y, 7, 1), date(y, 10, 1), date(y + 1, 1, 1)]
-    ends = [date(y, 6, 30), date(y, 9, 30), date(y, 12, 31), date(y + 1, 3, 31)]
-    return starts[quarter - 1], ends[quarter - 1]
+    return periods.financial_quarter_bounds(fy_start_year(fy), quarter)
 
 
 def fy_sql(col: str) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 from vru import periods
 from vru.analysis import indicators as ind
 from vru.analysis import trends
-from vru.reports import charts
+from vru.reports import charts, profile_people, profile_place, profile_programme
 from vru.reports.document import (
     CI,
     COUNT,
@@ -46,9 +46,6 @@ from vru.reports.profile_data import (
     population_for,
     resolve_area,
 )
-from vru.reports.profile_people import PeopleSections
-from vru.reports.profile_place import PlaceSections
-from vru.reports.profile_programme import ProgrammeSections
 from vru.reports.publish import Publisher, codes, fmt, join_words, month_full, words
 from vru.workspace import Workspace
 
@@ -126,7 +123,21 @@ _AREA_COLUMNS = ("source, month, occurred_from, falls_within, easting, northing,
                  "sv_ho_code")
 
 
-class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
+class ProfileContext:
+    """What every section of a profile reads, passed to the section functions
+    (``profile_people``, ``profile_place``, ``profile_programme``) and extended by the builder:
+    the workspace, the area and its records for the window (``area_crimes`` on ``aq``'s
+    cursor), the period and the one before, the publisher (the disclosure gate), the police
+    source(s) and indicators, the force and peers, population, the findings so far and the
+    document being built."""
+
+    # Set by the headline section and read by the sections after it.
+    cur: dict[str, int]
+    before: dict[str, int]
+    fcur: dict[str, int]
+    fpop: float | None
+    partner: dict[str, PartnerResult]
+
     def __init__(self, ws: Workspace, area: Area, period: periods.Period, privileged: bool):
         self.ws = ws
         self.area = area
@@ -181,6 +192,26 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
             return f"financial year {self.period.label}"
         return self.period.label
 
+    def _find(self, text: str, table_id: str) -> None:
+        self.findings.append(Finding(text, table_id))
+
+    def _change_text(self, ch: ind.Change) -> str:
+        if self.pub.hidden(ch.before) or self.pub.hidden(ch.after):
+            return self.pub.rule.symbol
+        if ch.before == 0:
+            return "new" if ch.after else "none"
+        pct = self.pub.change(ch.before, ch.after)
+        if pct is None:  # the earlier count publishes as zero
+            return self.pub.rule.symbol
+        # Only a statistically significant change is named; the notes say so.
+        return f"{pct:+.1f}%" + (f" ({ch.direction})" if ch.direction in ("rose", "fell")
+                                 else "")
+
+
+class _Builder(ProfileContext):
+    """The profile: the police sections here; people, place and the programme from their
+    modules, as functions of the context."""
+
     # ------------------------------------------------------------------ build
     def build(self) -> Document:
         d = self.doc
@@ -190,11 +221,11 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
         self._headline(d.section("headline", "Headline indicators"))
         self._comparison(d.section("comparison", "Comparison with the force and peer areas"))
         self._trends(d.section("trends", "Trends"))
-        self._people(d.section("people", "People: victims and suspects"))
-        self._ed_gap(d.section("ed_gap", "The emergency department and police gap"))
-        self._place(d.section("place", "Place: where violence happens"))
-        self._programme(d.section("programme", "The programme: what the VRU funds and who "
-                                               "it reaches"))
+        profile_people.people(self, d.section("people", "People: victims and suspects"))
+        profile_people.ed_gap(self, d.section("ed_gap", "The emergency department and police gap"))
+        profile_place.place(self, d.section("place", "Place: where violence happens"))
+        profile_programme.programme(self, d.section(
+            "programme", "The programme: what the VRU funds and who it reaches"))
         self._coverage(d.section("coverage", "Data coverage and quality"))
         self._methods(d.section("methods", "Methods and definitions"))
         fs = d.sections[1]
@@ -204,9 +235,6 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
             fs.add(Paragraph("No police-recorded offences were found for this area and period, "
                              "so there are no findings to report."))
         return d.finalise()
-
-    def _find(self, text: str, table_id: str) -> None:
-        self.findings.append(Finding(text, table_id))
 
     # ------------------------------------------------------------------ about
     def _about(self, s: Section) -> None:
@@ -313,38 +341,25 @@ class _Builder(PeopleSections, PlaceSections, ProgrammeSections):
         for i in self.inds:
             if i.key in ("sv", "vso") or i.predicate is None:
                 continue
-            c, b = cur[i.key], before[i.key]
-            pct = self.pub.change(b, c)
-            if pct is None:
-                continue
-            ch = ind.change_between(b, c)
-            if ch.direction != "no significant change":
-                self._find(f"{i.label} {ch.direction} by {abs(pct):.1f}% on "
-                           f"{prev.label} ({self.pub.count_text(c)} offences).", t.id)
+            self._significant_change(i.label, before[i.key], cur[i.key],
+                                     f"({self.pub.count_text(cur[i.key])} offences)", t.id)
         for res in self.partner.values():
-            if not res.supplied:
-                continue
-            c, b = int(res.count or 0), int(res.previous or 0)
-            pct = self.pub.change(b, c)
-            if pct is None:
-                continue
-            ch = ind.change_between(b, c)
-            if ch.direction != "no significant change":
-                self._find(f"{res.indicator.label} {ch.direction} by "
-                           f"{abs(pct):.1f}% on {prev.label} "
-                           f"({self.pub.count_text(c)} in {p.label}).", t.id)
+            if res.supplied:
+                c = int(res.count or 0)
+                self._significant_change(res.indicator.label, int(res.previous or 0), c,
+                                         f"({self.pub.count_text(c)} in {p.label})", t.id)
 
-    def _change_text(self, ch: ind.Change) -> str:
-        if self.pub.hidden(ch.before) or self.pub.hidden(ch.after):
-            return self.pub.rule.symbol
-        if ch.before == 0:
-            return "new" if ch.after else "none"
-        pct = self.pub.change(ch.before, ch.after)
-        if pct is None:  # the earlier count publishes as zero
-            return self.pub.rule.symbol
-        # Only a statistically significant change is named; the notes say so.
-        return f"{pct:+.1f}%" + (f" ({ch.direction})" if ch.direction in ("rose", "fell")
-                                 else "")
+    def _significant_change(self, label: str, b: int, c: int, tail: str, table_id: str) -> None:
+        """A finding for a statistically significant change (exact test), worded from the
+        published counts; nothing when either count is suppressed or the change is not
+        significant."""
+        pct = self.pub.change(b, c)
+        if pct is None:
+            return
+        ch = ind.change_between(b, c)
+        if ch.direction != "no significant change":
+            self._find(f"{label} {ch.direction} by {abs(pct):.1f}% on {self.prev.label} {tail}.",
+                       table_id)
 
     def _partner_row(self, res: PartnerResult) -> list:
         lab = res.indicator.label

@@ -1,5 +1,6 @@
 """Profile sections about place: map, neighbourhoods, concentration, hot spots, emerging places
-and deprivation. A mixin of the profile builder (``vru.reports.profile``)."""
+and deprivation. Section functions of the profile (``vru.reports.profile``): each takes the
+``ProfileContext`` and the section to fill."""
 
 from __future__ import annotations
 
@@ -27,323 +28,316 @@ from vru.reports.profile_data import lsoa_populations, table_exists
 from vru.reports.publish import ordinal, words
 
 if TYPE_CHECKING:
-    from vru.reports.profile import PoliceIndicator
+    from vru.reports.profile import PoliceIndicator, ProfileContext
 
 
-class PlaceSections:
-    # ------------------------------------------------------------------ place
-    def _place(self, s: Section) -> None:
-        p, a = self.period, self.local
-        sv = next(i for i in self.inds if i.key == "sv")
-        lsoa_rows = self.aq(
-            f"""SELECT c.lsoa_code, any_value(c.lsoa_name), count(*) FROM area_crimes c
-                WHERE {a.where} AND {sv.predicate}
-                AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 1""",
-            [*a.params, p.first, p.last])
-        counts = {c: int(n) for c, _, n in lsoa_rows}
-        # Force extracts carry no LSOA names: take them from the geography pack when loaded.
-        names = {c: nm for c, nm in self.aq(
-            "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
-            "(SELECT unnest(?::VARCHAR[])) AND lsoa_name IS NOT NULL",
-            [sorted(set(counts) | set(a.lsoa_codes))])}
-        for c, nm, _ in lsoa_rows:
-            if nm:
-                names.setdefault(c, nm)
-        pops = lsoa_populations(self.ws, a.lsoa_codes) if self.pop.total else {}
-        self._map(s, counts, names)
-        total = sum(counts.values())
-        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-        area_rate = ind.crude_rate(self.cur.get("sv", 0), self.pop.total).value
-        rows, above = [], []
-        for code, n in top:
-            r = ind.crude_rate(n, pops.get(code))
-            sig = "not compared" if self.pub.hidden(n) else ind.compare_one(r, area_rate)
-            rows.append([names.get(code) or code, code, self.pub.count(n),
-                         *self.pub.rate_cells(n, r), sig, self.pub.share(n, total)])
-            if sig == "higher":
-                above.append(names.get(code) or code)
-        if rows:
-            t = s.add(Table("t_lsoa", "Neighbourhoods (LSOAs) with the most serious violence",
-                            [Column("LSOA", LABEL), Column("Code", LABEL),
-                             Column("Count", COUNT), Column("Rate per 1,000", RATE),
-                             Column("95% CI", CI), Column("Compared with area", TEXT),
-                             Column("Share of area total", PERCENT)],
-                            rows, note="Compared with the area's own serious violence rate. "
-                                       "Residential rates can mislead in town centres, where "
-                                       "few people live but many visit."))
-            if above:
-                k = "all" if len(above) == len(rows) else words(len(above))
-                self._find(f"Of the {words(len(rows))} neighbourhoods with most serious "
-                           f"violence, {k} had residential rates significantly above the "
-                           "area's own rate.", t.id)
-            code, n = top[0]
-            share = self.pub.share(n, total)
-            if isinstance(share, float):
-                self._find(f"The neighbourhood with the most serious violence was "
-                           f"{names.get(code) or code} ({self.pub.count_text(n)} offences, "
-                           f"{share:.1f}% of the area's total).", t.id)
-        self._concentration(s, sv)
-        self._hotspots(s, sv)
-        self._emerging(s, sv)
-        self._deprivation(s, counts, pops)
+# ------------------------------------------------------------------ place
 
-    def _map(self, s: Section, counts: dict[str, int], names: dict[str, str]) -> None:
-        a = self.local
-        symbol = None if self.pub.privileged else self.pub.rule.symbol
-        if a.lsoa_codes and table_exists(self.ws, "geo_lsoa_boundary") and self.ws.scalar(
-                "SELECT count(*) FROM geo_lsoa_boundary"):
-            geo = self.aq("SELECT b.lsoa_code, b.geojson FROM geo_lsoa_boundary b JOIN "
-                              "(SELECT unnest(?::VARCHAR[]) AS code) x ON x.code = b.lsoa_code "
-                              "ORDER BY 1", [a.lsoa_codes])
-            if geo:
-                vals = [self.pub.count(counts.get(c, 0)) for c, _ in geo]
-                cls, classes = maps.class_values(vals, symbol)
-                shapes = maps.shapes_from_geojson([g for _, g in geo], cls,
-                                                  [names.get(c, c) for c, _ in geo])
-                svg = maps.render_svg(shapes, classes, f"Serious violence by LSOA, "
-                                      f"{self.period.label}", "Offences")
-                s.add(MapFigure("m_lsoa", "Serious violence by neighbourhood (LSOA)", svg,
-                                "Choropleth map of serious violence counts by LSOA.",
-                                "t_lsoa" if counts else None))
-                return
-        g = self.ws.settings.grid
-        sv = next(i for i in self.inds if i.key == "sv")
-        cells = self.aq(
-            f"""SELECT c.cell_e, c.cell_n, count(*) FROM area_crimes c WHERE {a.where}
-                AND {sv.predicate} AND c.month BETWEEN ? AND ?
-                AND c.cell_e IS NOT NULL GROUP BY 1, 2""",
-            [*a.params, self.period.first, self.period.last])
-        if not cells:
-            s.add(Paragraph("No map: no records in this period carry a location."))
-            return
-        size = self._map_cell_size(cells, g.cell_size_m)
-        agg: dict[tuple[int, int], int] = {}
-        for e, n, k in cells:
-            key = (int(e // size * size), int(n // size * size))
-            agg[key] = agg.get(key, 0) + int(k)
-        vals = [self.pub.count(v) for v in agg.values()]
-        cls, classes = maps.class_values(vals, symbol)
-        keys = list(agg)
-        shapes = maps.shapes_from_cells([k[0] for k in keys], [k[1] for k in keys], size, cls)
-        svg = maps.render_svg(shapes, classes, f"Serious violence per {size:,} m square, "
-                              f"{self.period.label}", "Offences",
-                              note="No boundaries loaded: squares of the British National Grid.")
-        s.add(MapFigure("m_grid", f"Serious violence per {size:,} m grid square", svg,
-                        "Grid map of serious violence counts.", None))
 
-    @staticmethod
-    def _map_cell_size(cells, base: int) -> int:
-        """A cell size giving a legible map (a few thousand squares at most)."""
-        es = [c[0] for c in cells]
-        ns = [c[1] for c in cells]
-        span = max(max(es) - min(es), max(ns) - min(ns), base)
-        size = base
-        while span / size > 80:
-            size *= 2
-        return size
-
-    def _concentration(self, s: Section, sv: PoliceIndicator) -> None:
-        p, a = self.period, self.local
-        g = self.ws.settings.grid
-        vals = np.array([r[0] for r in self.aq(
-            f"""SELECT count(*) FROM area_crimes c WHERE {a.where}
-                AND {sv.predicate} AND c.month BETWEEN ? AND ? AND c.cell_e IS NOT NULL
-                GROUP BY c.cell_e, c.cell_n""", [*a.params, p.first, p.last])],
-            float)
-        if len(vals) < 10:
-            return
-        shares = (1.0, 5.0, 10.0, 20.0)
-        table = _concentration_table(vals, shares)
-        rows = [[f"Busiest {x:.1f}% of cells", self.pub.count(int(units)), harm]
-                for x, harm, units in table]
-        t = s.add(Table("t_conc", f"Concentration of serious violence in {g.cell_size_m} m "
-                        "grid cells", [Column("Cells", LABEL), Column("Number of cells", COUNT),
-                                       Column("Share of serious violence", PERCENT)], rows,
-                        note=f"Share of area = share of the {len(vals):,} cells with at least "
-                             "one located offence in the period (police.uk locations are "
-                             "snapped to nearby points)."))
-        harm5 = next(h for x, h, _ in table if x == 5.0)
-        self._find(f"Serious violence is concentrated: the busiest 5.0% of {g.cell_size_m} m "
-                   f"cells with any offence held {harm5:.1f}% of located serious violence.",
-                   t.id)
-
-    def _hotspots(self, s: Section, sv: PoliceIndicator) -> None:
-        """Gi* hot spots at patrol scale from the hot-spot service (the same answer as the map
-        and `vru hotspots gistar`), on the profile's own area and period."""
-        try:
-            from vru.analysis.hotspots import service as svc
-        except ImportError:  # the hotspot toolkit is optional for profiles
-            return
-        p, a, g = self.period, self.local, self.ws.settings.grid
-        pts = self.aq(
-            f"""SELECT c.easting, c.northing, strftime(c.month, '%Y-%m') FROM area_crimes c
-                WHERE {a.where} AND {sv.predicate} AND c.month BETWEEN ? AND ?
-                AND c.easting IS NOT NULL""", [*a.params, p.first, p.last])
-        if len(pts) < 30:
-            return
-        every = self.aq(
-            f"""SELECT c.easting, c.northing FROM area_crimes c WHERE {a.where}
-                AND c.month BETWEEN ? AND ? AND c.easting IS NOT NULL""",
-            [*a.params, p.first, p.last])
-        months = sorted({r[2] for r in pts})
-        pos = {m: i for i, m in enumerate(months)}
-        e = np.array([r[0] for r in pts], float)
-        n = np.array([r[1] for r in pts], float)
-        k = len(e)
-        ev = svc.EventTable(e, n, np.array([pos[r[2]] for r in pts], np.int64), np.ones(k),
-                            np.full(k, "", object), np.full(k, None, object),
-                            np.full(k, None, object), months,
-                            footprint=(np.array([r[0] for r in every], float),
-                                       np.array([r[1] for r in every], float)))
-        q = svc.HotspotQuery(size=float(g.cell_size_m), origin_e=float(g.origin_e),
-                             origin_n=float(g.origin_n), top=10)
-        m = svc.gistar(ev, q)
-        units, res, y = m.units, m.result, m.values
-        hot = np.flatnonzero(res.bin == 3)
-        if not len(hot):
-            s.add(Paragraph("Hot spots: no grid cell is a statistically significant hot spot "
-                            "(Getis-Ord Gi*, 99% confidence after false-discovery-rate "
-                            "correction)."))
-            return
-        order = hot[np.lexsort((-res.z[hot], -y[hot]))]  # busiest first, then strongest
-        in_hot = int(y[hot].sum())
-        total = int(y.sum())
-        # A z-score is computed from exact cell counts: a controlled profile gives the bin
-        # (confidence) only, so it cannot be used to undo the disclosure control.
-        exact = self.pub.privileged
-        rows = [[str(units.ids[i]), self.pub.count(int(y[i])),
-                 float(res.z[i]) if exact else "99%"] for i in order[:10]]
-        rows.append([f"All {words(len(hot))} hot-spot cells" if len(hot) <= 20
-                     else f"All {len(hot):,} hot-spot cells", self.pub.count(in_hot), None])
-        t = s.add(Table("t_hotspots", "Hot spots: grid cells with significant clustering of "
-                        "serious violence", [Column("Cell", LABEL), Column("Offences", COUNT),
-                                               Column("Gi* z-score", NUMBER) if exact else
-                                               Column("Confidence", TEXT)], rows,
-                        note=f"Getis-Ord Gi* on {g.cell_size_m} m cells over "
-                             f"{m.area.describe()}; neighbours within {m.distance_m:,.0f} m "
-                             f"({m.params['distance_method']}); 99% confidence after "
-                             "Benjamini-Hochberg correction; the ten busiest hot-spot cells "
-                             f"shown. Accuracy of the map: {m.accuracy.label()}."))
-        share = self.pub.share(in_hot, total)
+def place(ctx: ProfileContext, s: Section) -> None:
+    p, a = ctx.period, ctx.local
+    sv = next(i for i in ctx.inds if i.key == "sv")
+    lsoa_rows = ctx.aq(
+        f"""SELECT c.lsoa_code, any_value(c.lsoa_name), count(*) FROM area_crimes c
+            WHERE {a.where} AND {sv.predicate}
+            AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 1""",
+        [*a.params, p.first, p.last])
+    counts = {c: int(n) for c, _, n in lsoa_rows}
+    # Force extracts carry no LSOA names: take them from the geography pack when loaded.
+    names = {c: nm for c, nm in ctx.aq(
+        "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
+        "(SELECT unnest(?::VARCHAR[])) AND lsoa_name IS NOT NULL",
+        [sorted(set(counts) | set(a.lsoa_codes))])}
+    for c, nm, _ in lsoa_rows:
+        if nm:
+            names.setdefault(c, nm)
+    pops = lsoa_populations(ctx.ws, a.lsoa_codes) if ctx.pop.total else {}
+    _map(ctx, s, counts, names)
+    total = sum(counts.values())
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    area_rate = ind.crude_rate(ctx.cur.get("sv", 0), ctx.pop.total).value
+    rows, above = [], []
+    for code, n in top:
+        r = ind.crude_rate(n, pops.get(code))
+        sig = "not compared" if ctx.pub.hidden(n) else ind.compare_one(r, area_rate)
+        rows.append([names.get(code) or code, code, ctx.pub.count(n),
+                     *ctx.pub.rate_cells(n, r), sig, ctx.pub.share(n, total)])
+        if sig == "higher":
+            above.append(names.get(code) or code)
+    if rows:
+        t = s.add(Table("t_lsoa", "Neighbourhoods (LSOAs) with the most serious violence",
+                        [Column("LSOA", LABEL), Column("Code", LABEL),
+                         Column("Count", COUNT), Column("Rate per 1,000", RATE),
+                         Column("95% CI", CI), Column("Compared with area", TEXT),
+                         Column("Share of area total", PERCENT)],
+                        rows, note="Compared with the area's own serious violence rate. "
+                                   "Residential rates can mislead in town centres, where "
+                                   "few people live but many visit."))
+        if above:
+            k = "all" if len(above) == len(rows) else words(len(above))
+            ctx._find(f"Of the {words(len(rows))} neighbourhoods with most serious "
+                       f"violence, {k} had residential rates significantly above the "
+                       "area's own rate.", t.id)
+        code, n = top[0]
+        share = ctx.pub.share(n, total)
         if isinstance(share, float):
-            self._find(f"Hot-spot analysis (Getis-Ord Gi*) found {len(hot):,} grid cells of "
-                       f"{g.cell_size_m} m with significant clustering; they held {share:.1f}% "
-                       "of located serious violence.", t.id)
+            ctx._find(f"The neighbourhood with the most serious violence was "
+                       f"{names.get(code) or code} ({ctx.pub.count_text(n)} offences, "
+                       f"{share:.1f}% of the area's total).", t.id)
+    _concentration(ctx, s, sv)
+    _hotspots(ctx, s, sv)
+    _emerging(ctx, s, sv)
+    _deprivation(ctx, s, counts, pops)
 
-    def _emerging(self, s: Section, sv: PoliceIndicator) -> None:
-        p, prev, a = self.period, self.prev, self.local
-        rows = self.aq(
-            f"""SELECT any_value(c.lsoa_name), c.lsoa_code,
-                       count(*) FILTER (WHERE c.month BETWEEN ? AND ?) AS cur,
-                       count(*) FILTER (WHERE c.month BETWEEN ? AND ?) AS bef
-                FROM area_crimes c WHERE {a.where} AND {sv.predicate}
-                AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 2""",
-            [p.first, p.last, prev.first, prev.last, *a.params, prev.first,
-             p.last])
-        names = dict(self.aq(
-            "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
-            "(SELECT unnest(?::VARCHAR[])) AND lsoa_name IS NOT NULL", [[r[1] for r in rows]]))
-        rising = []
-        pvals = ind.change_p_values([r[3] for r in rows], [r[2] for r in rows])
-        for (name, code, cur, bef), pv in zip(rows, pvals, strict=True):
-            if pv < 0.01 and cur > bef:
-                ch = ind.change_between(int(bef), int(cur), alpha=0.01)
-                rising.append((int(cur) - int(bef), name or names.get(code) or code, code,
-                               int(cur), int(bef), ch))
-        rising.sort(key=lambda x: (-x[0], x[2]))
-        if not rising:
-            s.add(Paragraph("Emerging places: no neighbourhood's serious violence rose "
-                            "significantly (exact test, 1% level) on the previous period."))
-            return
-        out = [[nm, code, self.pub.count(bef), self.pub.count(cur),
-                self._change_text(ch)] for _, nm, code, cur, bef, ch in rising[:10]]
-        t = s.add(Table("t_emerging", "Emerging places: neighbourhoods where serious violence "
-                        "rose significantly", [Column("LSOA", LABEL), Column("Code", LABEL),
-                                              Column(prev.label, COUNT),
-                                              Column(p.label, COUNT), Column("Change", TEXT)],
-                        out, note="Exact conditional test of the two periods' counts at the "
-                                  "1% level; at most ten shown."))
-        visible = [r for r in rising if not (self.pub.hidden(r[3]) or self.pub.hidden(r[4]))]
-        if visible:
-            if len(rising) == 1:
-                text = f"in one neighbourhood: {visible[0][1]}"
-            else:
-                text = f"in {words(len(rising))} neighbourhoods, most of all in {visible[0][1]}"
-            self._find(f"Serious violence rose significantly {text}.", t.id)
 
-    def _deprivation(self, s: Section, counts: dict[str, int], pops: dict[str, float]) -> None:
-        if not self.ws.scalar("SELECT count(*) FROM geo_deprivation") or not pops:
-            s.add(Paragraph("Rates by deprivation decile are not shown: "
-                            + ("no deprivation data is loaded." if pops else
-                               "no population denominators are loaded.")))
+def _map(ctx: ProfileContext, s: Section, counts: dict[str, int], names: dict[str, str]) -> None:
+    a = ctx.local
+    symbol = None if ctx.pub.privileged else ctx.pub.rule.symbol
+    if a.lsoa_codes and table_exists(ctx.ws, "geo_lsoa_boundary") and ctx.ws.scalar(
+            "SELECT count(*) FROM geo_lsoa_boundary"):
+        geo = ctx.aq("SELECT b.lsoa_code, b.geojson FROM geo_lsoa_boundary b JOIN "
+                          "(SELECT unnest(?::VARCHAR[]) AS code) x ON x.code = b.lsoa_code "
+                          "ORDER BY 1", [a.lsoa_codes])
+        if geo:
+            vals = [ctx.pub.count(counts.get(c, 0)) for c, _ in geo]
+            cls, classes = maps.class_values(vals, symbol)
+            shapes = maps.shapes_from_geojson([g for _, g in geo], cls,
+                                              [names.get(c, c) for c, _ in geo])
+            svg = maps.render_svg(shapes, classes, f"Serious violence by LSOA, "
+                                  f"{ctx.period.label}", "Offences")
+            s.add(MapFigure("m_lsoa", "Serious violence by neighbourhood (LSOA)", svg,
+                            "Choropleth map of serious violence counts by LSOA.",
+                            "t_lsoa" if counts else None))
             return
-        if table_exists(self.ws, "lsoa_deprivation"):
-            # The geography pack's best-fit 2011 LSOA for each LSOA (deprivation is on 2011s).
-            dec = dict(self.aq(
-                "SELECT lsoa_code, imd_decile FROM lsoa_deprivation d WHERE imd_decile IS NOT "
-                "NULL AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))", [list(pops)]))
+    g = ctx.ws.settings.grid
+    sv = next(i for i in ctx.inds if i.key == "sv")
+    cells = ctx.aq(
+        f"""SELECT c.cell_e, c.cell_n, count(*) FROM area_crimes c WHERE {a.where}
+            AND {sv.predicate} AND c.month BETWEEN ? AND ?
+            AND c.cell_e IS NOT NULL GROUP BY 1, 2""",
+        [*a.params, ctx.period.first, ctx.period.last])
+    if not cells:
+        s.add(Paragraph("No map: no records in this period carry a location."))
+        return
+    size = _map_cell_size(cells, g.cell_size_m)
+    agg: dict[tuple[int, int], int] = {}
+    for e, n, k in cells:
+        key = (int(e // size * size), int(n // size * size))
+        agg[key] = agg.get(key, 0) + int(k)
+    vals = [ctx.pub.count(v) for v in agg.values()]
+    cls, classes = maps.class_values(vals, symbol)
+    keys = list(agg)
+    shapes = maps.shapes_from_cells([k[0] for k in keys], [k[1] for k in keys], size, cls)
+    svg = maps.render_svg(shapes, classes, f"Serious violence per {size:,} m square, "
+                          f"{ctx.period.label}", "Offences",
+                          note="No boundaries loaded: squares of the British National Grid.")
+    s.add(MapFigure("m_grid", f"Serious violence per {size:,} m grid square", svg,
+                    "Grid map of serious violence counts.", None))
+
+
+def _map_cell_size(cells, base: int) -> int:
+    """A cell size giving a legible map (a few thousand squares at most)."""
+    es = [c[0] for c in cells]
+    ns = [c[1] for c in cells]
+    span = max(max(es) - min(es), max(ns) - min(ns), base)
+    size = base
+    while span / size > 80:
+        size *= 2
+    return size
+
+
+def _concentration(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> None:
+    p, a = ctx.period, ctx.local
+    g = ctx.ws.settings.grid
+    vals = np.array([r[0] for r in ctx.aq(
+        f"""SELECT count(*) FROM area_crimes c WHERE {a.where}
+            AND {sv.predicate} AND c.month BETWEEN ? AND ? AND c.cell_e IS NOT NULL
+            GROUP BY c.cell_e, c.cell_n""", [*a.params, p.first, p.last])],
+        float)
+    if len(vals) < 10:
+        return
+    shares = (1.0, 5.0, 10.0, 20.0)
+    table = _concentration_table(vals, shares)
+    rows = [[f"Busiest {x:.1f}% of cells", ctx.pub.count(int(units)), harm]
+            for x, harm, units in table]
+    t = s.add(Table("t_conc", f"Concentration of serious violence in {g.cell_size_m} m "
+                    "grid cells", [Column("Cells", LABEL), Column("Number of cells", COUNT),
+                                   Column("Share of serious violence", PERCENT)], rows,
+                    note=f"Share of area = share of the {len(vals):,} cells with at least "
+                         "one located offence in the period (police.uk locations are "
+                         "snapped to nearby points)."))
+    harm5 = next(h for x, h, _ in table if x == 5.0)
+    ctx._find(f"Serious violence is concentrated: the busiest 5.0% of {g.cell_size_m} m "
+               f"cells with any offence held {harm5:.1f}% of located serious violence.",
+               t.id)
+
+
+def _hotspots(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> None:
+    """Gi* hot spots at patrol scale from the hot-spot service (the same answer as the map
+    and `vru hotspots gistar`), on the profile's own area and period."""
+    from vru.analysis.hotspots import service as svc
+    p, a, g = ctx.period, ctx.local, ctx.ws.settings.grid
+    pts = ctx.aq(
+        f"""SELECT c.easting, c.northing, strftime(c.month, '%Y-%m') FROM area_crimes c
+            WHERE {a.where} AND {sv.predicate} AND c.month BETWEEN ? AND ?
+            AND c.easting IS NOT NULL""", [*a.params, p.first, p.last])
+    if len(pts) < 30:
+        return
+    every = ctx.aq(
+        f"""SELECT c.easting, c.northing FROM area_crimes c WHERE {a.where}
+            AND c.month BETWEEN ? AND ? AND c.easting IS NOT NULL""",
+        [*a.params, p.first, p.last])
+    months = sorted({r[2] for r in pts})
+    pos = {m: i for i, m in enumerate(months)}
+    e = np.array([r[0] for r in pts], float)
+    n = np.array([r[1] for r in pts], float)
+    k = len(e)
+    ev = svc.EventTable(e, n, np.array([pos[r[2]] for r in pts], np.int64), np.ones(k),
+                        np.full(k, "", object), np.full(k, None, object),
+                        np.full(k, None, object), months,
+                        footprint=(np.array([r[0] for r in every], float),
+                                   np.array([r[1] for r in every], float)))
+    q = svc.HotspotQuery(size=float(g.cell_size_m), origin_e=float(g.origin_e),
+                         origin_n=float(g.origin_n), top=10)
+    m = svc.gistar(ev, q)
+    units, res, y = m.units, m.result, m.values
+    hot = np.flatnonzero(res.bin == 3)
+    if not len(hot):
+        s.add(Paragraph("Hot spots: no grid cell is a statistically significant hot spot "
+                        "(Getis-Ord Gi*, 99% confidence after false-discovery-rate "
+                        "correction)."))
+        return
+    order = hot[np.lexsort((-res.z[hot], -y[hot]))]  # busiest first, then strongest
+    in_hot = int(y[hot].sum())
+    total = int(y.sum())
+    # A z-score is computed from exact cell counts: a controlled profile gives the bin
+    # (confidence) only, so it cannot be used to undo the disclosure control.
+    exact = ctx.pub.privileged
+    rows = [[str(units.ids[i]), ctx.pub.count(int(y[i])),
+             float(res.z[i]) if exact else "99%"] for i in order[:10]]
+    rows.append([f"All {words(len(hot))} hot-spot cells" if len(hot) <= 20
+                 else f"All {len(hot):,} hot-spot cells", ctx.pub.count(in_hot), None])
+    t = s.add(Table("t_hotspots", "Hot spots: grid cells with significant clustering of "
+                    "serious violence", [Column("Cell", LABEL), Column("Offences", COUNT),
+                                           Column("Gi* z-score", NUMBER) if exact else
+                                           Column("Confidence", TEXT)], rows,
+                    note=f"Getis-Ord Gi* on {g.cell_size_m} m cells over "
+                         f"{m.area.describe()}; neighbours within {m.distance_m:,.0f} m "
+                         f"({m.params['distance_method']}); 99% confidence after "
+                         "Benjamini-Hochberg correction; the ten busiest hot-spot cells "
+                         f"shown. Accuracy of the map: {m.accuracy.label()}."))
+    share = ctx.pub.share(in_hot, total)
+    if isinstance(share, float):
+        ctx._find(f"Hot-spot analysis (Getis-Ord Gi*) found {len(hot):,} grid cells of "
+                   f"{g.cell_size_m} m with significant clustering; they held {share:.1f}% "
+                   "of located serious violence.", t.id)
+
+
+def _emerging(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> None:
+    p, prev, a = ctx.period, ctx.prev, ctx.local
+    rows = ctx.aq(
+        f"""SELECT any_value(c.lsoa_name), c.lsoa_code,
+                   count(*) FILTER (WHERE c.month BETWEEN ? AND ?) AS cur,
+                   count(*) FILTER (WHERE c.month BETWEEN ? AND ?) AS bef
+            FROM area_crimes c WHERE {a.where} AND {sv.predicate}
+            AND c.month BETWEEN ? AND ? AND c.lsoa_code IS NOT NULL GROUP BY 2""",
+        [p.first, p.last, prev.first, prev.last, *a.params, prev.first,
+         p.last])
+    names = dict(ctx.aq(
+        "SELECT lsoa_code, lsoa_name FROM geo_lsoa WHERE lsoa_code IN "
+        "(SELECT unnest(?::VARCHAR[])) AND lsoa_name IS NOT NULL", [[r[1] for r in rows]]))
+    rising = []
+    pvals = ind.change_p_values([r[3] for r in rows], [r[2] for r in rows])
+    for (name, code, cur, bef), pv in zip(rows, pvals, strict=True):
+        if pv < 0.01 and cur > bef:
+            ch = ind.change_between(int(bef), int(cur), alpha=0.01)
+            rising.append((int(cur) - int(bef), name or names.get(code) or code, code,
+                           int(cur), int(bef), ch))
+    rising.sort(key=lambda x: (-x[0], x[2]))
+    if not rising:
+        s.add(Paragraph("Emerging places: no neighbourhood's serious violence rose "
+                        "significantly (exact test, 1% level) on the previous period."))
+        return
+    out = [[nm, code, ctx.pub.count(bef), ctx.pub.count(cur),
+            ctx._change_text(ch)] for _, nm, code, cur, bef, ch in rising[:10]]
+    t = s.add(Table("t_emerging", "Emerging places: neighbourhoods where serious violence "
+                    "rose significantly", [Column("LSOA", LABEL), Column("Code", LABEL),
+                                          Column(prev.label, COUNT),
+                                          Column(p.label, COUNT), Column("Change", TEXT)],
+                    out, note="Exact conditional test of the two periods' counts at the "
+                              "1% level; at most ten shown."))
+    visible = [r for r in rising if not (ctx.pub.hidden(r[3]) or ctx.pub.hidden(r[4]))]
+    if visible:
+        if len(rising) == 1:
+            text = f"in one neighbourhood: {visible[0][1]}"
         else:
-            dec = {}
-        if not dec:
-            dec = dict(self.aq(
-                "SELECT lsoa11_code, imd_decile FROM geo_deprivation d JOIN "
-                "(SELECT unnest(?::VARCHAR[]) AS code) x ON x.code = d.lsoa11_code",
-                [list(pops)]))
-        if not dec:
-            s.add(Paragraph("Rates by deprivation decile are not shown: none of the area's "
-                            "LSOAs matched the IoD 2019 (2011 LSOA) codes."))
-            return
-        by: dict[int, list[float]] = {}
-        for code, pop in pops.items():
-            d = dec.get(code)
-            if d is None:
-                continue
-            acc = by.setdefault(int(d), [0.0, 0.0])
-            acc[0] += counts.get(code, 0)
-            acc[1] += pop
-        rows, rates = [], {}
-        for d in sorted(by):
-            c, pop = int(by[d][0]), by[d][1]
-            r = ind.crude_rate(c, pop)
-            cells = self.pub.rate_cells(c, r)
-            rows.append([f"{ordinal(d)}" + (" (most deprived)" if d == 1 else
-                                             " (least deprived)" if d == 10 else ""),
-                         self.pub.count(c), *cells])
-            if isinstance(cells[0], float):
-                rates[d] = r
-        matched = sum(1 for c in pops if c in dec)
-        t = s.add(Table("t_depr", "Serious violence by deprivation decile of the neighbourhood",
-                        [Column("IMD 2019 decile", LABEL), Column("Count", COUNT),
-                         Column("Rate per 1,000", RATE), Column("95% CI", CI)], rows,
-                        note=f"Deciles are national (England), from the IoD 2019 on 2011 LSOAs "
-                             f"(best fit). {words(matched)} of the area's {words(len(pops))} LSOAs "
-                             "have a decile; others are left out."))
-        lo_d, hi_d = min(rates, default=None), max(rates, default=None)
-        if lo_d is not None and hi_d is not None and lo_d != hi_d:
-            most, least = rates[lo_d], rates[hi_d]
-            if least.value:
-                self._find(f"Serious violence rates were {most.value / least.value:.2f} times "
-                           f"higher in the area's most deprived neighbourhoods "
-                           f"({ordinal(lo_d)} decile) than in its least deprived "
-                           f"({ordinal(hi_d)} decile).", t.id)
+            text = f"in {words(len(rising))} neighbourhoods, most of all in {visible[0][1]}"
+        ctx._find(f"Serious violence rose significantly {text}.", t.id)
+
+
+def _deprivation(ctx: ProfileContext, s: Section, counts: dict[str, int], pops: dict[str, float]) -> None:
+    if not ctx.ws.scalar("SELECT count(*) FROM geo_deprivation") or not pops:
+        s.add(Paragraph("Rates by deprivation decile are not shown: "
+                        + ("no deprivation data is loaded." if pops else
+                           "no population denominators are loaded.")))
+        return
+    if table_exists(ctx.ws, "lsoa_deprivation"):
+        # The geography pack's best-fit 2011 LSOA for each LSOA (deprivation is on 2011s).
+        dec = dict(ctx.aq(
+            "SELECT lsoa_code, imd_decile FROM lsoa_deprivation d WHERE imd_decile IS NOT "
+            "NULL AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))", [list(pops)]))
+    else:
+        dec = {}
+    if not dec:
+        dec = dict(ctx.aq(
+            "SELECT lsoa11_code, imd_decile FROM geo_deprivation d JOIN "
+            "(SELECT unnest(?::VARCHAR[]) AS code) x ON x.code = d.lsoa11_code",
+            [list(pops)]))
+    if not dec:
+        s.add(Paragraph("Rates by deprivation decile are not shown: none of the area's "
+                        "LSOAs matched the IoD 2019 (2011 LSOA) codes."))
+        return
+    by: dict[int, list[float]] = {}
+    for code, pop in pops.items():
+        d = dec.get(code)
+        if d is None:
+            continue
+        acc = by.setdefault(int(d), [0.0, 0.0])
+        acc[0] += counts.get(code, 0)
+        acc[1] += pop
+    rows, rates = [], {}
+    for d in sorted(by):
+        c, pop = int(by[d][0]), by[d][1]
+        r = ind.crude_rate(c, pop)
+        cells = ctx.pub.rate_cells(c, r)
+        rows.append([f"{ordinal(d)}" + (" (most deprived)" if d == 1 else
+                                         " (least deprived)" if d == 10 else ""),
+                     ctx.pub.count(c), *cells])
+        if isinstance(cells[0], float):
+            rates[d] = r
+    matched = sum(1 for c in pops if c in dec)
+    t = s.add(Table("t_depr", "Serious violence by deprivation decile of the neighbourhood",
+                    [Column("IMD 2019 decile", LABEL), Column("Count", COUNT),
+                     Column("Rate per 1,000", RATE), Column("95% CI", CI)], rows,
+                    note=f"Deciles are national (England), from the IoD 2019 on 2011 LSOAs "
+                         f"(best fit). {words(matched)} of the area's {words(len(pops))} LSOAs "
+                         "have a decile; others are left out."))
+    lo_d, hi_d = min(rates, default=None), max(rates, default=None)
+    if lo_d is not None and hi_d is not None and lo_d != hi_d:
+        most, least = rates[lo_d], rates[hi_d]
+        if least.value:
+            ctx._find(f"Serious violence rates were {most.value / least.value:.2f} times "
+                       f"higher in the area's most deprived neighbourhoods "
+                       f"({ordinal(lo_d)} decile) than in its least deprived "
+                       f"({ordinal(hi_d)} decile).", t.id)
 
 
 def _concentration_table(vals: np.ndarray, shares: tuple[float, ...]) -> list[tuple]:
-    """(x%, share of events in the busiest x% of cells, number of cells).
+    """(x%, share of events in the busiest x% of cells, number of cells), from the hotspot
+    toolkit's concentration table (part of vru: a renamed module fails loudly)."""
+    from vru.analysis.hotspots.concentration import harm_share_at
 
-    Uses the hotspot toolkit's concentration table when installed, else a direct computation
-    (cells ranked by count; a cell straddling the x% boundary counts pro rata).
-    """
-    try:
-        from vru.analysis.hotspots.concentration import harm_share_at
-
-        df = harm_share_at(vals, None, shares)
-        return [(float(r.area_pct), float(r.harm_pct), int(r.units)) for r in df.itertuples()]
-    except ImportError:
-        v = np.sort(vals)[::-1]
-        cum_a = np.concatenate([[0.0], np.arange(1, len(v) + 1) / len(v)])
-        cum_h = np.concatenate([[0.0], np.cumsum(v) / v.sum()])
-        return [(x, float(np.interp(x / 100, cum_a, cum_h)) * 100,
-                 int(np.ceil(x / 100 * len(v) - 1e-9))) for x in shares]
+    df = harm_share_at(vals, None, shares)
+    return [(float(r.area_pct), float(r.harm_pct), int(r.units)) for r in df.itertuples()]
 
 

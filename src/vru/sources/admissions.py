@@ -8,6 +8,7 @@ its pseudonym; it is never stored.
 
 from __future__ import annotations
 
+from vru.engine import DUCKDB as SQL
 from vru.sources.contract import (
     Check,
     Column,
@@ -36,7 +37,7 @@ COLUMNS = (
 
 CAUSE3 = "substr(v_icd10_cause, 1, 3)"
 CHECKS = (
-    Check("icd10_cause", "NOT regexp_full_match(v_icd10_cause, '[V-Y].*')",
+    Check("icd10_cause", "NOT " + SQL.regex_full_match("v_icd10_cause", "[V-Y].*"),
           "not an external-cause code (ICD-10 chapter XX, V01-Y98)"),
     Check("discharge_date", "v_discharge_date < v_admission_date", "discharge before admission"),
 )

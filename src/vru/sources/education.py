@@ -6,6 +6,7 @@ pseudonym at import. Reason codes are the DfE exclusion reason codes.
 
 from __future__ import annotations
 
+from vru.engine import DUCKDB as SQL
 from vru.sources.contract import (
     Check,
     Column,
@@ -52,7 +53,7 @@ COLUMNS = (
     Column("lsoa_code", "lsoa", description="LSOA of the pupil's residence"),
 )
 CHECKS = (
-    Check("school_urn", "NOT regexp_full_match(v_school_urn, '[0-9]{6}')",
+    Check("school_urn", "NOT " + SQL.regex_full_match("v_school_urn", "[0-9]{6}"),
           "not a school URN (6 digits)"),
     Check("sessions", "v_exclusion_type = 'PERMANENT' AND v_sessions IS NOT NULL",
           "a permanent exclusion has no length in sessions"),

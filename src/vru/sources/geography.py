@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from vru.engine import DUCKDB as SQL
 from vru.geo.bng import to_bng
 from vru.sources.files import ImportRefused
 from vru.workspace import Workspace
@@ -127,7 +128,7 @@ def _row_counts(ws: Workspace) -> dict[str, int]:
 
 
 def _csv(path: Path) -> str:
-    return f"read_csv('{path}', header = true, all_varchar = true)"
+    return SQL.csv_scan(str(path))
 
 
 # ------------------------------------------------------------------------------- vru layout

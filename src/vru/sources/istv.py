@@ -14,6 +14,7 @@ from typing import Any
 
 from lxml import etree
 
+from vru.engine import DUCKDB as SQL
 from vru.geo.grid import cell_sql
 from vru.sources.contract import (
     GB_LONLAT_CHECKS,
@@ -59,7 +60,7 @@ COLUMNS = (
 )
 
 CHECKS = (
-    Check("site_code", "NOT regexp_full_match(upper(v_site_code), '[A-Z0-9]{3,9}')",
+    Check("site_code", "NOT " + SQL.regex_full_match("upper(v_site_code)", "[A-Z0-9]{3,9}"),
           "not an ODS site code (3-9 letters/digits)"),
     Check("period_end", "v_period_end < v_period_start", "reporting period ends before it starts"),
     Check("arrival_datetime",

@@ -15,6 +15,7 @@ import csv
 from functools import cache
 from importlib import resources
 
+from vru.engine import DUCKDB as SQL
 from vru.geo.bng import GB_EASTING, GB_NORTHING
 from vru.geo.grid import cell_sql
 from vru.sources.contract import (
@@ -48,7 +49,7 @@ def offence_categories() -> tuple[dict[str, str], dict[str, str]]:
 def category_sql(code: str) -> str:
     """SQL mapping a (normalised, upper-case) HO offence code to a police.uk category, or NULL."""
     exact, by_class = offence_categories()
-    cls = f"regexp_extract({code}, '^[0-9]+')"
+    cls = SQL.regex_extract(code, "^[0-9]+")
 
     def lit(s: str) -> str:
         return "'" + s.replace("'", "''") + "'"
@@ -85,8 +86,8 @@ COLUMNS = (
 
 CHECKS = (
     Check("ho_offence_code",
-          "NOT regexp_full_match(upper(v_ho_offence_code), "
-          "'[0-9]{1,3}[A-Z]?(\\.[0-9]{1,2})?[A-Z]?')",
+          "NOT " + SQL.regex_full_match("upper(v_ho_offence_code)",
+                                        "[0-9]{1,3}[A-Z]?(\\.[0-9]{1,2})?[A-Z]?"),
           "not a Home Office offence code (e.g. 8N, 34B, 37.1, 105A)"),
     Check("committed_to", "v_committed_to < v_committed_from",
           "window ends before it starts (committed_to < committed_from)"),

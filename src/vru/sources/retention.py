@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from vru.engine import DUCKDB as SQL
 from vru.periods import same_day_months_before
 from vru.privacy import agreements
 from vru.sources.contract import Contract
@@ -117,14 +118,13 @@ def _purge_contract(con, contract: Contract, cutoff: date, agreement: agreements
         {"source": contract.source, "kind": contract.kind, "cutoff": cutoff},
     ).fetchall()
     ids = [r[0] for r in emptied]
+    in_ids = SQL.list_contains("?", "file_id")
     rejects = 0
     if ids and not dry_run:
-        rejects = con.execute("DELETE FROM rejects WHERE list_contains(?, file_id)",
-                              [ids]).fetchone()[0]
-        con.execute("UPDATE source_files SET status = 'purged' WHERE list_contains(?, file_id)",
-                    [ids])
+        rejects = con.execute(f"DELETE FROM rejects WHERE {in_ids}", [ids]).fetchone()[0]
+        con.execute(f"UPDATE source_files SET status = 'purged' WHERE {in_ids}", [ids])
     elif ids:
-        rejects = con.execute("SELECT count(*) FROM rejects WHERE list_contains(?, file_id)",
+        rejects = con.execute(f"SELECT count(*) FROM rejects WHERE {in_ids}",
                               [ids]).fetchone()[0]
     if out:
         out[0].rejects_purged = int(rejects)

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from vru.geo import geojson
 from vru.web import queries as q
 from vru.web.exit import Exit
 from vru.web.optional import hotspots_available
-from vru.web.views import cell_rings
 from vru.workspace import Workspace
 
 MIN_EMERGING_MONTHS = 4
@@ -35,8 +35,7 @@ def query_for(f: q.Filters, method: str = "gi_star"):
 
 def _cells_geojson(x: np.ndarray, y: np.ndarray, size: float, props: list[dict]) -> list[dict]:
     ce, cn = np.asarray(x, float) - size / 2, np.asarray(y, float) - size / 2
-    return [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-             "properties": p} for ring, p in zip(cell_rings(ce, cn, size), props, strict=True)]
+    return geojson.cell_features(ce, cn, size, props)
 
 
 def hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star",
@@ -63,9 +62,8 @@ def hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star",
 
 def _hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str, Any]:
     if not hotspots_available():
-        return {"type": "FeatureCollection", "features": [],
-                "meta": {"available": False,
-                         "reason": "vru.analysis.hotspots is not installed in this build"}}
+        return geojson.collection([], meta={
+            "available": False, "reason": "vru.analysis.hotspots is not installed in this build"})
     from vru.analysis.hotspots import service as svc
 
     meta: dict[str, Any] = {"available": True, "method": method,
@@ -74,7 +72,7 @@ def _hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str,
     try:
         ev, query = svc.events_for(ws, query_for(f, method))
     except ValueError as exc:
-        return {"type": "FeatureCollection", "features": [], "meta": {**meta, "note": str(exc)}}
+        return geojson.collection([], meta={**meta, "note": str(exc)})
     size = float(query.size)
     meta["missing_months"] = ev.missing
     if method == "emerging" and len(ev.months) >= MIN_EMERGING_MONTHS:
@@ -87,7 +85,7 @@ def _hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str,
                     distance_m=m.distance_m, study_area=m.area.describe(),
                     accuracy=m.accuracy.as_dict(), accuracy_label=m.accuracy.label())
         feats = _cells_geojson(m.units.x[keep], m.units.y[keep], size, props)
-        return {"type": "FeatureCollection", "features": feats, "meta": meta}
+        return geojson.collection(feats, meta=meta)
     m = svc.gistar(ev, query)
     res = m.result
     keep = np.flatnonzero(res.bin != 0)
@@ -103,4 +101,4 @@ def _hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str,
                          "value": float(r.value), "share_pct": round(float(r.share_pct), 2)}
                         for r in places.itertuples()])
     feats = _cells_geojson(m.units.x[keep], m.units.y[keep], size, props)
-    return {"type": "FeatureCollection", "features": feats, "meta": meta}
+    return geojson.collection(feats, meta=meta)

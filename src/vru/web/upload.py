@@ -28,7 +28,7 @@ from starlette.datastructures import UploadFile
 
 from vru.privacy.access import Actor, Resource, allowed, register_action, why_not
 from vru.privacy.audit import Entry
-from vru.privacy.roles import Permission, Role, allows
+from vru.privacy.roles import Permission, Role
 from vru.web.permissions import ROUTE_PERMISSIONS
 from vru.web.security import record_access, record_event
 
@@ -340,8 +340,8 @@ def job_page(request: Request, job_id: int):
     job = _job_for(request, job_id)
     view = _job_view(job)
     record_access(request, "jobs.view", job_id=job_id)
-    may_rows = allows(_user(request).role, ROUTE_PERMISSIONS[("GET", "/data-hub/rejects")]) or \
-        job.actor == _user(request).username
+    may_rows = allowed(ROUTE_PERMISSIONS[("GET", "/data-hub/rejects")].value, None,
+                       Actor.of(_user(request))) or job.actor == _user(request).username
     return _render(request, "job.html", job=view, may_rows=may_rows)
 
 
@@ -359,7 +359,7 @@ def job_rejects(request: Request, job_id: int):
     import_id = result.get("import_id")
     if not import_id:
         raise HTTPException(404, "this job loaded nothing, so it rejected nothing")
-    raw = allows(_user(request).role, Permission.REJECTS)
+    raw = allowed(Permission.REJECTS.value, None, Actor.of(_user(request)))
     rows = _ctx(request).ws.sql(
         "SELECT f.name, r.row_number, r.field, r.reason, "
         + ("r.raw" if raw else "NULL") + " FROM rejects r LEFT JOIN source_files f "

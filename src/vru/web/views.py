@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from vru.geo.bng import to_lonlat
+from vru.geo import geojson
 from vru.geo.grid import cell_id
 from vru.periods import add_months as _add_months
 from vru.periods import month_range as _months
@@ -170,22 +170,6 @@ def trends(ws: Workspace, ex: Exit, f: q.Filters, by: str,
     return out
 
 
-def cell_rings(ce: np.ndarray, cn: np.ndarray, size: float) -> list:
-    """Closed lon/lat rings (5 corners, 5 decimals ~ 1 m) of square BNG cells, vectorised."""
-    ce, cn = np.asarray(ce, float), np.asarray(cn, float)
-    if len(ce) == 0:
-        return []
-    corners_e = np.stack([ce, ce + size, ce + size, ce, ce], axis=1)
-    corners_n = np.stack([cn, cn, cn + size, cn + size, cn], axis=1)
-    lon, lat = to_lonlat(corners_e.ravel(), corners_n.ravel())
-    xy = np.stack([np.round(lon, 5), np.round(lat, 5)], axis=1).reshape(len(ce), 5, 2)
-    return xy.tolist()
-
-
-def _feature(geometry: dict, props: dict) -> dict:
-    return {"type": "Feature", "geometry": geometry, "properties": props}
-
-
 def _published_props(ex: Exit, n: int) -> dict[str, Any]:
     pub = ex.count(n)
     return {"count": pub, "value": Exit.numeric(pub), "suppressed": isinstance(pub, str)}
@@ -197,13 +181,10 @@ def grid_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
     features = []
     if rows:
         arr = np.asarray([(r[0], r[1]) for r in rows], dtype="float64")
-        rings = cell_rings(arr[:, 0], arr[:, 1], size)
-        for (e, n, count), ring in zip(rows, rings, strict=True):
-            features.append(_feature({"type": "Polygon", "coordinates": [ring]},
-                                     {"id": cell_id(e, n, size), **_published_props(ex, count)}))
-    return {"type": "FeatureCollection", "features": features,
-            "meta": {"layer": "grid", "cell_size_m": size, "filters": f.as_dict(),
-                     "disclosure": ex.describe()}}
+        features = geojson.cell_features(arr[:, 0], arr[:, 1], size, [
+            {"id": cell_id(e, n, size), **_published_props(ex, count)} for e, n, count in rows])
+    return geojson.collection(features, meta={"layer": "grid", "cell_size_m": size,
+                                              "filters": f.as_dict(), "disclosure": ex.describe()})
 
 
 def lsoa_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
@@ -214,28 +195,28 @@ def lsoa_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
     fallback = q.lsoa_centroids_from_crimes(ws, missing)
     pops = q.lsoa_population(ws, [r[0] for r in rows])
     features, kinds = [], set()
-    for code, name, n, geojson, lon, lat in rows:
+    for code, name, n, boundary, lon, lat in rows:
         props = {"id": code, "name": name, **_published_props(ex, n)}
         pop = pops.get(code)
         props["population"] = round(pop) if pop else None
         props["rate_per_1000"] = (round(1000 * props["value"] / pop, 3)
                                   if pop and props["value"] is not None else None)
-        if geojson:
-            geom = json.loads(geojson)
+        if boundary:
+            geom = json.loads(boundary)
             geom = geom.get("geometry", geom) if geom.get("type") == "Feature" else geom
             kinds.add("boundary")
         elif lon is not None:
-            geom = {"type": "Point", "coordinates": [lon, lat]}
+            geom = geojson.point(lon, lat)
             kinds.add("centroid")
         elif code in fallback:
-            geom = {"type": "Point", "coordinates": list(fallback[code])}
+            geom = geojson.point(*fallback[code])
             kinds.add("crime_centroid")
         else:
             continue
-        features.append(_feature(geom, props))
-    return {"type": "FeatureCollection", "features": features,
-            "meta": {"layer": "lsoa", "geometry": sorted(kinds), "filters": f.as_dict(),
-                     "rates": bool(pops), "disclosure": ex.describe()}}
+        features.append(geojson.feature(geom, props))
+    return geojson.collection(features, meta={
+        "layer": "lsoa", "geometry": sorted(kinds), "filters": f.as_dict(), "rates": bool(pops),
+        "disclosure": ex.describe()})
 
 
 def basemap(ws: Workspace) -> dict[str, Any]:
@@ -254,7 +235,7 @@ def basemap(ws: Workspace) -> dict[str, Any]:
         if gj:
             geom = json.loads(gj)
             geom = geom.get("geometry", geom) if geom.get("type") == "Feature" else geom
-            feats.append(_feature(geom, {"kind": "lsoa", "id": code, "name": name}))
+            feats.append(geojson.feature(geom, {"kind": "lsoa", "id": code, "name": name}))
             las.setdefault(lad, []).append(geom)
             if pfa:
                 forces.setdefault(pfa, []).append(geom)
@@ -262,41 +243,39 @@ def basemap(ws: Workspace) -> dict[str, Any]:
         if pfa:
             names[pfa] = pfa_name or pfa
         if lon is not None:
-            feats.append(_feature({"type": "Point", "coordinates": [lon, lat]},
+            feats.append(geojson.feature(geojson.point(lon, lat),
                                   {"kind": "lsoa_label", "name": name or code}))
     for kind, groups in (("force", forces), ("la", las)):
         for key, geom in merge(groups).items():
-            feats.append(_feature(geom, {"kind": kind, "id": key, "name": names.get(key, key)}))
+            feats.append(geojson.feature(geom, {"kind": kind, "id": key, "name": names.get(key, key)}))
             if kind == "la":
                 lon, lat = label_point(geom)
-                feats.append(_feature({"type": "Point", "coordinates": [lon, lat]},
+                feats.append(geojson.feature(geojson.point(lon, lat),
                                       {"kind": "la_label", "name": names.get(key, key)}))
     s = ws.settings
     tile = getattr(s, "map", None)
-    return {"type": "FeatureCollection", "features": feats,
-            "meta": {"layer": "basemap", "lsoas": sum(1 for f in feats
-                                                      if f["properties"]["kind"] == "lsoa"),
-                     "local_authorities": len(las), "forces": len(forces),
-                     "tile_url": tile.tile_url if tile else "",
-                     "tile_attribution": tile.tile_attribution if tile else "",
-                     "note": None if rows else "no geography pack loaded (vru geo import): "
-                                               "no basemap"}}
+    return geojson.collection(feats, meta={
+        "layer": "basemap", "lsoas": sum(1 for f in feats if f["properties"]["kind"] == "lsoa"),
+        "local_authorities": len(las), "forces": len(forces),
+        "tile_url": tile.tile_url if tile else "",
+        "tile_attribution": tile.tile_attribution if tile else "",
+        "note": None if rows else "no geography pack loaded (vru geo import): no basemap"})
 
 
 def points_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
     rows = q.points(ws, ws.settings, f, ex.records_agency, POINT_LIMIT + 1)
     truncated = len(rows) > POINT_LIMIT
     features = [
-        _feature({"type": "Point", "coordinates": [r[5], r[6]]}, {
+        geojson.feature(geojson.point(r[5], r[6]), {
             "crime_id": r[0], "month": r[1].isoformat()[:7], "crime_type": r[2],
             "location": r[3], "lsoa_code": r[4], "last_outcome": r[7], "agency": r[8],
         })
         for r in rows[:POINT_LIMIT]
     ]
-    return {"type": "FeatureCollection", "features": features,
-            "meta": {"layer": "points", "truncated": truncated, "limit": POINT_LIMIT,
-                     "scope": ex.scope, "agency": ex.user.agency if ex.scope == "own_agency"
-                     else None, "filters": f.as_dict()}}
+    return geojson.collection(features, meta={
+        "layer": "points", "truncated": truncated, "limit": POINT_LIMIT, "scope": ex.scope,
+        "agency": ex.user.agency if ex.scope == "own_agency" else None,
+        "filters": f.as_dict()})
 
 
 def sparkline_svg(values: list[int | str | None], width: int = 140, height: int = 30) -> str:

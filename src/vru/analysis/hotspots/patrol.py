@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from vru.analysis.hotspots.units import Units
+from vru.geo import geojson
 from vru.geo.bng import to_lonlat
 
 
@@ -90,15 +91,14 @@ def unit_geometry(units: Units, i: int) -> dict:
         xs = np.array([x0, x0 + s, x0 + s, x0, x0])
         ys = np.array([y0, y0, y0 + s, y0 + s, y0])
         lon, lat = to_lonlat(xs, ys)
-        return {"type": "Polygon",
-                "coordinates": [[[round(float(a), 6), round(float(b), 6)]
-                                 for a, b in zip(lon, lat, strict=True)]]}
+        return geojson.polygon([[round(float(a), 6), round(float(b), 6)]
+                                for a, b in zip(lon, lat, strict=True)])
     if units.kind == "hex":
         ring = [[round(lo, 6), round(la, 6)] for la, lo in h3.cell_to_boundary(units.ids[i])]
         ring.append(ring[0])
-        return {"type": "Polygon", "coordinates": [ring]}
+        return geojson.polygon(ring)
     lon, lat = to_lonlat([units.x[i]], [units.y[i]])
-    return {"type": "Point", "coordinates": [round(float(lon[0]), 6), round(float(lat[0]), 6)]}
+    return geojson.point(round(float(lon[0]), 6), round(float(lat[0]), 6))
 
 
 def to_geojson(table: pd.DataFrame, units: Units, meta: dict | None = None) -> dict:
@@ -109,9 +109,8 @@ def to_geojson(table: pd.DataFrame, units: Units, meta: dict | None = None) -> d
     feats = []
     for row, i in zip(table.to_dict("records"), pos, strict=True):
         props = {k: _jsonable(v) for k, v in row.items()}
-        feats.append({"type": "Feature", "geometry": unit_geometry(units, int(i)),
-                      "properties": props})
-    return {"type": "FeatureCollection", "features": feats, "properties": meta or {}}
+        feats.append(geojson.feature(unit_geometry(units, int(i)), props))
+    return geojson.collection(feats, properties=meta or {})
 
 
 def _jsonable(v):

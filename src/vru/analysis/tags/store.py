@@ -13,6 +13,7 @@ from pathlib import Path
 
 from vru.analysis.tags import clock
 from vru.analysis.tags import sql as tsql
+from vru.errors import VruError
 from vru.settings import Tags
 from vru.workspace import Workspace
 
@@ -24,7 +25,7 @@ RESULT_TABLES = ("tag_matches", "tag_match_evidence", "tag_unknowns", "tag_episo
                  "tag_alert_events")
 
 
-class TagError(ValueError):
+class TagError(VruError, ValueError):
     """A tag request that cannot be done (unknown alert, bad state change, no data...)."""
 
 
