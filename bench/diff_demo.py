@@ -12,6 +12,7 @@ columns and timings are not compared, nor are Argon2 hashes, audit hash chains a
 
     /work/venv/bin/python bench/diff_demo.py --rev 7dbfbce            # base vs this tree
     /work/venv/bin/python bench/diff_demo.py --rev main --scale 0.05 --keep /tmp/dd
+    /work/venv/bin/python bench/diff_demo.py --rev A --against B   # two revisions
 
 Exit status 0 when identical, 1 when anything differs (each difference is listed).
 """
@@ -167,6 +168,7 @@ def diff_trees(a: Path, b: Path) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rev", default="main", help="git revision to compare with (default main)")
+    ap.add_argument("--against", help="a second git revision instead of this tree")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scale", type=float, default=0.15, help="the demo's default is 0.15")
     ap.add_argument("--keep", type=Path, help="keep both demos under this folder")
@@ -174,26 +176,31 @@ def main() -> int:
 
     base = Path(args.keep or tempfile.mkdtemp(prefix="diff-demo-"))
     base.mkdir(parents=True, exist_ok=True)
-    old_tree = base / "rev"
-    if old_tree.exists():
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)],
-                       capture_output=True)
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), args.rev],
-                   check=True, capture_output=True)
+    old_tree, new_tree = base / "rev", base / "against"
+    trees = [(old_tree, args.rev)] + ([(new_tree, args.against)] if args.against else [])
+    for tree, rev in trees:
+        if tree.exists():
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                           capture_output=True)
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
+                       check=True, capture_output=True)
+    new_src = new_tree / "src" if args.against else ROOT / "src"
     try:
         (base / "before").mkdir(exist_ok=True)
         (base / "after").mkdir(exist_ok=True)
         print(f"building the demo of {args.rev} ...", flush=True)
         a = build(old_tree / "src", base / "before", args.seed, args.scale)
-        print("building the demo of this tree ...", flush=True)
-        b = build(ROOT / "src", base / "after", args.seed, args.scale)
+        print(f"building the demo of {args.against or 'this tree'} ...", flush=True)
+        b = build(new_src, base / "after", args.seed, args.scale)
         problems = diff_trees(a, b)
     finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)],
-                       capture_output=True)
+        for tree, _ in trees:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                           capture_output=True)
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
-    print(f"compared {args.rev} with this tree (seed {args.seed}, scale {args.scale})")
+    print(f"compared {args.rev} with {args.against or 'this tree'} (seed {args.seed}, "
+          f"scale {args.scale})")
     if not problems:
         print("identical: every table and every exported file")
         return 0

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from tests.hotspots.conftest import HOT
 from vru.analysis.hotspots import service as svc
 from vru.cli import app
+from vru.geo.geojson import cell_rings
 from vru.web import queries as q
 from vru.web.hotspot_view import hotspots
-from vru.web.views import cell_rings
 
 VIOLENCE = "Violence and sexual offences"
 
