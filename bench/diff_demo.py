@@ -48,7 +48,9 @@ VOLATILE_COLUMNS = {"password_hash", "entry_hash", "prev_hash", "hash", "signatu
 VOLATILE_TYPES = ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS",
                   "INTERVAL")
 # Text that changes with the clock, the folder or the machine.
+STAMP = re.compile(r"\d{8}-\d{6}")  # run folders are named by their start time
 MASKS = [
+    (STAMP, "<stamp>"),
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"), "<ts>"),
     (re.compile(r"\b\d{1,2} [A-Z][a-z]+ \d{4},? \d{2}:\d{2}\b"), "<ts>"),
     (re.compile(r"(/tmp|/work)[^\s\"'<>,)]*"), "<path>"),
@@ -92,8 +94,8 @@ def table_rows(db: Path, root: Path) -> dict[str, tuple[list[str], Counter]]:
                 continue
             sel = ", ".join(f'"{c}"::VARCHAR' for c in keep)
             rows = con.execute(f'SELECT {sel} FROM "{t}"').fetchall()
-            out[t] = (keep, Counter(tuple(v.replace(prefix, "<root>") if v else v for v in r)
-                                    for r in rows))
+            out[t] = (keep, Counter(tuple(STAMP.sub("<stamp>", v.replace(prefix, "<root>"))
+                                          if v else v for v in r) for r in rows))
     finally:
         con.close()
     return out
@@ -120,6 +122,13 @@ def text_of(path: Path, root: Path) -> str:
             for row in tb.rows:
                 parts.extend(c.text for c in row.cells)
         text = "\n".join(parts)
+    elif suffix == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, data_only=False, read_only=True)
+        text = "\n".join(f"{ws.title}!{'|'.join('' if c is None else str(c) for c in row)}"
+                         for ws in wb.worksheets for row in ws.iter_rows(values_only=True))
+        wb.close()
     elif suffix in (".png", ".jpg", ".parquet", ".duckdb", ".gz", ".zip"):
         import hashlib
 
@@ -146,15 +155,19 @@ def diff_trees(a: Path, b: Path) -> list[str]:
             continue
         if ra != rb:
             gone, new = ra - rb, rb - ra
-            sample = next(iter(gone or new))
+            cols = [c for i, c in enumerate(ca) if Counter(r[i] for r in ra.elements())
+                    != Counter(r[i] for r in rb.elements())]
             problems.append(f"table {t}: {sum(gone.values())} rows only before, "
-                            f"{sum(new.values())} only after (e.g. {sample[:8]})")
-    fa = {p.relative_to(a) for p in (a / "exports").rglob("*") if p.is_file()}
-    fb = {p.relative_to(b) for p in (b / "exports").rglob("*") if p.is_file()}
-    for rel in sorted(fa ^ fb):
+                            f"{sum(new.values())} only after; columns whose values differ: "
+                            f"{', '.join(cols) or '(only their combination)'}")
+    fa = {STAMP.sub("<stamp>", str(p.relative_to(a))): p
+          for p in (a / "exports").rglob("*") if p.is_file()}
+    fb = {STAMP.sub("<stamp>", str(p.relative_to(b))): p
+          for p in (b / "exports").rglob("*") if p.is_file()}
+    for rel in sorted(set(fa) ^ set(fb)):
         problems.append(f"file {rel}: only {'after' if rel in fb else 'before'}")
-    for rel in sorted(fa & fb):
-        xa, xb = text_of(a / rel, a.parent), text_of(b / rel, b.parent)
+    for rel in sorted(set(fa) & set(fb)):
+        xa, xb = text_of(fa[rel], a.parent), text_of(fb[rel], b.parent)
         if xa != xb:
             la, lb = xa.splitlines(), xb.splitlines()
             first = next((i for i, (p, q) in enumerate(zip(la, lb, strict=False)) if p != q),
@@ -172,7 +185,16 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scale", type=float, default=0.15, help="the demo's default is 0.15")
     ap.add_argument("--keep", type=Path, help="keep both demos under this folder")
+    ap.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE_WS", "AFTER_WS"),
+                    help="only diff two demo workspaces already built (e.g. from --keep)")
     args = ap.parse_args()
+    if args.compare:
+        problems = diff_trees(*args.compare)
+        for p in problems:
+            print("  " + p)
+        print("identical: every table and every exported file" if not problems
+              else f"{len(problems)} difference(s)")
+        return 1 if problems else 0
 
     base = Path(args.keep or tempfile.mkdtemp(prefix="diff-demo-"))
     base.mkdir(parents=True, exist_ok=True)
