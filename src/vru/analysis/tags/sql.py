@@ -8,8 +8,9 @@ Python loop. The queries never compare every ping with every crime: each stretch
 
 The statements build temporary tables, in order:
 
-``tg_fix``   fixes: duplicates dropped, UK local time -> UTC, only while an order is active,
-             numbered per person in time order (``seq``), with a zone cell (``zx``, ``zy``).
+``tg_fix``   fixes: UK local time -> UTC, only while an order is active.
+``tg_fixs``  the same without exact duplicates, numbered per person in time order (``seq``),
+             with a zone cell (``zx``, ``zy``) (breaches and silences).
 ``tg_seg``   segments between consecutive usable fixes (accuracy <= ``max_accuracy_m``):
              interpolated at the implied speed when the gap is <= ``max_gap_minutes`` and the
              speed <= ``max_speed_kmh``; otherwise the fix stands alone (a zero-length segment).
@@ -59,6 +60,8 @@ def _explode(relation: str, keep: str, dims: list[tuple[str, str, str]]) -> str:
         q = (f"SELECT *, unnest(range(CAST(floor({lo}) AS BIGINT), "
              f"CAST(floor({hi}) AS BIGINT) + 1)) AS {name} FROM ({q})")
         cols.append(name)
+    if keep == "*":
+        return q
     return f"SELECT {keep}, {', '.join(cols)} FROM ({q})"
 
 
@@ -67,31 +70,34 @@ def _f(x: float) -> str:
 
 
 def fix_statements(s: Tags, years: tuple[int, int], src: Sources = Sources()) -> list[str]:
-    """``tg_fix``: clean fixes (see the module docstring)."""
+    """``tg_fix``: fixes in UTC while an order is active (see the module docstring)."""
     y0, y1 = years
     amb = clock.ambiguous_sql("local_at", y0, y1)
     utc = clock.utc_sql("local_at", y0, y1, fold="fold")
-    z = int(s.zone_cell_m)
     return [
         "DROP TABLE IF EXISTS tg_fix",
-        # Exact duplicates (same person, wall-clock time and place) collapse to one fix. Within
-        # a repeated autumn hour, fixes are read in the order the files delivered them: from the
-        # first fix whose wall-clock time goes back, they are the second occurrence (fold 1).
+        # Within a repeated autumn hour, fixes are read in the order the files delivered them:
+        # from the first fix whose wall-clock time goes back, they are the second occurrence
+        # (fold 1); exact duplicates there (same person, wall-clock time and place) are dropped
+        # first. Elsewhere duplicates are dropped by the matching and breach steps (on the
+        # sort they need anyway, rather than a hash aggregate over every fix).
         f"""CREATE TEMP TABLE tg_fix AS
         WITH raw AS (
             SELECT person_pid, ping_at AS local_at, easting AS e, northing AS n,
-                   min(accuracy_m) AS acc, min(file_id * 10000000000 + row_number) AS src
-            FROM {src.pings} WHERE easting IS NOT NULL AND northing IS NOT NULL
-            GROUP BY person_pid, ping_at, easting, northing),
+                   accuracy_m AS acc, file_id * 10000000000 + row_number AS src
+            FROM {src.pings} WHERE easting IS NOT NULL AND northing IS NOT NULL),
+        amb AS (
+            SELECT person_pid, local_at, e, n, min(acc) AS acc, min(src) AS src
+            FROM raw WHERE {amb} GROUP BY person_pid, local_at, e, n),
         rep AS (
             SELECT *, local_at < max(local_at) OVER (
                           PARTITION BY person_pid, CAST(local_at AS DATE) ORDER BY src
                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS back
-            FROM raw WHERE {amb}),
+            FROM amb),
         folded AS (
-            SELECT *, 0 AS fold FROM raw WHERE NOT {amb}
+            SELECT person_pid, local_at, e, n, acc, 0 AS fold FROM raw WHERE NOT {amb}
             UNION ALL
-            SELECT person_pid, local_at, e, n, acc, src,
+            SELECT person_pid, local_at, e, n, acc,
                    max(CASE WHEN back THEN 1 ELSE 0 END) OVER (
                        PARTITION BY person_pid, CAST(local_at AS DATE) ORDER BY src
                        ROWS UNBOUNDED PRECEDING) AS fold
@@ -101,18 +107,30 @@ def fix_statements(s: Tags, years: tuple[int, int], src: Sources = Sources()) ->
             FROM {src.people}),
         active AS (
             SELECT f.* FROM folded f SEMI JOIN orders o ON o.person_pid = f.person_pid
-               AND CAST(f.local_at AS DATE) BETWEEN o.start_date AND o.end_date)
-        SELECT person_pid, local_at, {utc} AS t, e, n, acc,
-               epoch({utc}) AS ts,
-               row_number() OVER (PARTITION BY person_pid ORDER BY {utc}, e, n) AS seq,
+               AND CAST(f.local_at AS DATE) BETWEEN o.start_date AND o.end_date),
+        u AS (SELECT *, {utc} AS t FROM active)
+        SELECT person_pid, local_at, t, epoch(t) AS ts, e, n, acc FROM u""",
+    ]
+
+
+def sequence_statements(s: Tags) -> list[str]:
+    """``tg_fixs``: distinct fixes numbered per person in time order (``seq``), with a zone
+    cell (``zx``, ``zy``); for breaches and silences."""
+    z = int(s.zone_cell_m)
+    return [
+        "DROP TABLE IF EXISTS tg_fixs",
+        f"""CREATE TEMP TABLE tg_fixs AS
+        SELECT *, row_number() OVER (PARTITION BY person_pid ORDER BY ts, e, n) AS seq,
                CAST(floor(e / {z}) AS BIGINT) AS zx, CAST(floor(n / {z}) AS BIGINT) AS zy
-        FROM active""",
+        FROM (SELECT person_pid, ts, e, n, min(acc) AS acc, any_value(local_at) AS local_at,
+                     any_value(t) AS t
+              FROM tg_fix GROUP BY person_pid, ts, e, n)""",
     ]
 
 
 def match_statements(s: Tags, years: tuple[int, int], src: Sources = Sources(),
                      crime_filter: str = "true", seg_filter: str = "true") -> list[str]:
-    """``tg_seg``, ``tg_crime``, ``tg_hit``, ``tg_match`` (needs ``tg_fix``).
+    """``tg_seg``, ``tg_crime``, ``tg_hit``, ``tg_unknown``, ``tg_match`` (needs ``tg_fix``).
 
     ``crime_filter`` / ``seg_filter`` restrict the work (incremental runs); SQL over
     ``tg_crime`` columns / ``tg_seg`` columns."""
@@ -126,8 +144,13 @@ def match_statements(s: Tags, years: tuple[int, int], src: Sources = Sources(),
     # A crime time in a repeated hour could be either occurrence: the window runs from the
     # first reading of its start to the second reading of its end.
     t_utc = clock.utc_sql("coalesce(occurred_to, occurred_from)", y0, y1, fold="1")
+
+    def cell(x: str) -> str:
+        return f"CAST(floor({x}) AS BIGINT)"
+
     return [
         "DROP TABLE IF EXISTS tg_seg",
+        # A fix whose next fix is an exact duplicate (same time and place) is dropped here.
         f"""CREATE TEMP TABLE tg_seg AS
         WITH g AS (
             SELECT person_pid, ts AS ts0, e AS e0, n AS n0, coalesce(acc, {dacc}) AS a0,
@@ -138,9 +161,8 @@ def match_statements(s: Tags, years: tuple[int, int], src: Sources = Sources(),
         k AS (
             SELECT *, ts1 IS NOT NULL AND ts1 > ts0 AND ts1 - ts0 <= {gap}
                       AND sqrt((e1 - e0) ^ 2 + (n1 - n0) ^ 2) / (ts1 - ts0) <= {vmax} AS interp
-            FROM g)
-        SELECT row_number() OVER () AS seg_id, person_pid, interp,
-               ts1 AS next_ts, e1 AS next_e, n1 AS next_n,
+            FROM g WHERE NOT coalesce(ts1 = ts0 AND e1 = e0 AND n1 = n0, false))
+        SELECT person_pid, interp, ts1 AS next_ts, e1 AS next_e, n1 AS next_n,
                ts0, e0, n0, a0,
                CASE WHEN interp THEN ts1 ELSE ts0 END AS ts1,
                CASE WHEN interp THEN e1 ELSE e0 END AS e1,
@@ -157,25 +179,39 @@ def match_statements(s: Tags, years: tuple[int, int], src: Sources = Sources(),
         "DROP TABLE IF EXISTS tg_hit",
         # Keys: a crime covers the cells within D + the worst usable accuracy of its point and
         # the time buckets of its widened window; a segment covers the cells of its bounding box
-        # and the buckets of its time span. Pairs sharing a key are tested exactly.
+        # and the buckets of its time span (most lie in one cell and one bucket: no explosion).
+        # Each (segment, crime) pair is kept once, at the first key both cover (the largest of
+        # their lowest keys), so no DISTINCT is needed and the rows carry their columns along.
         f"""CREATE TEMP TABLE tg_hit AS
-        WITH ck AS ({_explode(f"SELECT * FROM tg_crime WHERE {crime_filter}", "crime_id", [
-            ("cx", f"(ce - {r_max}) / {c}", f"(ce + {r_max}) / {c}"),
-            ("cy", f"(cn - {r_max}) / {c}", f"(cn + {r_max}) / {c}"),
-            ("tb", f"w0 / {b}", f"w1 / {b}")])}),
-        sk AS ({_explode(f"SELECT * FROM tg_seg WHERE {seg_filter}", "seg_id", [
-            ("cx", f"least(e0, e1) / {c}", f"greatest(e0, e1) / {c}"),
-            ("cy", f"least(n0, n1) / {c}", f"greatest(n0, n1) / {c}"),
-            ("tb", f"ts0 / {b}", f"ts1 / {b}")])}),
-        pairs AS (SELECT DISTINCT sk.seg_id, ck.crime_id FROM sk JOIN ck USING (cx, cy, tb)),
+        WITH cr AS (
+            SELECT *, {cell(f"(ce - {r_max}) / {c}")} AS kx0, {cell(f"(ce + {r_max}) / {c}")} AS kx1,
+                   {cell(f"(cn - {r_max}) / {c}")} AS ky0, {cell(f"(cn + {r_max}) / {c}")} AS ky1,
+                   {cell(f"w0 / {b}")} AS kb0, {cell(f"w1 / {b}")} AS kb1
+            FROM tg_crime WHERE {crime_filter}),
+        ck AS ({_explode("SELECT * FROM cr", "*", [
+            ("cx", "kx0", "kx1"), ("cy", "ky0", "ky1"), ("tb", "kb0", "kb1")])}),
+        sg AS (
+            SELECT *, {cell(f"least(e0, e1) / {c}")} AS sx0, {cell(f"greatest(e0, e1) / {c}")} AS sx1,
+                   {cell(f"least(n0, n1) / {c}")} AS sy0, {cell(f"greatest(n0, n1) / {c}")} AS sy1,
+                   {cell(f"ts0 / {b}")} AS sb0, {cell(f"ts1 / {b}")} AS sb1
+            FROM tg_seg WHERE {seg_filter}),
+        sk AS (
+            SELECT *, sx0 AS cx, sy0 AS cy, sb0 AS tb FROM sg
+            WHERE sx0 = sx1 AND sy0 = sy1 AND sb0 = sb1
+            UNION ALL BY NAME
+            {_explode("SELECT * FROM sg WHERE NOT (sx0 = sx1 AND sy0 = sy1 AND sb0 = sb1)", "*",
+                      [("cx", "sx0", "sx1"), ("cy", "sy0", "sy1"), ("tb", "sb0", "sb1")])}),
         geo AS (
-            SELECT p.crime_id, s.*, c.ce, c.cn,
-                   greatest(s.ts0, c.w0) - s.ts0 AS sl, least(s.ts1, c.w1) - s.ts0 AS sh,
-                   CASE WHEN s.ts1 > s.ts0 THEN (s.e1 - s.e0) / (s.ts1 - s.ts0) ELSE 0 END AS vx,
-                   CASE WHEN s.ts1 > s.ts0 THEN (s.n1 - s.n0) / (s.ts1 - s.ts0) ELSE 0 END AS vy,
-                   s.e0 - c.ce AS ex, s.n0 - c.cn AS ny,
-                   {d} + greatest(s.a0, s.a1) AS r
-            FROM pairs p JOIN tg_seg s USING (seg_id) JOIN tg_crime c USING (crime_id)),
+            SELECT ck.crime_id, sk.person_pid, sk.interp, sk.ts0, sk.e0, sk.n0, sk.a0, sk.ts1,
+                   sk.e1, sk.n1, sk.a1, ck.ce, ck.cn,
+                   greatest(sk.ts0, ck.w0) - sk.ts0 AS sl, least(sk.ts1, ck.w1) - sk.ts0 AS sh,
+                   CASE WHEN sk.ts1 > sk.ts0 THEN (sk.e1 - sk.e0) / (sk.ts1 - sk.ts0) ELSE 0 END AS vx,
+                   CASE WHEN sk.ts1 > sk.ts0 THEN (sk.n1 - sk.n0) / (sk.ts1 - sk.ts0) ELSE 0 END AS vy,
+                   sk.e0 - ck.ce AS ex, sk.n0 - ck.cn AS ny,
+                   {d} + greatest(sk.a0, sk.a1) AS r
+            FROM sk JOIN ck USING (cx, cy, tb)
+            WHERE cx = greatest(sk.sx0, ck.kx0) AND cy = greatest(sk.sy0, ck.ky0)
+              AND tb = greatest(sk.sb0, ck.kb0)),
         q AS (
             SELECT *, vx * vx + vy * vy AS qa, 2 * (ex * vx + ny * vy) AS qb,
                    ex * ex + ny * ny - r * r AS qc
@@ -193,7 +229,7 @@ def match_statements(s: Tags, years: tuple[int, int], src: Sources = Sources(),
                    CASE WHEN qa = 0 THEN CASE WHEN qc <= 0 THEN sh END
                         WHEN disc >= 0 THEN least(sh, (-qb + sqrt(disc)) / (2 * qa)) END AS hi
             FROM sol)
-        SELECT crime_id, person_pid, seg_id, interp, ts0, e0, n0, a0, ts1, e1, n1, a1,
+        SELECT crime_id, person_pid, interp, ts0, e0, n0, a0, ts1, e1, n1, a1,
                dmin, ts0 + s_star AS t_star, e0 + vx * s_star AS e_star, n0 + vy * s_star AS n_star,
                CASE WHEN ts1 > ts0 THEN a0 + (a1 - a0) * s_star / (ts1 - ts0) ELSE a0 END AS acc_star,
                least(s_star, (ts1 - ts0) - s_star) AS fix_gap_s,
@@ -258,7 +294,8 @@ def schedule_sql(local: str = "f.local_at") -> str:
 
 
 def breach_statements(s: Tags, src: Sources = Sources()) -> list[str]:
-    """``tg_zone``, ``tg_zcell``, ``tg_cand``, ``tg_episode`` (needs ``tg_fix``; spatial loaded)."""
+    """``tg_zone``, ``tg_zcell``, ``tg_cand``, ``tg_episode`` (needs ``tg_fixs``; spatial
+    loaded)."""
     z = int(s.zone_cell_m)
     dacc = _f(s.default_accuracy_m)
     gap = _f(s.max_gap_minutes * 60)
@@ -297,21 +334,22 @@ def breach_statements(s: Tags, src: Sources = Sources()) -> list[str]:
             SELECT f.person_pid, f.seq, f.t, f.ts, f.local_at, f.e, f.n,
                    coalesce(f.acc, {dacc}) AS acc, z.zone_id, z.kind,
                    ST_Point(f.e, f.n) AS pt, z.geom, z.edge
-            FROM tg_fix f JOIN tg_zcell c USING (person_pid, zx, zy)
+            FROM tg_fixs f JOIN tg_zcell c USING (person_pid, zx, zy)
             JOIN tg_zone z ON z.person_pid = c.person_pid AND z.zone_id = c.zone_id
             WHERE {schedule_sql()}),
         inc AS (
             SELECT f.person_pid, f.seq, f.t, f.ts, f.local_at, f.e, f.n,
                    coalesce(f.acc, {dacc}) AS acc, z.zone_id, z.kind,
                    ST_Point(f.e, f.n) AS pt, z.geom, z.edge
-            FROM tg_fix f JOIN tg_zone z ON z.person_pid = f.person_pid AND z.kind = 'inclusion'
+            FROM tg_fixs f JOIN tg_zone z ON z.person_pid = f.person_pid AND z.kind = 'inclusion'
             WHERE {schedule_sql()}),
         both_ AS (SELECT * FROM ex UNION ALL SELECT * FROM inc),
+        wrong AS (
+            SELECT * FROM both_ WHERE ST_Contains(geom, pt) = (kind = 'exclusion')),
         sided AS (
             SELECT person_pid, seq, t, ts, local_at, e, n, acc, zone_id, kind,
-                   CASE WHEN ST_Contains(geom, pt) = (kind = 'exclusion')
-                        THEN ST_Distance(edge, pt) ELSE -ST_Distance(edge, pt) END AS side
-            FROM both_)
+                   ST_Distance(edge, pt) AS side
+            FROM wrong)
         SELECT *, side >= acc AS clear FROM sided WHERE side > 0""",
         "DROP TABLE IF EXISTS tg_episode",
         f"""CREATE TEMP TABLE tg_episode AS
@@ -333,7 +371,7 @@ def breach_statements(s: Tags, src: Sources = Sources()) -> list[str]:
                    2 AS fixes, 0 AS clear_fixes
             FROM (SELECT person_pid, t, ts, local_at, lead(t) OVER w AS t_next,
                          lead(ts) OVER w AS ts_next, lead(local_at) OVER w AS local_next
-                  FROM tg_fix WINDOW w AS (PARTITION BY person_pid ORDER BY seq)) q
+                  FROM tg_fixs WINDOW w AS (PARTITION BY person_pid ORDER BY seq)) q
             WHERE ts_next - ts > {quiet}
               AND EXISTS (SELECT 1 FROM {src.people} o WHERE o.person_pid = q.person_pid
                           AND CAST(q.local_at AS DATE) >= o.start_date

@@ -203,7 +203,7 @@ def _incremental_scope(con, s: Tags, new_pings: set[int], new_crimes: set[int]) 
     con.execute(f"""CREATE TEMP TABLE tg_dirty AS
         WITH f AS (SELECT person_pid, local_at, ts, lag(ts) OVER w AS prev_ts,
                           lead(ts) OVER w AS next_ts
-                   FROM tg_fix WHERE {acc} WINDOW w AS (PARTITION BY person_pid ORDER BY seq))
+                   FROM tg_fix WHERE {acc} WINDOW w AS (PARTITION BY person_pid ORDER BY ts, e, n))
         SELECT f.person_pid, min(coalesce(f.prev_ts, f.ts)) - {pad} AS lo,
                max(coalesce(f.next_ts, f.ts)) + {pad} AS hi
         FROM f SEMI JOIN (SELECT person_pid, ping_at FROM em_pings
@@ -240,7 +240,8 @@ def run_breaches(ws: Workspace, settings: Tags | None = None,
         purge_expired(con)
         load_spatial(con)
         years = _years(con, src)
-        for q in tsql.fix_statements(s, years, src) + tsql.breach_statements(s, src):
+        for q in (tsql.fix_statements(s, years, src) + tsql.sequence_statements(s)
+                  + tsql.breach_statements(s, src)):
             con.execute(q)
         em_m = _retention_months(con, "em_gps")
         imports = _imports(con, "em_pings") | _imports(con, "em_zones") | _imports(con, "em_people")
@@ -265,7 +266,7 @@ def run_breaches(ws: Workspace, settings: Tags | None = None,
         purge_expired(con)
         n = con.execute("SELECT count(*) FROM tag_episodes").fetchone()[0]
         people = con.execute("SELECT count(DISTINCT person_pid) FROM tg_fix").fetchone()[0]
-        for t in ("tg_episode", "tg_cand", "tg_zcell", "tg_zone", "tg_fix"):
+        for t in ("tg_episode", "tg_cand", "tg_zcell", "tg_zone", "tg_fixs", "tg_fix"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     return RunResult(run_id, "breaches", "full", n, 0, people, time.perf_counter() - t0)
 
