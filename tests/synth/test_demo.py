@@ -41,6 +41,20 @@ def test_demo_builds_everything_offline(demo_run):
     finally:
         ws.close()
 
+    # GPS tags: every planted visit to a crime scene by its suspect is among the matches
+    # (the world's em_presence truth), and the planted exclusion-zone visits are episodes.
+    tags = ws_path / "exports" / "tags"
+    matches = pd.read_csv(tags / "matches.csv", dtype=str)
+    assert list(matches.columns) == ["crime_reference", "person_id", "closest_m",
+                                     "minutes_within", "first_seen", "last_seen"]
+    presence = pd.read_csv(data / "truth" / "em_presence.csv", dtype=str)
+    refs = _force_refs(data, presence)
+    found = set(matches.crime_reference)
+    assert len(presence) and all(refs[u] in found for u in presence.crime_uid)
+    episodes = pd.read_csv(tags / "episodes.csv", dtype=str)
+    breaches = pd.read_csv(data / "truth" / "em_breaches.csv", dtype=str)
+    assert (episodes.kind == "exclusion").sum() >= len(breaches)
+
     # Outputs: profiles in three formats; hotspot runs whose patrol plan finds the planted spots.
     prof = ws_path / "exports" / "profile"
     for suffix in ("html", "pdf", "docx"):
@@ -79,3 +93,13 @@ def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path):
     assert res.exit_code != 0
     assert "not a demo workspace" in res.output
     assert (target / "notes.txt").read_text() == "keep"
+
+
+def _force_refs(data, presence: pd.DataFrame) -> dict[str, str]:
+    """Force crime reference of each planted visit's crime (truth/crimes/YYYY-MM.csv)."""
+    out = {}
+    for month in sorted(set(presence.occurred_at.str[:7])):
+        t = pd.read_csv(data / "truth" / "crimes" / f"{month}.csv", dtype=str,
+                        usecols=["uid", "force_ref"])
+        out.update(dict(zip(t.uid, t.force_ref, strict=True)))
+    return out

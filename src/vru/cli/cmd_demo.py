@@ -86,6 +86,18 @@ def programme_steps(ws: Path) -> list[tuple[str, list[str]]]:
     ]
 
 
+def tags_steps(ws: Path) -> list[tuple[str, list[str]]]:
+    """GPS tagging: tag trails against the force extract's crimes, zone breaches and silences."""
+    w = ["--workspace", str(ws)]
+    out = ws / "exports" / "tags"
+    return [
+        ("GPS tags: who was near a crime scene at the time",
+         ["tags", "match", "--reason", "vru demo", "--export", str(out / "matches.csv"), *w]),
+        ("GPS tags: zone breaches and no-signal episodes",
+         ["tags", "breaches", "--reason", "vru demo", "--export", str(out / "episodes.csv"), *w]),
+    ]
+
+
 @dataclass
 class StepLog:
     failures: list[str] = field(default_factory=list)
@@ -162,6 +174,7 @@ def demo(
     if analyses:
         run_steps(profile_steps(res.workspace), log)
         run_steps(programme_steps(res.workspace), log)
+        run_steps(tags_steps(res.workspace), log)
     console.rule("Demo ready", style="green")
     build = sum(res.timings.values())
     console.print(f"Workspace: [bold]{res.workspace}[/]  ({time.perf_counter() - t0:.0f} s: "
@@ -180,6 +193,9 @@ def demo(
             console.print(f"  {f}")
     for f in sorted((res.workspace / "exports").glob("*.xlsx")):
         console.print(f"  {f}")
+    tg = res.workspace / "exports" / "tags"
+    if tg.exists():
+        console.print(f"  {tg}/  (compare with {res.data_dir / 'truth' / 'em_presence.csv'})")
     hs = res.workspace / "exports" / "hotspots"
     if hs.exists():
         console.print(f"  {hs}/  (compare with {res.data_dir / 'truth' / 'hotspots.csv'})")

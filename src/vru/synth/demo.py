@@ -43,6 +43,12 @@ HUB_FOLDERS: dict[str, tuple[str, str, str]] = {
     "patrols": ("patrols", "Kingsmere Police", "Serious Violence Duty; policing purposes"),
 }
 
+# GPS tagging needs agreements whose purposes cover electronic monitoring (docs/guide/tags.md).
+EXTRA_PURPOSES: dict[str, tuple[str, ...]] = {
+    "em_gps": ("electronic monitoring",), "police_rms": ("crime-scene correlation",)}
+# The demo analyst works for the force, so the GPS tagging pages open for them too.
+DEMO_AGENCY = HUB_FOLDERS["police_rms"][1]
+
 ProgressFn = Callable[[str], None]
 
 
@@ -129,7 +135,8 @@ def build_demo(workspace: Path, seed: int = 1, scale: float = 0.15,
         with ws.transaction() as con:
             for source, (_, agency, basis) in HUB_FOLDERS.items():
                 agreements.add(con, source, agency, basis,
-                               ["problem profile", "hotspot policing", "demonstration"], 120,
+                               ["problem profile", "hotspot policing", "demonstration",
+                                *EXTRA_PURPOSES.get(source, ())], 120,
                                reference=f"DEMO-DSA-{source.upper()}")
         saved = {k: os.environ.get(k) for k in (KEY_ENV, KEY_FILE_ENV)}
         os.environ.pop(KEY_ENV, None)
@@ -167,8 +174,9 @@ def _demo_user(ws, username: str) -> str:
     from vru.privacy.audit import AuditLog, Entry
 
     password = "demo-" + secrets.token_urlsafe(12)
-    users.add_user(ws, username, password, "analyst", full_name="Demo analyst")
+    users.add_user(ws, username, password, "analyst", agency=DEMO_AGENCY,
+                   full_name="Demo analyst")
     AuditLog.for_workspace(ws).append(Entry("cli", ws.user_name(), "users.add",
                                             None, {"username": username, "role": "analyst",
-                                                   "agency": None}))
+                                                   "agency": DEMO_AGENCY}))
     return password

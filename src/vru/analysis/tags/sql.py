@@ -119,12 +119,16 @@ def sequence_statements(s: Tags) -> list[str]:
     z = int(s.zone_cell_m)
     return [
         "DROP TABLE IF EXISTS tg_fixs",
+        # One sort: dense_rank numbers distinct fixes consecutively, so dropping the exact
+        # duplicates (same time and place as the row before) leaves no holes in ``seq``.
         f"""CREATE TEMP TABLE tg_fixs AS
-        SELECT *, row_number() OVER (PARTITION BY person_pid ORDER BY ts, e, n) AS seq,
-               CAST(floor(e / {z}) AS BIGINT) AS zx, CAST(floor(n / {z}) AS BIGINT) AS zy
-        FROM (SELECT person_pid, ts, e, n, min(acc) AS acc, any_value(local_at) AS local_at,
-                     any_value(t) AS t
-              FROM tg_fix GROUP BY person_pid, ts, e, n)""",
+        SELECT * EXCLUDE (dup) FROM (
+            SELECT *, dense_rank() OVER w AS seq,
+                   coalesce(ts = lag(ts) OVER w AND e = lag(e) OVER w AND n = lag(n) OVER w,
+                            false) AS dup,
+                   CAST(floor(e / {z}) AS BIGINT) AS zx, CAST(floor(n / {z}) AS BIGINT) AS zy
+            FROM tg_fix WINDOW w AS (PARTITION BY person_pid ORDER BY ts, e, n))
+        WHERE NOT dup""",
     ]
 
 
