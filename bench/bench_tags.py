@@ -266,6 +266,8 @@ def main() -> None:
     ap.add_argument("--truth", action="store_true", help="precision/recall vs D, T, max gap")
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the generated workspace")
+    ap.add_argument("--reuse", action="store_true", help="reuse a kept workspace")
+    ap.add_argument("--only", default=None, help="comma-separated: vru,baseline,matching,breaches")
     ap.add_argument("--baseline-timeout", type=int, default=1800,
                     help="stop a baseline after this many seconds and report it as longer")
     a = ap.parse_args()
@@ -283,13 +285,26 @@ def main() -> None:
     import time
 
     t = time.perf_counter()
-    info = generate(ws_dir, pings, crimes, zones)
-    print(f"data: {info} (generated in {time.perf_counter() - t:.0f} s)")
+    if a.reuse and ws_dir.exists():
+        from vru.workspace import Workspace
+
+        with Workspace.open(ws_dir, read_only=True) as w:
+            info = {"pings": w.scalar("SELECT count(*) FROM em_pings"),
+                    "people": w.scalar("SELECT count(*) FROM em_people"),
+                    "crimes": w.scalar("SELECT count(*) FROM crimes"),
+                    "zones": w.scalar("SELECT count(*) FROM em_zones")}
+        print(f"data (reused): {info}")
+    else:
+        info = generate(ws_dir, pings, crimes, zones)
+        print(f"data: {info} (generated in {time.perf_counter() - t:.0f} s)")
     results = {"data": info}
     runs = [("vru matching", VRU_MATCH), ("vru breaches", VRU_BREACH)]
     if not a.skip_baseline:
         runs = [("vru matching", VRU_MATCH), ("baseline matching", BASE_MATCH),
                 ("vru breaches", VRU_BREACH), ("baseline breaches", BASE_BREACH)]
+    if a.only:  # e.g. --only vru, --only matching, --only baseline,breaches
+        want = a.only.split(",")
+        runs = [(n, b) for n, b in runs if all(w in n for w in want)]
     for name, body in runs:
         try:
             sec, peak, out = _child(timed_code(SETUP, body), str(ws_dir),

@@ -25,6 +25,11 @@ RESULT_TABLES = ("tag_matches", "tag_match_evidence", "tag_unknowns", "tag_episo
                  "tag_alert_events")
 
 
+# DuckDB's memory during a run (it spills to the workspace's tmp/ beyond this): a force's
+# 10 million pings are matched within 4 GB of process memory.
+MEMORY_LIMIT = "2GB"
+
+
 class TagError(VruError, ValueError):
     """A tag request that cannot be done (unknown alert, bad state change, no data...)."""
 
@@ -113,7 +118,7 @@ def run_match(ws: Workspace, settings: Tags | None = None, incremental: bool = T
 
     t0 = time.perf_counter()
     s = settings or ws.settings.tags
-    with ws.transaction() as con:
+    with ws.memory_limit(MEMORY_LIMIT), ws.transaction() as con:
         purge_expired(con)
         ping_imp, crime_imp = _imports(con, "em_pings"), _imports(
             con, "crimes WHERE source = 'police_rms'")
@@ -236,7 +241,7 @@ def run_breaches(ws: Workspace, settings: Tags | None = None,
 
     t0 = time.perf_counter()
     s = settings or ws.settings.tags
-    with ws.transaction() as con:
+    with ws.memory_limit(MEMORY_LIMIT), ws.transaction() as con:
         purge_expired(con)
         load_spatial(con)
         years = _years(con, src)
