@@ -43,6 +43,11 @@ ROUTES = [
 def tag_app(tmp_path_factory):
     ws = Workspace.init(tmp_path_factory.mktemp("tagweb") / "ws")
     agree(ws)
+    from vru.privacy import agreements
+
+    with ws.transaction() as con:  # a partner agency outside electronic monitoring
+        agreements.add(con, "istv", "Kingsmere NHS Trust", "Serious Violence Duty",
+                       ["problem profile"], 36)
     put(ws, people=[ORDER_ROW], pings=walk(PERSON, WHEN, 60, 5, E0, N0),
         crimes=[("C1", datetime(2024, 6, 12, 9, 30), None, E0 + 20, N0)],
         zones=[(PERSON, "Z1", "EXCLUSION", square_wkt(E0, N0, 200), date(2024, 1, 1), None, "ALL",
@@ -193,6 +198,6 @@ def test_no_em_purpose_no_access(tmp_path):
     app = create_app(ws, audit_durable=False)
     c = _client(app, "pp")
     r = c.get("/tags?reason=x")
-    assert r.status_code == 403 and "covers electronic" in r.text
+    assert r.status_code == 403 and "electronic monitoring" in r.text
     c.close()
     ws.close()

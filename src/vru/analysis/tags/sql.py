@@ -46,8 +46,10 @@ class Sources:
     pings: str = "em_pings"        # person_pid, ping_at, easting, northing, accuracy_m, file_id, row_number
     people: str = "em_people"      # person_pid, start_date, end_date
     zones: str = "em_zones"        # person_pid, zone_id, zone_type, polygon_wkt, active_from, ...
-    crimes: str = ("(SELECT crime_id, occurred_from, occurred_to, easting, northing FROM crimes "
-                   "WHERE source = 'police_rms')")
+    # Crimes through the one canonical crime view (vru.crime_view): the force extract serves a
+    # force-month when it has one; only rows with a time can be matched.
+    crimes: str = ("(SELECT crime_id, occurred_from, occurred_to, easting, northing "
+                   "FROM canonical_crimes WHERE occurred_from IS NOT NULL)")
     zones_srid: str = "EPSG:4326"  # polygon_wkt coordinates (EPSG:27700 = already BNG)
 
 

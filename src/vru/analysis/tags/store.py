@@ -27,7 +27,7 @@ RESULT_TABLES = ("tag_matches", "tag_match_evidence", "tag_unknowns", "tag_episo
 
 # DuckDB's memory during a run (it spills to the workspace's tmp/ beyond this): a force's
 # 10 million pings are matched within 4 GB of process memory.
-MEMORY_LIMIT = "2GB"
+MEMORY_LIMIT = "3GB"
 
 
 class TagError(VruError, ValueError):
@@ -121,7 +121,7 @@ def run_match(ws: Workspace, settings: Tags | None = None, incremental: bool = T
     with ws.memory_limit(MEMORY_LIMIT), ws.transaction() as con:
         purge_expired(con)
         ping_imp, crime_imp = _imports(con, "em_pings"), _imports(
-            con, "crimes WHERE source = 'police_rms'")
+            con, "canonical_crimes WHERE occurred_from IS NOT NULL")
         people_imp = _imports(con, "em_people")
         now_imports = ping_imp | crime_imp | people_imp
         last = _last_run(con, "match")
@@ -216,14 +216,14 @@ def _incremental_scope(con, s: Tags, new_pings: set[int], new_crimes: set[int]) 
              ON p.person_pid = f.person_pid AND p.ping_at = f.local_at
         GROUP BY f.person_pid""")
     con.execute("DROP TABLE IF EXISTS tg_scope")
-    y = con.execute("SELECT min(year(occurred_from)) - 1, max(year(occurred_from)) + 1 FROM crimes "
-                    "WHERE source = 'police_rms'").fetchone()
+    y = con.execute("SELECT min(year(occurred_from)) - 1, max(year(occurred_from)) + 1 "
+                    "FROM canonical_crimes WHERE occurred_from IS NOT NULL").fetchone()
     y0, y1 = (int(y[0]), int(y[1])) if y and y[0] is not None else (1970, 1971)
     f_utc = clock.utc_sql("occurred_from", y0, y1)
     t_utc = clock.utc_sql("coalesce(occurred_to, occurred_from)", y0, y1, fold="1")
     con.execute(f"""CREATE TEMP TABLE tg_scope AS
         WITH c AS (SELECT crime_id, import_id, epoch({f_utc}) AS a, epoch({t_utc}) AS b
-                   FROM crimes WHERE source = 'police_rms' AND occurred_from IS NOT NULL)
+                   FROM canonical_crimes WHERE occurred_from IS NOT NULL)
         SELECT crime_id, NULL::VARCHAR AS person_pid FROM c
         WHERE import_id IN ({','.join(map(str, cids))})
         UNION
