@@ -200,9 +200,18 @@ _renderer: ProcessPoolExecutor | None = None
 _renderer_lock = threading.Lock()
 
 
-def _lower_priority() -> None:
+def _worker_start(server_pid: int) -> None:
+    """In the worker process: a lower CPU priority, and an end when the server ends (killed
+    or not), so no worker outlives it."""
     with contextlib.suppress(OSError):
         os.nice(10)
+
+    def watch() -> None:
+        while os.getppid() == server_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="vru-worker-watch", daemon=True).start()
 
 
 def offload(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -215,7 +224,8 @@ def offload(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     with _renderer_lock:
         if _renderer is None:
             _renderer = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_lower_priority)
+                                            initializer=_worker_start,
+                                            initargs=(os.getpid(),))
         pool = _renderer
     return pool.submit(fn, *args, **kwargs).result()
 
