@@ -28,6 +28,9 @@ def _audit(ws: Path) -> list[dict]:
 
 def test_commands_run_inside_the_server_and_show_in_the_web(live):
     ws, srv, cwd = live
+    handle = ws / "server.json"                      # the token: readable by its owner only
+    assert handle.stat().st_mode & 0o777 == 0o600
+    assert json.loads(handle.read_text())["pid"] == srv.proc.pid
     web = srv.client()
     hub_before = web.get("/data-hub").text            # cached page, filled before the import
     assert "istv" not in web.get("/api/data-hub/sources").text
