@@ -319,7 +319,9 @@ def main() -> None:
         print(f"{name}: {sec:.1f} s, peak {peak:.0f} MB, {rows} rows", flush=True)
     lines = []
     for what in ("matching", "breaches"):
-        v = results[f"vru {what}"]
+        v = results.get(f"vru {what}")
+        if v is None:
+            continue
         b = results.get(f"baseline {what}")
         ratio = (f"{'>' if b.get('stopped') else ''}{b['seconds'] / v['seconds']:.1f}x"
                  if b else "-")
