@@ -148,7 +148,7 @@ class Imports:
     max_uncompressed_mb: int = 4096
     max_compression_ratio: int = 200
     max_archive_members: int = 10_000
-    chunk_rows: int = 1_000_000
+    chunk_rows: int = 491_520   # 4 DuckDB row groups: each chunk is written straight to the file
 
 
 @dataclass

@@ -10,7 +10,14 @@ import typer
 from rich.table import Table
 
 from vru.cli.cmd_import import import_app
-from vru.cli.common import WorkspaceOption, console, fail, open_workspace
+from vru.cli.common import (
+    WorkspaceOption,
+    console,
+    fail,
+    in_server,
+    open_workspace,
+    report_progress,
+)
 from vru.sources.textfiles import describe
 
 agreements_app = typer.Typer(help="Data-sharing agreements: no agreement, no import.",
@@ -65,6 +72,8 @@ def _make_import(source_name: str):
                 def progress(name: str, done: int, total: int) -> None:
                     status.update(f"importing {source_name}: file {min(done + 1, total)} of "
                                   f"{total} {name}")
+                    if not console.is_terminal or in_server():  # logs, pipes, the server
+                        report_progress(f"progress {done}/{total} files {name}")
 
                 summary = import_source(ws, SOURCES[source_name], list(paths),
                                         progress=progress, command=f"vru import {source_name}",

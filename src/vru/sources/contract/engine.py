@@ -26,7 +26,7 @@ BATCH_BYTES = 64 << 20  # ...and about this much content, so that memory stays b
 XLSX_WEIGHT = 8         # an .xlsx is a ZIP: its cells take several times its size in memory
 
 
-IMPORT_MEMORY_LIMIT = "1GB"  # DuckDB's buffer memory during a partner import
+IMPORT_MEMORY_LIMIT = "512MB"  # DuckDB buffer memory during a partner import (chunks keep it enough)
 
 
 def import_source(ws: Workspace, source: Source, paths: list[Path | str],
@@ -78,7 +78,8 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
             try:
                 loaded = _import_batch(ws, con, source,
                                        [(planned[i], file_ids[i]) for i in batch],
-                                       import_id, agreement, pseudo)
+                                       import_id, agreement, pseudo, progress, done,
+                                       len(planned))
             except duckdb.Error as exc:
                 # DuckDB's messages can quote a row (identifiers): name the files, not the rows.
                 names = ", ".join(planned[i].f.display for i in batch)
@@ -197,22 +198,10 @@ def _no_spill(ws: Workspace, enabled: bool) -> Iterator[None]:
         cur.close()
 
 
-def _lookahead(items: Iterator[readers.Chunk]) -> Iterator[tuple[readers.Chunk, bool]]:
-    """Each chunk with whether it is the last."""
-    it = iter(items)
-    try:
-        current = next(it)
-    except StopIteration:
-        return
-    for nxt in it:
-        yield current, False
-        current = nxt
-    yield current, True
-
-
 def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
                   batch: list[tuple[Planned, int]], import_id: int,
-                  agreement: agreements.Agreement, pseudo: Pseudonymiser | None
+                  agreement: agreements.Agreement, pseudo: Pseudonymiser | None,
+                  progress: ProgressFn | None = None, done: int = 0, total: int = 0
                   ) -> list[tuple[FileResult, str | None]]:
     """Stage, validate and load files with the same contract and header together, chunk by
     chunk (a big file is streamed in chunks of ``imports.chunk_rows`` rows; each chunk is
@@ -225,18 +214,21 @@ def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
     counts = {fid: [0, 0, 0, 0, 0, None, None] for fid in fids}
     keys: dict[int, set[str | None]] = {fid: set() for fid in fids}
     loaded = n_ok = 0
-    chunked = False
     probe = ws.reader()
     try:
-        chunks = readers.batch_chunks(probe, source, batch, ws.settings.imports.chunk_rows)
-        for chunk, last in _lookahead(chunks):
-            if not last and not chunked:
-                chunked = True
-                sql.start_chunks(con, c)
+        chunked, chunks = readers.batch_chunks(probe, source, batch,
+                                               ws.settings.imports.chunk_rows)
+        if chunked:
+            sql.start_chunks(con, c)
+        for chunk in chunks:
             loaded_now, ok_now = _import_chunk(ws, con, c, batch, chunk, import_id, agreement,
                                                pseudo, chunked, counts, keys)
+            del chunk   # its rows are loaded: free them before the next chunk is read
             loaded += loaded_now
             n_ok += ok_now
+            if chunked and progress:
+                rows = sum(v[4] for v in counts.values())
+                progress(f"{batch[0][0].f.name} ({rows:,} rows)", done, total)
     finally:
         probe.close()
         with contextlib.suppress(duckdb.Error):  # after an error the transaction rolls back

@@ -47,6 +47,7 @@ csv.field_size_limit(64 << 20)
 
 # A batch whose DuckDB-readable files hold more than this is streamed in chunks.
 STREAM_BYTES = 64 << 20
+XLSX_EXPANSION = 8   # an .xlsx is compressed: its text is several times its size
 
 
 @dataclass
@@ -59,44 +60,50 @@ class Chunk:
 
 
 def batch_chunks(probe: duckdb.DuckDBPyConnection, source: Source,
-                 batch: list[tuple[Planned, int]], chunk_rows: int) -> Iterator[Chunk]:
-    """The batch's rows as chunks. Files DuckDB can read come first (one scan, or streamed),
-    then the others, file by file, gathered into chunks of ``chunk_rows`` rows."""
+                 batch: list[tuple[Planned, int]], chunk_rows: int
+                 ) -> tuple[bool, Iterator[Chunk]]:
+    """The batch's rows as chunks, and whether there may be more than one (decided before the
+    first is read, so that no chunk is ever read ahead). Files DuckDB can read come first (one
+    scan, or streamed), then the others, file by file, gathered into chunks of ``chunk_rows``
+    rows. A batch of small files is one chunk."""
     n = len(batch[0][0].header)
     cs = ", ".join(f"c{i}" for i in range(n))
     on_disk = [(p, fid) for p, fid in batch if p.fast]
-    fast, offsets = _probe_csv(probe, on_disk, n)
+    fast, offsets, total = _probe_csv(probe, on_disk, n)
     slow = [(p, fid) for p, fid in batch if fid not in offsets]
     scan = f"SELECT file_id, row_number, {cs} FROM {_csv_scan(fast, n, offsets)}" if fast else ""
-    if fast and sum(p.size for p, _ in fast) > STREAM_BYTES:
-        yield from _stream(probe, scan, chunk_rows, n)
-        scan = ""
-    if not slow:
-        if scan:
-            yield Chunk(f"({scan})")
-        return
-    slow_chunks = _python_chunks(source, slow, n, chunk_rows)
-    first = next(slow_chunks)
-    second = next(slow_chunks, None)
-    if second is None and scan:
+    stream = bool(fast) and (total > chunk_rows or sum(p.size for p, _ in fast) > STREAM_BYTES)
+    # The Python reader's rows are counted as they come: a batch that could hold more than one
+    # chunk's rows (by bytes: no row is shorter than a delimiter per column) is chunked.
+    slow_bytes = sum(p.size * (XLSX_EXPANSION if p.form == "xlsx" else 1) for p, _ in slow)
+    many = slow_bytes > chunk_rows * n or slow_bytes > STREAM_BYTES
+    if not stream and not many:
+        if not slow:
+            return False, iter([Chunk(f"({scan})")])
         # A batch of small files: the files DuckDB reads and the others in one chunk.
-        yield Chunk(f"({scan} UNION ALL {first.sql[1:-1]})", first.bad, first.tables)
-        return
-    if scan:
-        yield Chunk(f"({scan})")
-    yield first
-    if second is not None:
-        yield second
-        yield from slow_chunks
+        first = next(_python_chunks(source, slow, n, chunk_rows))
+        sql = f"({scan} UNION ALL {first.sql[1:-1]})" if scan else first.sql
+        return False, iter([Chunk(sql, first.bad, first.tables)])
+
+    def chunks() -> Iterator[Chunk]:
+        if stream:
+            yield from _stream(probe, scan, chunk_rows, n)
+        elif scan:
+            yield Chunk(f"({scan})")
+        if slow:
+            yield from _python_chunks(source, slow, n, chunk_rows)
+
+    return True, chunks()
 
 
 def _stream(probe: duckdb.DuckDBPyConnection, scan: str, chunk_rows: int, n: int
             ) -> Iterator[Chunk]:
     try:
-        reader = probe.execute(scan).fetch_record_batch(chunk_rows)
+        reader = probe.execute(scan).to_arrow_reader(chunk_rows)
         for i, rb in enumerate(_batches(reader, chunk_rows)):
             name = f"hub_src{i % 2}"
             yield Chunk(f"(SELECT * FROM {name})", tables={name: rb})
+            del rb   # loaded: not kept while the next chunk is read
     except duckdb.Error as exc:
         # DuckDB's message may quote the offending line (identifiers): never pass it on.
         raise ImportRefused(f"a file changed or could not be read while it was imported "
@@ -188,42 +195,46 @@ def _csv_scan(files: list[tuple[Planned, int]], n: int, offsets: dict[int, int])
 
 
 def _probe_csv(probe: duckdb.DuckDBPyConnection, files: list[tuple[Planned, int]], n: int
-               ) -> tuple[list[tuple[Planned, int]], dict[int, int]]:
+               ) -> tuple[list[tuple[Planned, int]], dict[int, int], int]:
     """The files DuckDB's CSV reader parses cleanly, numbering each file's rows contiguously,
-    and each one's offset in a scan of them all.
+    each one's offset in a scan of them all, and their rows in all.
 
     One cheap pass over all files first; if it fails, each file on its own, then the clean ones
     together again. The probes run on a separate cursor: a parse error must not abort the
     import's transaction. Files of one batch share a delimiter (it is part of the batch key)."""
 
+    counted: dict[int, int] = {}   # rows per file, from the last probe that passed
+
     def run(group: list[tuple[Planned, int]]) -> dict[int, int] | None:
         try:
-            rows = probe.execute(
+            found = probe.execute(
                 "SELECT file_id, count(*), min(row_number), max(row_number) "
                 f"FROM {_csv_scan(group, n, {})} GROUP BY ALL").fetchall()
         except duckdb.Error:
             # DuckDB's message quotes the offending line (it may hold identifiers): drop it.
             return None
         fids = {fid for _, fid in group}
-        if any(fid not in fids or cnt != hi - lo + 1 for fid, cnt, lo, hi in rows):
+        if any(fid not in fids or cnt != hi - lo + 1 for fid, cnt, lo, hi in found):
             return None
-        offsets = {fid: lo - 1 for fid, _, lo, _ in rows}
+        offsets = {fid: lo - 1 for fid, _, lo, _ in found}
         if len(group) == 1 and offsets.get(group[0][1], 0) != 0:
             return None
+        counted.clear()
+        counted.update({fid: cnt for fid, cnt, _, _ in found})
         return {fid: offsets.get(fid, 0) for fid in fids}
 
     if not files:
-        return [], {}
+        return [], {}, 0
     offsets = run(files)
     if offsets is not None:
-        return files, offsets
+        return files, offsets, sum(counted.values())
     if len(files) == 1:
-        return [], {}
+        return [], {}, 0
     clean = [f for f in files if run([f]) is not None]
     offsets = run(clean) if clean else None
     if offsets is None:
-        return [], {}
-    return clean, offsets
+        return [], {}, 0
+    return clean, offsets, sum(counted.values())
 
 
 class _Lines:
