@@ -24,8 +24,11 @@ def timed(fn, *args, **kwargs):
 LAST_CPU_SECONDS = 0.0  # CPU time (user + system) of the last child, start-up included
 
 
-def run_child(code: str, *args: str) -> tuple[float, float, str]:
+def run_child(code: str, *args: str, src: Path | str | None = None) -> tuple[float, float, str]:
     """Run Python code in a fresh process: (seconds, peak RSS in MB, stdout).
+
+    ``src``: import ``vru`` from this source folder instead of this checkout's (e.g. an older
+    version, to compare before and after in one run).
 
     If the code prints a last line of JSON with "seconds" (the timed operation only, without
     interpreter start-up and imports) and "peak_mb", those figures are used.
@@ -34,7 +37,7 @@ def run_child(code: str, *args: str) -> tuple[float, float, str]:
     before = ru0.ru_maxrss
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+                          env={**os.environ, "PYTHONPATH": str(src or ROOT / "src")})
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)

@@ -203,7 +203,7 @@ con.close()
 """)
 
 
-def real_data_run(repeat: int = 3) -> dict | None:
+def real_data_run(repeat: int = 3, before: str | None = None) -> dict | None:
     """Each step ``repeat`` times, interleaved (a slow spell of a shared machine then hits every
     step alike); the median time of each is compared."""
     street = SHARED / "police-uk" / "bedfordshire" / "street"
@@ -222,8 +222,10 @@ def real_data_run(repeat: int = 3) -> dict | None:
                 ("vru import police", VRU, f"{d}/ws{i}"),
                 ("pandas, vectorised", PANDAS, f"{d}/pandas{i}.duckdb"),
                 ("pandas, row by row", PANDAS_ROWWISE, f"{d}/pandas_rows{i}.duckdb"),
+                *([("vru import police (before)", VRU, f"{d}/before{i}")] if before else []),
             ):
-                secs, peak, _ = run_child(code, pattern, target)
+                src = before if name.endswith("(before)") else None
+                secs, peak, _ = run_child(code, pattern, target, src=src)
                 runs.setdefault(name, []).append((secs, peak))
                 if target.endswith(".duckdb"):
                     Path(target).unlink(missing_ok=True)
@@ -248,6 +250,9 @@ def real_data_run(repeat: int = 3) -> dict | None:
     print(f"vru import / read_csv defaults     : {vru / defaults:.2f}x")
     print(f"pandas row by row / vru import     : {rowwise / vru:.2f}x   (goal >= 5x)")
     print(f"pandas vectorised / vru import     : {pandas / vru:.2f}x")
+    if before:
+        old = results["vru import police (before)"]["seconds"]
+        print(f"vru import now / before ({before}) : {vru / old:.2f}x   (goal <= 1.0x)")
     return {"results": results, "vru_vs_bare_count": vru / base_count,
             "vru_vs_bare_load": vru / base_load, "pandas_vectorised_vs_vru": pandas / vru,
             "pandas_rowwise_vs_vru": rowwise / vru, "vru_vs_read_csv_defaults": vru / defaults}
@@ -314,12 +319,14 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small scale run only")
     ap.add_argument("--real", action="store_true", help="Bedfordshire comparison only")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each Bedfordshire step")
+    ap.add_argument("--before", default=None, metavar="SRC",
+                    help="also run the import from this src folder (an older vru), interleaved")
     args = ap.parse_args()
     result = {}
     if args.real:
-        result["real"] = real_data_run(args.repeat)
+        result["real"] = real_data_run(args.repeat, args.before)
     elif not args.quick:
-        result["real"] = real_data_run(args.repeat)
+        result["real"] = real_data_run(args.repeat, args.before)
         result["scale"] = scale_run([1_000_000, 2_500_000, 5_000_000, 10_000_000])
     else:
         result["scale"] = scale_run([100_000, 300_000])
