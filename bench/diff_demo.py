@@ -7,7 +7,8 @@ and every exported file (profiles, hot-spot outputs) is compared as text: HTML, 
 directly, PDF and DOCX through their extracted text.
 
 Only what is random or clock-bound by design is set aside, and the report says so: the demo's
-pseudonymisation key and password are fixed in both runs (so pseudonyms match), TIMESTAMP
+pseudonymisation key, password and Python hash seed are fixed in both runs (so pseudonyms and
+set-ordered ids match), TIMESTAMP
 columns and timings are not compared, nor are Argon2 hashes, audit hash chains and run ids.
 
     /work/venv/bin/python bench/diff_demo.py --rev 7dbfbce            # base vs this tree
@@ -61,7 +62,8 @@ MASKS = [
 
 def build(src: Path, out: Path, seed: int, scale: float) -> Path:
     ws = out / "ws"
-    env = {**os.environ, "PYTHONPATH": str(src), "TZ": "UTC"}
+    # a fixed hash seed: set iteration order (and the ids it hands out) is the same both sides
+    env = {**os.environ, "PYTHONPATH": str(src), "TZ": "UTC", "PYTHONHASHSEED": "0"}
     proc = subprocess.run([sys.executable, "-c", RUNNER, str(ws), str(seed), str(scale)],
                           env=env, capture_output=True, text=True, cwd=out)
     (out / "demo.log").write_text(proc.stdout + proc.stderr)
