@@ -1,4 +1,9 @@
-"""Word documents with python-docx: native (editable) tables, charts and maps as PNG images."""
+"""Word documents with python-docx: native (editable) tables, charts and maps as PNG images.
+
+A4 pages; a real table of contents (a Word TOC field over the heading styles, filled when Word
+updates fields on opening); captions in Word's Caption style numbered by SEQ fields (so Word's
+own table of figures and cross-references work); the running header, the classification and
+marking and the page number (a PAGE field) on every page."""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ import io
 
 from docx import Document as WordDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Inches, Pt, RGBColor
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Inches, Mm, Pt, RGBColor
 
 from vru.reports import charts
 from vru.reports.document import Chart, Document, FindingList, MapFigure, Paragraph, Table
@@ -16,10 +23,21 @@ SIG_FILL = {"higher": "F6C7C3", "lower": "C8E3C8", "similar": "FBEEA5"}
 
 
 def render_docx(doc: Document) -> bytes:
+    from vru.reports.pdf import classification
+
     d = WordDocument()
     style = d.styles["Normal"]
     style.font.name = "Arial"
     style.font.size = Pt(10)
+    sec = d.sections[0]
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.left_margin = sec.right_margin = Mm(18)
+    sec.top_margin = sec.bottom_margin = Mm(20)
+    sec.header.paragraphs[0].text = doc.meta.get("running_header") or doc.title
+    foot = sec.footer.paragraphs[0]
+    foot.add_run(" ".join(x for x in (classification(doc) + ":", doc.marking) if x)).bold = True
+    foot.add_run("\tPage ")
+    _field(foot, "PAGE", "1")
     d.add_heading(doc.title, level=0)
     p = d.add_paragraph(doc.subtitle)
     p.runs[0].font.size = Pt(13)
@@ -28,6 +46,10 @@ def render_docx(doc: Document) -> bytes:
         r.bold = True
         r.font.color.rgb = RGBColor(0x9C, 0x40, 0x00)
     d.add_paragraph(f"Produced by vru at {doc.created:%Y-%m-%d %H:%M}.")
+    d.add_paragraph("Contents", style="TOC Heading" if "TOC Heading" in
+                    [x.name for x in d.styles] else None).runs[0].bold = True
+    _field(d.add_paragraph(), 'TOC \\o "1-1" \\h \\z \\u',
+           "Right-click and choose Update Field to show the table of contents.")
     for s in doc.sections:
         d.add_heading(s.title, level=1)
         for b in s.blocks:
@@ -46,24 +68,54 @@ def _block(d, doc: Document, b) -> None:
     elif isinstance(b, Table):
         _table(d, b)
     elif isinstance(b, Chart):
-        _picture(d, f"Figure {b.number}: {b.title}", charts.to_png(b.spec), b.alt)
+        _picture(d, b.number, b.title, charts.to_png(b.spec), b.alt)
     elif isinstance(b, MapFigure):
-        _picture(d, f"Figure {b.number}: {b.title}", charts.svg_to_png(b.svg), b.alt)
+        _picture(d, b.number, b.title, charts.svg_to_png(b.svg), b.alt)
     else:
         raise TypeError(f"unknown block {type(b).__name__}")
 
 
-def _picture(d, caption: str, png: bytes, alt: str) -> None:
-    cap = d.add_paragraph()
-    cap.add_run(caption).bold = True
+def _field(paragraph, instruction: str, shown: str) -> None:
+    """A Word field (PAGE, TOC, SEQ...) with the text shown until Word updates it."""
+    def run_with(el):
+        r = paragraph.add_run()
+        r._r.append(el)
+        return r
+
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    begin.set(qn("w:dirty"), "true")  # Word recomputes it on opening
+    run_with(begin)
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    run_with(instr)
+    sep = OxmlElement("w:fldChar")
+    sep.set(qn("w:fldCharType"), "separate")
+    run_with(sep)
+    paragraph.add_run(shown)
+    end = OxmlElement("w:fldChar")
+    end.set(qn("w:fldCharType"), "end")
+    run_with(end)
+
+
+def _caption(d, kind: str, number: int, title: str) -> None:
+    """A real caption: Caption style, 'Table {SEQ Table}: title'."""
+    cap = d.add_paragraph(style="Caption")
+    cap.add_run(f"{kind} ")
+    _field(cap, f"SEQ {kind} \\* ARABIC", str(number))
+    cap.add_run(f": {title}")
+
+
+def _picture(d, number: int, title: str, png: bytes, alt: str) -> None:
+    _caption(d, "Figure", number, title)
     d.add_picture(io.BytesIO(png), width=Inches(6.2))
     pic = d.inline_shapes[-1]
     pic._inline.docPr.set("descr", alt)
 
 
 def _table(d, t: Table) -> None:
-    cap = d.add_paragraph()
-    cap.add_run(t.caption).bold = True
+    _caption(d, "Table", t.number, t.title)
     rows = t.text_rows()
     table = d.add_table(rows=1 + len(rows), cols=len(t.columns))
     table.style = "Table Grid"
@@ -87,9 +139,6 @@ def _table(d, t: Table) -> None:
 
 
 def _shade(cell, fill: str) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     shd = OxmlElement("w:shd")
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")

@@ -147,8 +147,8 @@ class ProfileContext:
         self.sources_used = police_sources(ws, area, period)
         self.source = (self.sources_used[0] if len(self.sources_used) == 1 else
                        "mixed" if self.sources_used else "police_uk")
-        self.source_text = {"police_rms": "force crime extracts (police_rms)",
-                            "police_uk": "data.police.uk (police_uk)"}.get(
+        self.source_text = {"police_rms": "force crime extracts",
+                            "police_uk": "data.police.uk"}.get(
             self.source, "force crime extracts and data.police.uk, by force and month")
         self.inds = police_indicators(ws, self.source)
         self.force = force_of(ws, area)
@@ -587,7 +587,7 @@ class _Builder(ProfileContext):
             rows.append([i.label, i.supplier, self.pub.count(int(res.count or 0)),
                          f"{words(len(got))} of {words(p.n_months)}",
                          ", ".join(missing) if missing else "none",
-                         f"table {res.table}, placed {res.area_method}"
+                         f"placed {res.area_method}"
                          + (f"; {fmt(self.pub.count(res.unplaced))} records without an LSOA "
                             "not placed in any area" if res.unplaced else "")])
         t = s.add(Table("t_coverage", "Which partner supplied what",

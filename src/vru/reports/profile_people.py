@@ -20,6 +20,7 @@ from vru.reports.document import (
     Section,
     Table,
 )
+from vru.reports.labels import label as code_label
 from vru.reports.profile_data import table_exists
 
 if TYPE_CHECKING:
@@ -230,13 +231,14 @@ def _ed_where_when(ctx: ProfileContext, s: Section, pol: PoliceIndicator, label:
         t = s.add(Table("t_ed_where", "ED assault attendances by type of location",
                         [Column("Location type", LABEL), Column("Attendances", COUNT),
                          Column("Share", PERCENT)],
-                        [[lt, ctx.pub.count(int(n)), ctx.pub.share(int(n), total)]
+                        [[code_label(lt, "location_type"), ctx.pub.count(int(n)),
+                          ctx.pub.share(int(n), total)]
                          for lt, n in where]))
         lt, n = where[0]
         share = ctx.pub.share(int(n), total)
         if isinstance(share, float):
             ctx._find(f"The most common place of assault among ED attendances was "
-                       f"'{lt}' ({share:.1f}%).", t.id)
+                       f"{code_label(lt, 'location_type').lower()} ({share:.1f}%).", t.id)
     by_lsoa = ctx.aq(f"SELECT lsoa_code, count(*) n {base} GROUP BY 1 "
                           "ORDER BY n DESC, 1 LIMIT 10", args)
     if by_lsoa:

@@ -1,0 +1,368 @@
+"""The Strategic Needs Assessment (Serious Violence Duty) for one area and period.
+
+Built by composition on the problem profile (``vru.reports.profile``): the same builder, the same
+canonical crime view, the same disclosure gate and the same document model, with the sections
+published SNAs have, in their order. Each section is either generated from data (its tables and
+charts) or a narrative the partnership writes (``vru sna narrative``; versioned in the workspace,
+``vru.reports.sna_store``), which says plainly "not yet written" while it is empty. The
+governance block reads the sign-off record (``vru sna signoff``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vru import periods
+from vru.analysis import cost_of_violence as cov
+from vru.reports.document import COUNT, LABEL, PERCENT, TEXT, Column, Document, FindingList, Paragraph, Section, Table
+from vru.reports.labels import label
+from vru.reports.profile import _Builder
+from vru.reports.profile_data import VWI_OFFENCE_CODES, Area, resolve_area
+from vru.reports.sna_store import Narrative, SignOff, area_key, narratives, signoffs
+from vru.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class SnaSection:
+    id: str
+    title: str
+    narrative: str | None  # what the partnership is asked to write here; None: generated only
+
+
+# The order of published SNAs (Home Office Serious Violence Duty guidance, and the SNAs of the
+# VRUs): summary first, then the problem, the people and places, the themes, cost, provision,
+# voice, what to do, what is missing, and the document's governance.
+SECTIONS: tuple[SnaSection, ...] = (
+    SnaSection("summary", "Executive summary and priorities",
+               "The partnership's priorities for the coming year and why."),
+    SnaSection("definition", "Serious violence: the local definition", None),
+    SnaSection("trends", "Trends and timing", None),
+    SnaSection("people", "Victims and suspects", None),
+    SnaSection("ed_gap", "The emergency department and police gap", None),
+    SnaSection("place", "Where violence happens", None),
+    SnaSection("drivers", "Drivers, risk and protective factors",
+               "Drivers of violence and the risk and protective factors seen locally "
+               "(adverse childhood experiences, deprivation, education, substance misuse)."),
+    SnaSection("cohorts", "Vulnerable cohorts",
+               "Excluded pupils, children in care, young people not in education, employment or "
+               "training, and children known to youth justice."),
+    SnaSection("exploitation", "Exploitation and county lines",
+               "Criminal and sexual exploitation, county lines and organised crime."),
+    SnaSection("domestic", "Domestic abuse", "What the partnership knows about domestic abuse."),
+    SnaSection("vawg", "Sexual violence and violence against women and girls",
+               "Sexual violence and violence against women and girls."),
+    SnaSection("weapons", "Weapon-enabled violence, homicide and firearms",
+               "Knife crime, homicide and firearms."),
+    SnaSection("cost", "The cost of violence", None),
+    SnaSection("provision", "Current provision and gaps",
+               "Services in place, who they reach, and the gaps."),
+    SnaSection("voice", "The voice of young people and communities",
+               "What young people and communities have told the partnership."),
+    SnaSection("recommendations", "Recommendations", "The partnership's recommendations."),
+    SnaSection("data_gaps", "Data gaps", "What data the partnership lacks and how to close the gaps."),
+    SnaSection("methods", "Methods and definitions", None),
+    SnaSection("governance", "Governance and sign-off", None),
+)
+NARRATIVE_SECTIONS = {s.id for s in SECTIONS if s.narrative}
+NOT_YET_WRITTEN = "Not yet written"
+
+# Home Office offence codes (force extracts) for the themes and the cost of violence.
+HOMICIDE_CODES = ("1", "4.1", "4.2", "4.10")
+FIREARM_CODES = ("10A", "81")
+RAPE_PREFIX = "19"
+OTHER_SEXUAL_CODES = ("17A", "17B", "18", "20A", "20B", "21", "22A", "22B", "23", "70", "71",
+                      "73", "74", "88A", "88B", "88C", "88D", "88E")
+VIOLENCE_WITHOUT_INJURY_CODES = ("105A", "105B", "104", "3A", "3B")
+
+
+def build_sna(ws: Workspace, area: str | Area, period: str | periods.Period,
+              privileged: bool = False) -> Document:
+    """Assemble the SNA for ``area`` over ``period`` (a financial year or any months)."""
+    a = resolve_area(ws, area) if isinstance(area, str) else area
+    p = periods.parse_period(period) if isinstance(period, str) else period
+    return _SnaBuilder(ws, a, p, privileged).build()
+
+
+def _in(codes) -> str:
+    return ", ".join("'" + c.replace("'", "''") + "'" for c in codes)
+
+
+def _money(v: float) -> str:
+    """Money to the precision the unit costs carry (no false pennies or pounds)."""
+    if v >= 1e6:
+        return f"£{v / 1e6:,.1f} million"
+    return f"£{round(v, -3):,.0f}"
+
+
+class _SnaBuilder(_Builder):
+    def __init__(self, ws: Workspace, area: Area, period: periods.Period, privileged: bool):
+        super().__init__(ws, area, period, privileged)
+        self.key = area_key(area)
+        self.narr: dict[str, Narrative] = narratives(ws, self.key, period.label)
+        self.signed: list[SignOff] = signoffs(ws, self.key, period.label)
+        d = self.doc
+        d.title = f"{area.name}: Strategic Needs Assessment for serious violence"
+        d.meta["file_stem"] = f"sna-{area.name}-{period.label}" + ("-exact" if privileged else "")
+        d.meta["running_header"] = f"{area.name} Strategic Needs Assessment, {self._period_text()}"
+        d.meta["kind"] = "sna"
+
+    # ------------------------------------------------------------------ build
+    def build(self) -> Document:
+        d = self.doc
+        made = {s.id: d.section(s.id, s.title) for s in SECTIONS}
+        gen = {
+            "definition": self._definition, "trends": self._trends, "people": self._people,
+            "ed_gap": self._ed_gap, "place": self._place, "cohorts": self._cohorts,
+            "domestic": self._domestic, "vawg": self._vawg, "weapons": self._weapons,
+            "cost": self._cost, "provision": self._programme, "data_gaps": self._coverage,
+            "methods": self._methods,
+        }
+        for spec in SECTIONS:
+            s = made[spec.id]
+            if spec.narrative:
+                self._narrative(s, spec)
+            if spec.id in gen:
+                gen[spec.id](s)
+        summary = made["summary"]
+        if self.findings:
+            summary.add(Paragraph("What the data show (each finding names the table it comes "
+                                  "from):"))
+            summary.add(FindingList(self.findings))
+        else:
+            summary.add(Paragraph("No police-recorded offences were found for this area and "
+                                  "period, so there are no findings from the data."))
+        self._governance(made["governance"])
+        return d.finalise()
+
+    # ------------------------------------------------------------------ narratives
+    def _narrative(self, s: Section, spec: SnaSection) -> None:
+        n = self.narr.get(spec.id)
+        if n is None or not n.body:
+            s.add(Paragraph(f"{NOT_YET_WRITTEN}: the partnership has not yet written this "
+                            f"section ({spec.narrative[0].lower() + spec.narrative[1:]})"))
+            return
+        for para in (x.strip() for x in n.body.split("\n\n")):
+            if para:
+                s.add(Paragraph(para))
+        s.add(Paragraph(f"Written by {n.author}, version {n.version}, "
+                        f"{n.written_at:%d %B %Y}."))
+
+    # ------------------------------------------------------------------ definition
+    def _definition(self, s: Section) -> None:
+        sv = self.ws.settings.serious_violence
+        proxy = ("On data.police.uk data alone this is a proxy: it counts all violence and "
+                 "sexual offences plus robbery and possession of weapons, because the published "
+                 "categories cannot separate serious violence from, for example, harassment or "
+                 "common assault.")
+        s.add(Paragraph("Serious violence in this assessment is the partnership's definition: "
+                        f"{sv.description} "
+                        + (proxy if self.source != "police_rms" else
+                           "Force crime extracts carry Home Office offence codes, so the "
+                           "serious violence by offence code shown below is the narrower "
+                           "measure; the category-based figure is kept to compare with "
+                           "data.police.uk.")))
+        self._about(s)
+        self._headline(s)
+        self._comparison(s)
+
+    # ------------------------------------------------------------------ themes
+    def _force_rows(self, extra: str, params: list) -> tuple:
+        p = self.period
+        return self.ws.sql(
+            f"SELECT {extra} FROM canonical_crimes c WHERE {self.area.where} "
+            "AND c.month BETWEEN ? AND ?", [*params, *self.area.params, p.first, p.last])[0]
+
+    def _cohorts(self, s: Section) -> None:
+        rows = []
+        for key in ("exclusions", "fte"):
+            res = self.partner.get(key)
+            if res is None:
+                continue
+            rows.append([res.indicator.label,
+                         self.pub.count(int(res.count or 0)) if res.supplied else None,
+                         res.indicator.supplier if res.supplied else "no data supplied"])
+        if rows:
+            s.add(Table("t_cohorts", "Vulnerable cohorts in the partner data",
+                        [Column("Cohort", LABEL), Column(f"Records {self.period.label}", COUNT),
+                         Column("Source", TEXT)], rows,
+                        note="Residents of the area (LSOA of residence). Children in care and "
+                             "young people not in education, employment or training are not "
+                             "yet imported by the data hub."))
+
+    def _domestic(self, s: Section) -> None:
+        if self.source != "police_rms":
+            s.add(Paragraph("Domestic abuse cannot be counted from data.police.uk: its records "
+                            "carry no domestic abuse flag. Force crime extracts for every month "
+                            "of the period would give these figures."))
+            return
+        p, prev = self.period, self.prev
+        vso = "c.crime_type = 'Violence and sexual offences'"
+        rows = self.ws.sql(
+            f"""SELECT count(*) FILTER (WHERE c.domestic_flag AND {vso}),
+                       count(*) FILTER (WHERE {vso}),
+                       count(*) FILTER (WHERE c.domestic_flag AND c.serious_violence),
+                       count(*) FILTER (WHERE c.domestic_flag),
+                       count(*) FILTER (WHERE c.domestic_flag AND {vso} AND
+                                        lower(c.victim_sex) IN ('f', 'female'))
+                FROM canonical_crimes c WHERE {self.area.where} AND c.month BETWEEN ? AND ?""",
+            [*self.area.params, p.first, p.last])[0]
+        before = self.ws.sql(
+            f"SELECT count(*) FILTER (WHERE c.domestic_flag AND {vso}) FROM canonical_crimes c "
+            f"WHERE {self.area.where} AND c.month BETWEEN ? AND ?",
+            [*self.area.params, prev.first, prev.last])[0][0]
+        da_vso, all_vso, da_sv, da_all, da_f = (int(x) for x in rows)
+        t = s.add(Table(
+            "t_domestic", "Domestic abuse-related offences",
+            [Column("Measure", LABEL), Column(p.label, COUNT), Column(prev.label, COUNT),
+             Column("Share", PERCENT)],
+            [["Domestic abuse-related violence and sexual offences", self.pub.count(da_vso),
+              self.pub.count(int(before)), self.pub.share(da_vso, all_vso)],
+             ["Domestic abuse-related serious violence", self.pub.count(da_sv), None,
+              self.pub.share(da_sv, int(self.cur.get("sv", 0)))],
+             ["All domestic abuse-related offences", self.pub.count(da_all), None, None],
+             ["Domestic abuse-related violence with a female victim", self.pub.count(da_f),
+              None, self.pub.share(da_f, da_vso)]],
+            note="Offences the force flagged as domestic abuse-related. Shares: of all violence "
+                 "and sexual offences, of all serious violence, and of domestic abuse-related "
+                 "violence, in turn."))
+        share = self.pub.share(da_vso, all_vso)
+        if isinstance(share, float):
+            self._find(f"{share:.1f}% of violence and sexual offences were flagged as domestic "
+                       "abuse-related.", t.id)
+
+    def _vawg(self, s: Section) -> None:
+        p = self.period
+        if self.source != "police_rms":
+            n = self._force_rows("count(*) FILTER (WHERE c.crime_type = 'Violence and sexual "
+                                 "offences')", [])[0]
+            s.add(Paragraph(
+                f"data.police.uk publishes sexual offences inside one category with violence "
+                f"({self.pub.count_text(int(n))} violence and sexual offences in "
+                f"{self._period_text()}), so rape and other sexual offences cannot be counted "
+                "separately, nor the sex of victims. Force crime extracts would give them."))
+            return
+        row = self._force_rows(
+            f"""count(*) FILTER (WHERE c.ho_offence_code LIKE '{RAPE_PREFIX}%'),
+                count(*) FILTER (WHERE c.ho_offence_code IN ({_in(OTHER_SEXUAL_CODES)})),
+                count(*) FILTER (WHERE c.crime_type = 'Violence and sexual offences'
+                                 AND lower(c.victim_sex) IN ('f', 'female')),
+                count(*) FILTER (WHERE c.crime_type = 'Violence and sexual offences'
+                                 AND c.victim_sex IS NOT NULL)""", [])
+        rape, other, fem, known = (int(x) for x in row)
+        s.add(Table("t_sexual", f"Sexual offences and violence against women, {p.label}",
+                    [Column("Measure", LABEL), Column("Offences", COUNT), Column("Share", PERCENT)],
+                    [["Rape", self.pub.count(rape), None],
+                     ["Other sexual offences", self.pub.count(other), None],
+                     ["Violence and sexual offences with a female victim", self.pub.count(fem),
+                      self.pub.share(fem, known)]],
+                    note="Rape: Home Office offence codes 19A to 19H. Other sexual offences: "
+                         "codes " + ", ".join(OTHER_SEXUAL_CODES) + ". Share: of offences whose "
+                         "victim's sex is recorded."))
+
+    def _weapons(self, s: Section) -> None:
+        rms = self.source == "police_rms"
+        row = self._force_rows(
+            "count(*) FILTER (WHERE c.crime_type = 'Possession of weapons'), "
+            "count(*) FILTER (WHERE c.crime_type = 'Robbery')"
+            + (f", count(*) FILTER (WHERE c.ho_offence_code IN ({_in(HOMICIDE_CODES)})), "
+               f"count(*) FILTER (WHERE c.ho_offence_code IN ({_in(FIREARM_CODES)})), "
+               "count(*) FILTER (WHERE c.knife_flag)" if rms else ""), [])
+        vals = [int(x) for x in row]
+        na = "not available from data.police.uk"
+        rows = [["Possession of weapons", self.pub.count(vals[0])],
+                ["Robbery", self.pub.count(vals[1])],
+                ["Homicide", self.pub.count(vals[2]) if rms else na],
+                ["Firearms possession offences", self.pub.count(vals[3]) if rms else na],
+                ["Knife or sharp-instrument crime (flagged)", self.pub.count(vals[4]) if rms
+                 else na]]
+        s.add(Table("t_weapons", f"Weapon-enabled violence, {self.period.label}",
+                    [Column("Measure", LABEL), Column("Offences", COUNT)], rows,
+                    note="Homicide: Home Office offence codes " + ", ".join(HOMICIDE_CODES)
+                         + ". Firearms: codes " + ", ".join(FIREARM_CODES) + ". Knife crime: "
+                         "the force's knife or sharp-instrument flag."))
+
+    # ------------------------------------------------------------------ cost
+    def cost_counts(self) -> tuple[dict[str, int], bool]:
+        """Offences in each costed category, and whether violence was split by offence code
+        (force extracts) or costed as a lower bound (data.police.uk)."""
+        if self.source == "police_rms":
+            vwi = tuple(c for c in VWI_OFFENCE_CODES if c not in HOMICIDE_CODES)
+            row = self._force_rows(
+                f"""count(*) FILTER (WHERE c.ho_offence_code IN ({_in(HOMICIDE_CODES)})),
+                    count(*) FILTER (WHERE c.ho_offence_code IN ({_in(vwi)})),
+                    count(*) FILTER (WHERE c.ho_offence_code IN
+                                     ({_in(VIOLENCE_WITHOUT_INJURY_CODES)})),
+                    count(*) FILTER (WHERE c.ho_offence_code LIKE '{RAPE_PREFIX}%'),
+                    count(*) FILTER (WHERE c.ho_offence_code IN ({_in(OTHER_SEXUAL_CODES)})),
+                    count(*) FILTER (WHERE c.crime_type = 'Robbery')""", [])
+            keys = ("homicide", "violence_with_injury", "violence_without_injury", "rape",
+                    "other_sexual", "robbery")
+            return dict(zip(keys, (int(x) for x in row), strict=True)), True
+        row = self._force_rows("count(*) FILTER (WHERE c.crime_type = 'Violence and sexual "
+                               "offences'), count(*) FILTER (WHERE c.crime_type = 'Robbery')", [])
+        return {"violence_without_injury": int(row[0]), "robbery": int(row[1])}, False
+
+    def _cost(self, s: Section) -> None:
+        counts, split = self.cost_counts()
+        factor = cov.uplift()
+        names = {"homicide": "Homicide", "violence_with_injury": "Violence with injury",
+                 "violence_without_injury": ("Violence without injury" if split else
+                                             "Violence and sexual offences (lower bound)"),
+                 "rape": "Rape", "other_sexual": "Other sexual offences", "robbery": "Robbery"}
+        rows, total, withheld = [], 0.0, False
+        for line in cov.cost_lines(counts, factor):
+            published = self.pub.count(line.count)
+            if isinstance(published, str) or published is None:
+                cost_cell, withheld = self.pub.rule.symbol, True
+            else:
+                # Costs are derived from the published count, so rounding is never undone.
+                cost_cell = _money(published * line.unit_cost)
+                total += published * line.unit_cost
+            rows.append([names[line.category], published, f"£{line.unit_cost_2015_16:,.0f}",
+                         f"£{line.unit_cost:,.0f}", cost_cell])
+        rows.append(["Total", None, None, None, _money(total)])
+        t = s.add(Table(
+            "t_cost", f"The cost of violence, {self.period.label} (2023/24 prices)",
+            [Column("Offences", LABEL), Column("Count", COUNT),
+             Column("Unit cost (2015/16 prices)", TEXT), Column("Unit cost (2023/24 prices)", TEXT),
+             Column("Cost", TEXT)], rows,
+            note=f"Unit costs: {cov.SOURCE}; uplifted by {factor:.3f} with the "
+                 f"{cov.DEFLATOR_SOURCE}. "
+                 + ("" if split else "data.police.uk does not split violence and sexual "
+                    "offences, so all are costed at the lowest unit cost (violence without "
+                    "injury): a lower bound. ")
+                 + ("Lines with a suppressed count are left out of the total. " if withheld
+                    else "")
+                 + "Costs cover the whole of society (victims' physical and emotional harm, "
+                   "lost output, health and criminal justice services)."))
+        if total:
+            self._find(f"Violence in the period cost an estimated {_money(total)} at 2023/24 "
+                       "prices" + ("" if split else " at least") + ".", t.id)
+
+    # ------------------------------------------------------------------ governance
+    def _governance(self, s: Section) -> None:
+        authors = sorted({n.author for n in self.narr.values()})
+        last = self.signed[-1] if self.signed else None
+        edits = max((n.written_at for n in self.narr.values()), default=None)
+        status = ("Signed off" if last and (edits is None or edits <= last.signed_at)
+                  else "Draft: changed since sign-off" if last else "Draft: not yet signed off")
+        rows = [
+            ["Status", status],
+            ["Authors", (", ".join(authors) + " (narrative); " if authors else "")
+             + "data sections generated by vru"],
+            ["Version", last.version if last else "draft"],
+            ["Signed off by", f"{last.signed_by}, {last.role}" if last else "not yet signed off"],
+            ["Signed off on", f"{last.signed_at:%d %B %Y}" if last else "not yet signed off"],
+            ["Review date", f"{last.review_date:%d %B %Y}" if last else "set at sign-off"],
+            ["Produced", f"{self.doc.created:%d %B %Y %H:%M}"],
+            ["Data", label(self.source, "source") if self.source in ("police_uk", "police_rms")
+             else "force crime extracts and data.police.uk, by force and month"],
+        ]
+        s.add(Table("t_governance", "Document control", [Column("Item", LABEL),
+                                                         Column("Detail", TEXT)], rows))
+        if len(self.signed) > 1:
+            s.add(Table("t_signoffs", "Sign-off record",
+                        [Column("Version", LABEL), Column("Signed off by", TEXT),
+                         Column("Role", TEXT), Column("Date", TEXT)],
+                        [[x.version, x.signed_by, x.role, f"{x.signed_at:%d %B %Y}"]
+                         for x in self.signed]))
