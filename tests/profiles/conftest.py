@@ -77,6 +77,7 @@ def small_integers(text: str, upper: int) -> list[str]:
     t = re.sub(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?", " ", text)
     t = re.sub(r"\b\d{1,2}:\d{2}\b", " ", t)
     t = re.sub(r"\b(?:Table|Figure)\s+\d+", " ", t)
+    t = re.sub(r"\bPage\s+\d+\s+of\s+\d+", " ", t)  # the PDF's page numbers
     t = re.sub(r"\b\d{1,3}(?:,\d{3})+\b", lambda m: m.group(0).replace(",", ""), t)
     hits = []
     for m in re.finditer(r"(?<![\w./+\-−'‘])(\d+)(?![\w.:%/'’]|\s*%)", t):

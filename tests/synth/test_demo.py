@@ -59,6 +59,10 @@ def test_demo_builds_everything_offline(demo_run):
     prof = ws_path / "exports" / "profile"
     for suffix in ("html", "pdf", "docx"):
         assert list(prof.glob(f"profile-kingsmere-2023-24.{suffix}")), suffix
+    # The SNA step: its narrative (the demo's priorities) and sign-off are in the document.
+    sna = (prof / "sna-kingsmere-2023-24.html").read_text(encoding="utf-8")
+    assert "Priorities: night-time economy violence" in sna and "Demo chair" in sna
+    assert "Not yet written" in sna
     plans = sorted((ws_path / "exports" / "hotspots").glob("plan-*/plan.csv"))
     assert plans, "no patrol plan: the hotspot commands must be in this build"
     plan = pd.read_csv(plans[-1])

@@ -69,6 +69,17 @@ def profile_steps(ws: Path) -> list[tuple[str, list[str]]]:
         ("Problem profile for the force area, 2023/24",
          ["profile", "--area", "Kingsmere Police", "--period", "2023/24", "--format", "html",
           "--out", str(out), *w]),
+        ("SNA narrative: priorities for Kingsmere",
+         ["sna", "narrative", "--area", "Kingsmere", "--period", "2023/24", "--section",
+          "summary", "--author", "Demo analyst", "--text",
+          "Priorities: night-time economy violence in the town centre, and young people "
+          "excluded from school.", *w]),
+        ("SNA sign-off (version 0.1, demo)",
+         ["sna", "signoff", "--area", "Kingsmere", "--period", "2023/24", "--version", "0.1",
+          "--by", "Demo chair", "--role", "Chair, VRU board", *w]),
+        ("Strategic Needs Assessment for Kingsmere, 2023/24",
+         ["sna", "build", "--area", "Kingsmere", "--period", "2023/24", "--format", "html",
+          "--out", str(out), *w]),
     ]
 
 

@@ -225,7 +225,7 @@ def _hotspots(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> None:
                          f"{m.area.describe()}; neighbours within {m.distance_m:,.0f} m "
                          f"({m.params['distance_method']}); 99% confidence after "
                          "Benjamini-Hochberg correction; the ten busiest hot-spot cells "
-                         f"shown. Accuracy of the map: {m.accuracy.label()}."))
+                         f"shown. Accuracy of the map: {_accuracy_text(m.accuracy)}."))
     share = ctx.pub.share(in_hot, total)
     if isinstance(share, float):
         ctx._find(f"Hot-spot analysis (Getis-Ord Gi*) found {len(hot):,} grid cells of "
@@ -341,3 +341,10 @@ def _concentration_table(vals: np.ndarray, shares: tuple[float, ...]) -> list[tu
     return [(float(r.area_pct), float(r.harm_pct), int(r.units)) for r in df.itertuples()]
 
 
+def _accuracy_text(acc) -> str:
+    """The map's backtested accuracy in published prose (the number of months in words, so it
+    never reads as a count of offences)."""
+    if not acc.months:
+        return acc.label()
+    return (f"backtested over {words(len(acc.months))} months ({acc.months[0]}.."
+            f"{acc.months[-1]}): hit rate {100 * acc.hit_rate:.1f}%, PAI {acc.pai:.2f}")
