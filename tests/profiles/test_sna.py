@@ -26,12 +26,16 @@ UPLIFT = 106.96 / 80.54  # HM Treasury GDP deflator, 2023/24 over 2015/16
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from vru.synth.demo import build_demo
+def demo(demo_run, tmp_path_factory):
+    """A copy of the session's demo workspace (tests/conftest.py `demo_run`, which no test
+    writes to): this test writes narratives and sign-offs."""
+    import shutil
 
-    res = build_demo(tmp_path_factory.mktemp("sna") / "ws", seed=3, scale=0.1)
-    ws = Workspace.open(res.workspace)
-    yield ws, res.data_dir
+    assert demo_run.result.exit_code == 0, demo_run.result.output
+    copy = tmp_path_factory.mktemp("sna") / "ws"
+    shutil.copytree(demo_run.workspace, copy, ignore=shutil.ignore_patterns("exports", "*.lock"))
+    ws = Workspace.open(copy)
+    yield ws, demo_run.data
     ws.close()
 
 
@@ -161,6 +165,9 @@ def test_demo_sna(demo, tmp_path):
     sign_off(ws, key, "2023/24", "1.0", "C. Chair", "Chair, VRU board")
 
     doc = build_sna(ws, lad, "2023/24")
+    # The demo's own step wrote the priorities and signed version 0.1 off.
+    summary = [b.text for b in doc.sections[0].blocks if hasattr(b, "text")]
+    assert summary[0].startswith("Priorities: night-time economy violence")
     paths = {p.suffix[1:]: p for p in render(doc, "html,pdf,docx", tmp_path)}
     _check_sna(ws, doc, paths)
     drivers = [b.text for b in doc.sections[[s.id for s in doc.sections].index("drivers")].blocks
@@ -169,7 +176,8 @@ def test_demo_sna(demo, tmp_path):
     assert drivers[1].startswith("Written by B. Lead, version v2")
     gov = {r[0]: r[1] for r in doc.table("t_governance").rows}
     assert gov["Signed off by"] == "C. Chair, Chair, VRU board"
-    assert gov["Status"] == "Draft: changed since sign-off" or gov["Status"] == "Signed off"
+    assert gov["Version"] == "1.0" and gov["Status"] == "Signed off"
+    assert [r[0] for r in doc.table("t_signoffs").rows] == ["0.1", "1.0"]
 
     # Domestic abuse and the cost of violence against the source rows (privileged: exact).
     rows = _hand_rows(data_dir, lad)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from vru import periods
 from vru.analysis import cost_of_violence as cov
+from vru.reports import profile_people, profile_place, profile_programme
 from vru.reports.document import COUNT, LABEL, PERCENT, TEXT, Column, Document, FindingList, Paragraph, Section, Table
 from vru.reports.labels import label
 from vru.reports.profile import _Builder
@@ -95,28 +96,37 @@ def _money(v: float) -> str:
     return f"£{round(v, -3):,.0f}"
 
 
-class _SnaBuilder(_Builder):
+class _SnaBuilder:
+    """The SNA around the profile's context and sections (composition: the profile builder is
+    the context every generated section reads, and the profile's section functions are reused
+    as they are)."""
+
     def __init__(self, ws: Workspace, area: Area, period: periods.Period, privileged: bool):
-        super().__init__(ws, area, period, privileged)
+        self.ctx = _Builder(ws, area, period, privileged)
         self.key = area_key(area)
         self.narr: dict[str, Narrative] = narratives(ws, self.key, period.label)
         self.signed: list[SignOff] = signoffs(ws, self.key, period.label)
-        d = self.doc
+        d = self.ctx.doc
         d.title = f"{area.name}: Strategic Needs Assessment for serious violence"
         d.meta["file_stem"] = f"sna-{area.name}-{period.label}" + ("-exact" if privileged else "")
-        d.meta["running_header"] = f"{area.name} Strategic Needs Assessment, {self._period_text()}"
+        d.meta["running_header"] = (f"{area.name} Strategic Needs Assessment, "
+                                    f"{self.ctx._period_text()}")
         d.meta["kind"] = "sna"
 
     # ------------------------------------------------------------------ build
     def build(self) -> Document:
-        d = self.doc
+        d = self.ctx.doc
         made = {s.id: d.section(s.id, s.title) for s in SECTIONS}
         gen = {
-            "definition": self._definition, "trends": self._trends, "people": self._people,
-            "ed_gap": self._ed_gap, "place": self._place, "cohorts": self._cohorts,
+            "definition": self._definition, "trends": self.ctx._trends,
+            "people": lambda s: profile_people.people(self.ctx, s),
+            "ed_gap": lambda s: profile_people.ed_gap(self.ctx, s),
+            "place": lambda s: profile_place.place(self.ctx, s), "cohorts": self._cohorts,
             "domestic": self._domestic, "vawg": self._vawg, "weapons": self._weapons,
-            "cost": self._cost, "provision": self._programme, "data_gaps": self._coverage,
-            "methods": self._methods,
+            "cost": self._cost,
+            "provision": lambda s: profile_programme.programme(self.ctx, s),
+            "data_gaps": self.ctx._coverage,
+            "methods": self.ctx._methods,
         }
         for spec in SECTIONS:
             s = made[spec.id]
@@ -125,10 +135,10 @@ class _SnaBuilder(_Builder):
             if spec.id in gen:
                 gen[spec.id](s)
         summary = made["summary"]
-        if self.findings:
+        if self.ctx.findings:
             summary.add(Paragraph("What the data show (each finding names the table it comes "
                                   "from):"))
-            summary.add(FindingList(self.findings))
+            summary.add(FindingList(self.ctx.findings))
         else:
             summary.add(Paragraph("No police-recorded offences were found for this area and "
                                   "period, so there are no findings from the data."))
@@ -151,96 +161,96 @@ class _SnaBuilder(_Builder):
 
     # ------------------------------------------------------------------ definition
     def _definition(self, s: Section) -> None:
-        sv = self.ws.settings.serious_violence
+        sv = self.ctx.ws.settings.serious_violence
         proxy = ("On data.police.uk data alone this is a proxy: it counts all violence and "
                  "sexual offences plus robbery and possession of weapons, because the published "
                  "categories cannot separate serious violence from, for example, harassment or "
                  "common assault.")
         s.add(Paragraph("Serious violence in this assessment is the partnership's definition: "
                         f"{sv.description} "
-                        + (proxy if self.source != "police_rms" else
+                        + (proxy if self.ctx.source != "police_rms" else
                            "Force crime extracts carry Home Office offence codes, so the "
                            "serious violence by offence code shown below is the narrower "
                            "measure; the category-based figure is kept to compare with "
                            "data.police.uk.")))
-        self._about(s)
-        self._headline(s)
-        self._comparison(s)
+        self.ctx._about(s)
+        self.ctx._headline(s)
+        self.ctx._comparison(s)
 
     # ------------------------------------------------------------------ themes
     def _force_rows(self, extra: str, params: list) -> tuple:
-        p = self.period
-        return self.ws.sql(
-            f"SELECT {extra} FROM canonical_crimes c WHERE {self.area.where} "
-            "AND c.month BETWEEN ? AND ?", [*params, *self.area.params, p.first, p.last])[0]
+        p = self.ctx.period
+        return self.ctx.ws.sql(
+            f"SELECT {extra} FROM canonical_crimes c WHERE {self.ctx.area.where} "
+            "AND c.month BETWEEN ? AND ?", [*params, *self.ctx.area.params, p.first, p.last])[0]
 
     def _cohorts(self, s: Section) -> None:
         rows = []
         for key in ("exclusions", "fte"):
-            res = self.partner.get(key)
+            res = self.ctx.partner.get(key)
             if res is None:
                 continue
             rows.append([res.indicator.label,
-                         self.pub.count(int(res.count or 0)) if res.supplied else None,
+                         self.ctx.pub.count(int(res.count or 0)) if res.supplied else None,
                          res.indicator.supplier if res.supplied else "no data supplied"])
         if rows:
             s.add(Table("t_cohorts", "Vulnerable cohorts in the partner data",
-                        [Column("Cohort", LABEL), Column(f"Records {self.period.label}", COUNT),
+                        [Column("Cohort", LABEL), Column(f"Records {self.ctx.period.label}", COUNT),
                          Column("Source", TEXT)], rows,
                         note="Residents of the area (LSOA of residence). Children in care and "
                              "young people not in education, employment or training are not "
                              "yet imported by the data hub."))
 
     def _domestic(self, s: Section) -> None:
-        if self.source != "police_rms":
+        if self.ctx.source != "police_rms":
             s.add(Paragraph("Domestic abuse cannot be counted from data.police.uk: its records "
                             "carry no domestic abuse flag. Force crime extracts for every month "
                             "of the period would give these figures."))
             return
-        p, prev = self.period, self.prev
+        p, prev = self.ctx.period, self.ctx.prev
         vso = "c.crime_type = 'Violence and sexual offences'"
-        rows = self.ws.sql(
+        rows = self.ctx.ws.sql(
             f"""SELECT count(*) FILTER (WHERE c.domestic_flag AND {vso}),
                        count(*) FILTER (WHERE {vso}),
                        count(*) FILTER (WHERE c.domestic_flag AND c.serious_violence),
                        count(*) FILTER (WHERE c.domestic_flag),
                        count(*) FILTER (WHERE c.domestic_flag AND {vso} AND
                                         lower(c.victim_sex) IN ('f', 'female'))
-                FROM canonical_crimes c WHERE {self.area.where} AND c.month BETWEEN ? AND ?""",
-            [*self.area.params, p.first, p.last])[0]
-        before = self.ws.sql(
+                FROM canonical_crimes c WHERE {self.ctx.area.where} AND c.month BETWEEN ? AND ?""",
+            [*self.ctx.area.params, p.first, p.last])[0]
+        before = self.ctx.ws.sql(
             f"SELECT count(*) FILTER (WHERE c.domestic_flag AND {vso}) FROM canonical_crimes c "
-            f"WHERE {self.area.where} AND c.month BETWEEN ? AND ?",
-            [*self.area.params, prev.first, prev.last])[0][0]
+            f"WHERE {self.ctx.area.where} AND c.month BETWEEN ? AND ?",
+            [*self.ctx.area.params, prev.first, prev.last])[0][0]
         da_vso, all_vso, da_sv, da_all, da_f = (int(x) for x in rows)
         t = s.add(Table(
             "t_domestic", "Domestic abuse-related offences",
             [Column("Measure", LABEL), Column(p.label, COUNT), Column(prev.label, COUNT),
              Column("Share", PERCENT)],
-            [["Domestic abuse-related violence and sexual offences", self.pub.count(da_vso),
-              self.pub.count(int(before)), self.pub.share(da_vso, all_vso)],
-             ["Domestic abuse-related serious violence", self.pub.count(da_sv), None,
-              self.pub.share(da_sv, int(self.cur.get("sv", 0)))],
-             ["All domestic abuse-related offences", self.pub.count(da_all), None, None],
-             ["Domestic abuse-related violence with a female victim", self.pub.count(da_f),
-              None, self.pub.share(da_f, da_vso)]],
+            [["Domestic abuse-related violence and sexual offences", self.ctx.pub.count(da_vso),
+              self.ctx.pub.count(int(before)), self.ctx.pub.share(da_vso, all_vso)],
+             ["Domestic abuse-related serious violence", self.ctx.pub.count(da_sv), None,
+              self.ctx.pub.share(da_sv, int(self.ctx.cur.get("sv", 0)))],
+             ["All domestic abuse-related offences", self.ctx.pub.count(da_all), None, None],
+             ["Domestic abuse-related violence with a female victim", self.ctx.pub.count(da_f),
+              None, self.ctx.pub.share(da_f, da_vso)]],
             note="Offences the force flagged as domestic abuse-related. Shares: of all violence "
                  "and sexual offences, of all serious violence, and of domestic abuse-related "
                  "violence, in turn."))
-        share = self.pub.share(da_vso, all_vso)
+        share = self.ctx.pub.share(da_vso, all_vso)
         if isinstance(share, float):
-            self._find(f"{share:.1f}% of violence and sexual offences were flagged as domestic "
+            self.ctx._find(f"{share:.1f}% of violence and sexual offences were flagged as domestic "
                        "abuse-related.", t.id)
 
     def _vawg(self, s: Section) -> None:
-        p = self.period
-        if self.source != "police_rms":
+        p = self.ctx.period
+        if self.ctx.source != "police_rms":
             n = self._force_rows("count(*) FILTER (WHERE c.crime_type = 'Violence and sexual "
                                  "offences')", [])[0]
             s.add(Paragraph(
                 f"data.police.uk publishes sexual offences inside one category with violence "
-                f"({self.pub.count_text(int(n))} violence and sexual offences in "
-                f"{self._period_text()}), so rape and other sexual offences cannot be counted "
+                f"({self.ctx.pub.count_text(int(n))} violence and sexual offences in "
+                f"{self.ctx._period_text()}), so rape and other sexual offences cannot be counted "
                 "separately, nor the sex of victims. Force crime extracts would give them."))
             return
         row = self._force_rows(
@@ -253,16 +263,16 @@ class _SnaBuilder(_Builder):
         rape, other, fem, known = (int(x) for x in row)
         s.add(Table("t_sexual", f"Sexual offences and violence against women, {p.label}",
                     [Column("Measure", LABEL), Column("Offences", COUNT), Column("Share", PERCENT)],
-                    [["Rape", self.pub.count(rape), None],
-                     ["Other sexual offences", self.pub.count(other), None],
-                     ["Violence and sexual offences with a female victim", self.pub.count(fem),
-                      self.pub.share(fem, known)]],
+                    [["Rape", self.ctx.pub.count(rape), None],
+                     ["Other sexual offences", self.ctx.pub.count(other), None],
+                     ["Violence and sexual offences with a female victim", self.ctx.pub.count(fem),
+                      self.ctx.pub.share(fem, known)]],
                     note="Rape: Home Office offence codes 19A to 19H. Other sexual offences: "
                          "codes " + codes(OTHER_SEXUAL_CODES) + ". Share: of offences whose "
                          "victim's sex is recorded."))
 
     def _weapons(self, s: Section) -> None:
-        rms = self.source == "police_rms"
+        rms = self.ctx.source == "police_rms"
         row = self._force_rows(
             "count(*) FILTER (WHERE c.crime_type = 'Possession of weapons'), "
             "count(*) FILTER (WHERE c.crime_type = 'Robbery')"
@@ -271,13 +281,13 @@ class _SnaBuilder(_Builder):
                "count(*) FILTER (WHERE c.knife_flag)" if rms else ""), [])
         vals = [int(x) for x in row]
         na = "not available from data.police.uk"
-        rows = [["Possession of weapons", self.pub.count(vals[0])],
-                ["Robbery", self.pub.count(vals[1])],
-                ["Homicide", self.pub.count(vals[2]) if rms else na],
-                ["Firearms possession offences", self.pub.count(vals[3]) if rms else na],
-                ["Knife or sharp-instrument crime (flagged)", self.pub.count(vals[4]) if rms
+        rows = [["Possession of weapons", self.ctx.pub.count(vals[0])],
+                ["Robbery", self.ctx.pub.count(vals[1])],
+                ["Homicide", self.ctx.pub.count(vals[2]) if rms else na],
+                ["Firearms possession offences", self.ctx.pub.count(vals[3]) if rms else na],
+                ["Knife or sharp-instrument crime (flagged)", self.ctx.pub.count(vals[4]) if rms
                  else na]]
-        s.add(Table("t_weapons", f"Weapon-enabled violence, {self.period.label}",
+        s.add(Table("t_weapons", f"Weapon-enabled violence, {self.ctx.period.label}",
                     [Column("Measure", LABEL), Column("Offences", COUNT)], rows,
                     note="Homicide: Home Office offence codes " + codes(HOMICIDE_CODES)
                          + ". Firearms: codes " + codes(FIREARM_CODES) + ". Knife crime: "
@@ -287,7 +297,7 @@ class _SnaBuilder(_Builder):
     def cost_counts(self) -> tuple[dict[str, int], bool]:
         """Offences in each costed category, and whether violence was split by offence code
         (force extracts) or costed as a lower bound (data.police.uk)."""
-        if self.source == "police_rms":
+        if self.ctx.source == "police_rms":
             vwi = tuple(c for c in VWI_OFFENCE_CODES if c not in HOMICIDE_CODES)
             row = self._force_rows(
                 f"""count(*) FILTER (WHERE c.ho_offence_code IN ({_in(HOMICIDE_CODES)})),
@@ -313,9 +323,9 @@ class _SnaBuilder(_Builder):
                  "rape": "Rape", "other_sexual": "Other sexual offences", "robbery": "Robbery"}
         rows, total, withheld = [], 0.0, False
         for line in cov.cost_lines(counts, factor):
-            published = self.pub.count(line.count)
+            published = self.ctx.pub.count(line.count)
             if isinstance(published, str) or published is None:
-                cost_cell, withheld = self.pub.rule.symbol, True
+                cost_cell, withheld = self.ctx.pub.rule.symbol, True
             else:
                 # Costs are derived from the published count, so rounding is never undone.
                 cost_cell = _money(published * line.unit_cost)
@@ -324,7 +334,7 @@ class _SnaBuilder(_Builder):
                          f"£{line.unit_cost:,.0f}", cost_cell])
         rows.append(["Total", None, None, None, _money(total)])
         t = s.add(Table(
-            "t_cost", f"The cost of violence, {self.period.label} (2023/24 prices)",
+            "t_cost", f"The cost of violence, {self.ctx.period.label} (2023/24 prices)",
             [Column("Offences", LABEL), Column("Count", COUNT),
              Column("Unit cost (2015/16 prices)", TEXT), Column("Unit cost (2023/24 prices)", TEXT),
              Column("Cost", TEXT)], rows,
@@ -338,7 +348,7 @@ class _SnaBuilder(_Builder):
                  + "Costs cover the whole of society (victims' physical and emotional harm, "
                    "lost output, health and criminal justice services)."))
         if total:
-            self._find(f"Violence in the period cost an estimated {_money(total)} at 2023/24 "
+            self.ctx._find(f"Violence in the period cost an estimated {_money(total)} at 2023/24 "
                        "prices" + ("" if split else " at least") + ".", t.id)
 
     # ------------------------------------------------------------------ governance
@@ -356,8 +366,8 @@ class _SnaBuilder(_Builder):
             ["Signed off by", f"{last.signed_by}, {last.role}" if last else "not yet signed off"],
             ["Signed off on", f"{last.signed_at:%Y-%m-%d}" if last else "not yet signed off"],
             ["Review date", f"{last.review_date:%Y-%m-%d}" if last else "set at sign-off"],
-            ["Produced", f"{self.doc.created:%Y-%m-%d %H:%M}"],
-            ["Data", label(self.source, "source") if self.source in ("police_uk", "police_rms")
+            ["Produced", f"{self.ctx.doc.created:%Y-%m-%d %H:%M}"],
+            ["Data", label(self.ctx.source, "source") if self.ctx.source in ("police_uk", "police_rms")
              else "force crime extracts and data.police.uk, by force and month"],
         ]
         s.add(Table("t_governance", "Document control", [Column("Item", LABEL),
