@@ -29,11 +29,28 @@ def profile_cmd(
     workspace: Path = WorkspaceOption,
 ) -> None:
     """Build the problem profile for an area and period."""
+    from vru.reports.profile import build_profile
+
+    doc, paths, t_build, t_render = build_and_render(build_profile, area, period, formats, out,
+                                                     privileged, workspace)
+    console.print(f"[bold]{doc.title}[/] ({doc.subtitle})")
+    if privileged:
+        console.print("[yellow]privileged profile: unrounded counts; do not publish[/]")
+    for f in doc.findings():
+        console.print(f" - {f.text} ({doc.table_ref(f.table_id)})", highlight=False)
+    for p in paths:
+        console.print(f"wrote {p}")
+    console.print(f"built in {t_build:.1f} s, rendered in {t_render:.1f} s", style="dim")
+
+
+def build_and_render(builder, area: str, period: str, formats: str, out: Path, privileged: bool,
+                     workspace: Path | None):
+    """Build a document (``builder(ws, area, period, privileged=...)``: the profile or the SNA)
+    and render it; returns (document, paths, build seconds, render seconds)."""
     from vru.live.jobs import offload
     from vru.periods import parse_period
     from vru.privacy.access import Actor, disclosure_for
     from vru.reports import parse_formats, render
-    from vru.reports.profile import build_profile
 
     try:
         fmts = parse_formats(formats)
@@ -47,18 +64,11 @@ def profile_cmd(
         # VruError, reported by the CLI's single handler.
         audience = Actor.operator() if privileged else Actor.public()
         gate = disclosure_for(audience, ws.settings.disclosure)
-        doc = build_profile(ws, area, per, privileged=gate.exact)
+        doc = builder(ws, area, per, privileged=gate.exact)
         t1 = time.perf_counter()
         # inside `vru serve`, rendering runs in its worker process (requests keep the CPU)
         paths = offload(render, doc, fmts, Path(out).absolute())
         t2 = time.perf_counter()
     finally:
         ws.close()
-    console.print(f"[bold]{doc.title}[/] ({doc.subtitle})")
-    if privileged:
-        console.print("[yellow]privileged profile: unrounded counts; do not publish[/]")
-    for f in doc.findings():
-        console.print(f" - {f.text} ({doc.table_ref(f.table_id)})", highlight=False)
-    for p in paths:
-        console.print(f"wrote {p}")
-    console.print(f"built in {t1 - t0:.1f} s, rendered in {t2 - t1:.1f} s", style="dim")
+    return doc, paths, t1 - t0, t2 - t1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 
@@ -34,32 +33,15 @@ def build(
     workspace: Path = WorkspaceOption,
 ) -> None:
     """Build the SNA for an area and period as HTML, PDF and DOCX."""
-    from vru.live.jobs import offload
-    from vru.periods import parse_period
-    from vru.privacy.access import Actor, disclosure_for
-    from vru.reports import parse_formats, render
+    from vru.cli.cmd_profile import build_and_render
     from vru.reports.sna import build_sna
 
-    try:
-        fmts = parse_formats(formats)
-        per = parse_period(period)
-    except ValueError as exc:
-        fail(str(exc))
-    ws = open_workspace(workspace, read_only=True)
-    try:
-        t0 = time.perf_counter()
-        audience = Actor.operator() if privileged else Actor.public()
-        gate = disclosure_for(audience, ws.settings.disclosure)
-        doc = build_sna(ws, area, per, privileged=gate.exact)
-        t1 = time.perf_counter()
-        paths = offload(render, doc, fmts, Path(out).absolute())
-        t2 = time.perf_counter()
-    finally:
-        ws.close()
+    doc, paths, t_build, t_render = build_and_render(build_sna, area, period, formats, out,
+                                                     privileged, workspace)
     console.print(f"[bold]{doc.title}[/] ({doc.subtitle})")
     for p in paths:
         console.print(f"wrote {p}")
-    console.print(f"built in {t1 - t0:.1f} s, rendered in {t2 - t1:.1f} s", style="dim")
+    console.print(f"built in {t_build:.1f} s, rendered in {t_render:.1f} s", style="dim")
 
 
 @sna_app.command("narrative")
