@@ -10,7 +10,8 @@ API, profiles, hot spots, backtests, patrol plans, status, CLI) reads the result
                        on both sources) and ``sv_ho_code`` (the Home Office code list; NULL on
                        rows without a code, i.e. data.police.uk).
 ``crime_coverage``     one row per force and month between the force's first and last month:
-                       the serving source (NULL = a gap: no source holds that month), the rule
+                       the serving source (NULL = a gap: no source holds that month; status
+                       'missing'; 'partial' for a near-empty month at either end), the rule
                        that chose it, what each source holds and each source's serious-violence
                        count (where the sources disagree for overlapping months).
 ``crime_source_months`` what each source holds per force, month and family (crime / asb).
@@ -104,10 +105,28 @@ held AS (
            sum(sv_rows) FILTER (WHERE source = 'police_rms')::BIGINT AS police_rms_sv,
            sum(sv_ho_rows) FILTER (WHERE source = 'police_rms')::BIGINT AS police_rms_sv_ho,
            list(DISTINCT source ORDER BY source) AS sources_held
-    FROM crime_source_months GROUP BY 1, 2)
+    FROM crime_source_months GROUP BY 1, 2),
+served AS (
+    SELECT c.force_name, c.month, c.source, c.rule, h.rows
+    FROM crime_served c JOIN crime_source_months h ON h.force_name = c.force_name
+         AND h.month = c.month AND h.family = 'crime' AND h.source = c.source
+    WHERE c.family = 'crime'),
+typical AS (
+    SELECT force_name, median(rows) AS median_rows FROM served GROUP BY 1),
+edges AS (
+    -- A month at either end of a force's run holding under a tenth of its median month is
+    -- partial (e.g. a few force-extract crimes committed just before its first full month).
+    SELECT m.force_name, m.month, s.source, s.rule, s.rows,
+           bool_and(coalesce(s.rows, 0) < 0.1 * t.median_rows) OVER (PARTITION BY m.force_name
+               ORDER BY m.month ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS lead_low,
+           bool_and(coalesce(s.rows, 0) < 0.1 * t.median_rows) OVER (PARTITION BY m.force_name
+               ORDER BY m.month ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS trail_low
+    FROM months m LEFT JOIN served s ON s.force_name = m.force_name AND s.month = m.month
+    LEFT JOIN typical t ON t.force_name = m.force_name)
 SELECT m.force_name, m.month,
        c.source, c.rule, a.source AS asb_source,
-       CASE WHEN c.source IS NULL THEN 'missing' ELSE 'served' END AS status,
+       CASE WHEN c.source IS NULL THEN 'missing'
+            WHEN e.lead_low OR e.trail_low THEN 'partial' ELSE 'served' END AS status,
        coalesce(h.sources_held, []) AS sources_held,
        coalesce(h.police_uk_rows, 0) AS police_uk_rows,
        coalesce(h.police_rms_rows, 0) AS police_rms_rows,
@@ -119,7 +138,8 @@ LEFT JOIN crime_served c ON c.force_name = m.force_name AND c.month = m.month
      AND c.family = 'crime'
 LEFT JOIN crime_served a ON a.force_name = m.force_name AND a.month = m.month
      AND a.family = 'asb'
-LEFT JOIN held h ON h.force_name = m.force_name AND h.month = m.month;
+LEFT JOIN held h ON h.force_name = m.force_name AND h.month = m.month
+LEFT JOIN edges e ON e.force_name = m.force_name AND e.month = m.month;
 """
 
 

@@ -42,12 +42,15 @@ def crime_view_status(ws: Workspace) -> dict:
     for r in cov:
         f = forces.setdefault(r["force_name"], {
             "force": r["force_name"], "first_month": r["month"], "last_month": r["month"],
-            "months": 0, "served_by": {}, "missing_months": [], "overlap_months": 0,
+            "months": 0, "served_by": {}, "missing_months": [], "partial_months": [],
+            "overlap_months": 0,
             "sv_police_uk": 0, "sv_police_rms": 0, "sv_police_rms_ho_codes": 0})
         f["last_month"] = r["month"]
         f["months"] += 1
         if r["source"] is None:
             f["missing_months"].append(r["month"])
+        elif r["status"] == "partial":
+            f["partial_months"].append(r["month"])
         else:
             f["served_by"][r["source"]] = f["served_by"].get(r["source"], 0) + 1
         if r["police_uk_rows"] and r["police_rms_rows"]:

@@ -212,3 +212,46 @@ def test_bad_override_is_refused_with_its_place(tmp_path):
     s.crime_sources.precedence = ["police_uk", "police_uk"]
     with pytest.raises(ValueError, match="distinct"):
         s.validate()
+
+
+def test_a_near_empty_month_at_the_edge_is_partial_not_a_fall_to_zero(tmp_path, monkeypatch):
+    """A force extract whose window starts a few hours before its first full month puts a crime
+    or two in the month before: the coverage table marks that month partial, hot spots leave it
+    out like a gap, and the trends chart leaves it out and names it."""
+    from datetime import date
+
+    from vru.analysis.hotspots.store import missing_months
+    from vru.web import queries as q
+    from vru.web import views
+    from vru.web.exit import Exit
+
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    monkeypatch.setenv(KEY_ENV, "precedence-test-key-not-a-secret-1234")
+    ws = Workspace.init(tmp_path / "ws")
+    try:
+        months = ["2023-04", "2023-05", "2023-06", "2023-07"]
+        i = 0
+        for m in months:
+            write_csv(tmp_path / "uk" / m / f"{m}-test-street.csv",
+                      [street_row(i + k, m) for k in range(20)], STREET_COLUMNS)
+            i += 20
+        import_police(ws, [tmp_path / "uk"])
+        with ws.transaction() as con:
+            agreements.add(con, "police_rms", FORCE, "Serious Violence Duty",
+                           ["problem profile"], 36)
+        stray = dict(crime_reference="TP/STRAY/1", ho_offence_code="8N", offence_description="",
+                     committed_from="2023-03-31 23:00", committed_to="", easting="505040",
+                     northing="249697", location="High St", lsoa_code="E01017540",
+                     victim_age="19", victim_sex="M", suspect_id="", knife_flag="N",
+                     domestic_flag="N", last_outcome="")
+        import_source(ws, SOURCES["police_rms"], [write_rms(tmp_path / "rms.csv", [stray])])
+        cov = {r["month"]: r["status"] for r in crime_view.coverage_rows(ws)}
+        assert cov == {"2023-03": "partial", **{m: "served" for m in months}}
+        assert missing_months(ws, [date(2023, 3, 1), date(2023, 4, 1)]) == [date(2023, 3, 1)]
+        users.add_user(ws, "analyst", PASSWORD, "analyst")
+        ex = Exit(users.get_user(ws, "analyst"), ws.settings.disclosure)
+        tr = views.trends(ws, ex, q.Filters(crime_type=q.SERIOUS_VIOLENCE), "area")
+        assert tr["months"] == months and tr["partial_months"] == ["2023-03"]
+        assert workspace_status(ws)["crime_view"]["forces"][0]["partial_months"] == ["2023-03"]
+    finally:
+        ws.close()
