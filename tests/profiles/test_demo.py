@@ -18,6 +18,7 @@ def demo_ws(demo_run):
     ws.close()
 
 
+@pytest.mark.timeout(1800)  # may be the test whose setup builds the session's demo
 def test_demo_local_authority_profile_has_all_sections(demo_ws, tmp_path):
     from vru.reports import render
     from vru.reports.profile import build_profile

@@ -12,7 +12,10 @@ from vru.cli import app
 from vru.workspace import Workspace
 
 
+# The session's demo is built in the setup of whichever demo test runs first, and setup counts
+# towards that test's timeout: room for the build on a loaded machine.
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_demo_builds_everything_offline(demo_run):
     # The demo is run once per session (tests/conftest.py `demo_run`: seed 3, scale 0.1, the
     # network switched off, no key in the environment) and shared with the profile tests.
