@@ -8,6 +8,11 @@ a new code never prints raw.
 
 from __future__ import annotations
 
+from vru.sources.education import REASONS as EXCLUSION_REASONS
+from vru.sources.youth_justice import OUTCOMES as YOUTH_OUTCOMES
+
+_SEX = {"M": "Male", "F": "Female", "X": "Other", "U": "Not known"}
+
 CODE_LISTS: dict[str, dict[str, str]] = {
     "location_type": {
         "HOME": "Home", "STREET": "Street or other public place",
@@ -20,9 +25,22 @@ CODE_LISTS: dict[str, dict[str, str]] = {
         "GLASS": "Glass or bottle", "FIREARM": "Firearm", "OTHER": "Other weapon",
         "UNKNOWN": "Method not recorded",
     },
-    "sex": {"M": "Male", "F": "Female", "X": "Other", "U": "Not known"},
+    "sex": _SEX,
+    "victim_sex": _SEX,
     "exclusion_type": {"PERMANENT": "Permanent exclusion", "SUSPENSION": "Suspension"},
-    "event_type": {"FTE": "First-time entrant to the youth justice system"},
+    "reason_code": dict(EXCLUSION_REASONS),   # DfE's reasons, as the education contract has them
+    "event_type": {"FTE": "First-time entrant to the youth justice system",
+                   "OUTCOME": "Youth justice outcome"},
+    "outcome_code": dict(YOUTH_OUTCOMES),     # as the youth justice contract has them
+    "order_type": {"GPS_TRAIL": "GPS location monitoring", "EXCLUSION": "Exclusion zone",
+                   "INCLUSION": "Inclusion zone", "CURFEW": "Curfew"},
+    "zone_type": {"EXCLUSION": "Exclusion zone", "INCLUSION": "Inclusion zone"},
+    "status": {"RECEIVED": "Received", "ASSESSED": "Assessed", "ACCEPTED": "Accepted",
+               "DECLINED": "Declined", "ENGAGED": "Engaged", "COMPLETED": "Completed",
+               "DISENGAGED": "Disengaged"},
+    "ethnicity": {"WHITE": "White", "MIXED": "Mixed or multiple ethnic groups",
+                  "ASIAN": "Asian or Asian British", "BLACK": "Black, Black British, Caribbean "
+                  "or African", "OTHER": "Other ethnic group", "UNKNOWN": "Not known"},
     "source": {"police_uk": "data.police.uk street-level crime",
                "police_rms": "force crime extracts"},
 }
@@ -45,5 +63,7 @@ def label(code: object, field: str | None = None) -> str:
 
 
 def raw_codes() -> set[str]:
-    """Every raw code with a label that is not an ordinary word or letter (for text checks)."""
+    """Every raw code that could be mistaken for nothing but a code in published text: two or
+    more capitals, or with an underscore (single letters and ordinary words like OTHER or
+    HOME in capitals are still codes, but are left to the labels)."""
     return {c for codes in CODE_LISTS.values() for c in codes if len(c) > 1}
