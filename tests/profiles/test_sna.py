@@ -146,6 +146,7 @@ def _hand_rows(data_dir, lad_name: str) -> pd.DataFrame:
     return df[df["lsoa_code"].isin(lsoas) & (month >= "2023-04") & (month <= "2024-03")]
 
 
+@pytest.mark.timeout(1800)  # may be the test whose setup builds the session's demo
 def test_demo_sna(demo, tmp_path):
     from vru.reports import render
     from vru.reports.profile_data import resolve_area
