@@ -198,6 +198,15 @@ def test_demo_sna(demo, tmp_path):
     assert counts["Robbery"] == int(rows["ho_offence_code"].isin(["34A", "34B"]).sum())
     assert counts["Rape"] == int((rows["ho_offence_code"] == "19C").sum())
 
+    # The force area over a custom period, and a community safety partnership: the same sections.
+    from vru.reports.sna import SECTIONS
+
+    for area, period in (("Kingsmere Police", "2023-05..2024-04"),
+                         ("Kingsmere Community Safety Partnership", "2023/24")):
+        d = build_sna(ws, area, period)
+        assert [s.id for s in d.sections] == [s.id for s in SECTIONS], area
+        assert d.table("t_cost").rows[-1][4].endswith("million"), area
+
 
 def test_bedford_sna(bedford, tmp_path):
     from vru.reports import render
