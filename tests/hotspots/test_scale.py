@@ -51,3 +51,14 @@ def test_study_areas():
     assert len(near.units) == 12 + 9
     with pytest.raises(ValueError, match="footprint"):
         scale.study_area(x, y, 150, kind="built-up")
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_too_few_places_for_morans_i_take_the_default_band_and_say_so(n):
+    x = np.arange(n, dtype=float) * 250.0
+    choice = scale.choose_distance(np.ones(n), x, np.zeros(n), 250.0)
+    assert choice.distance == 375.0
+    assert f"{n} places" in choice.method
+    assert np.isnan(choice.curve.z).all()
+    with pytest.raises(ValueError, match="at least 4 places"):
+        scale.morans_i_by_distance(np.ones(n), x, np.zeros(n), [250.0])

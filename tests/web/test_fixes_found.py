@@ -184,3 +184,22 @@ def test_a_partner_agency_takes_the_spelling_on_the_records(tmp_path):
         assert u.agency == "Bedfordshire Police"
     finally:
         ws.close()
+
+
+def test_hot_spot_map_of_a_workspace_with_one_crime_is_an_answer_not_an_error(tmp_path):
+    from datetime import date
+
+    from vru.testing.crimes import insert_crimes
+
+    ws = Workspace.init(tmp_path / "ws")
+    try:
+        users.add_user(ws, "ana", PASSWORD, "analyst")
+        insert_crimes(ws, [{"month": date(2024, 1, 1), "crime_type": "Violence and sexual offences",
+                            "longitude": -0.46, "latitude": 52.13, "falls_within": "Testshire Police"}])
+        c = _client(ws, "ana")
+        r = c.get("/api/map/hotspots?crime_type=Violence+and+sexual+offences")
+        assert r.status_code == 200, r.text
+        assert r.json()["features"] == [] and "at least 3 places" in r.json()["meta"]["note"]
+        c.close()
+    finally:
+        ws.close()

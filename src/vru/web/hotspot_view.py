@@ -69,14 +69,15 @@ def _hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str,
     meta: dict[str, Any] = {"available": True, "method": method,
                             "cell_size_m": float(ws.settings.grid.cell_size_m),
                             "filters": f.as_dict()}
-    try:
+    try:  # too little data (no events, fewer places than a statistic needs) is a note, not a 500
         ev, query = svc.events_for(ws, query_for(f, method))
+        use_emerging = method == "emerging" and len(ev.months) >= MIN_EMERGING_MONTHS
+        m = svc.emerging(ev, query) if use_emerging else svc.gistar(ev, query)
     except ValueError as exc:
         return geojson.collection([], meta={**meta, "note": str(exc)})
     size = float(query.size)
     meta["missing_months"] = ev.missing
-    if method == "emerging" and len(ev.months) >= MIN_EMERGING_MONTHS:
-        m = svc.emerging(ev, query)
+    if use_emerging:
         cats = np.asarray(m.result.categories, dtype=object)
         keep = np.flatnonzero(cats != "no pattern")
         props = [{"category": str(cats[i]), "hot_steps": int(m.result.hot[i].sum()),
@@ -86,7 +87,6 @@ def _hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str,
                     accuracy=m.accuracy.as_dict(), accuracy_label=m.accuracy.label())
         feats = _cells_geojson(m.units.x[keep], m.units.y[keep], size, props)
         return geojson.collection(feats, meta=meta)
-    m = svc.gistar(ev, query)
     res = m.result
     keep = np.flatnonzero(res.bin != 0)
     props = [{"bin": int(res.bin[i]), "z": round(float(res.z[i]), 2),

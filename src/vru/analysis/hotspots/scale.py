@@ -43,7 +43,10 @@ class MoranCurve:
     neighbours: np.ndarray   # mean neighbours per unit at each band
 
     def records(self) -> list[dict]:
-        return [{"distance_m": float(d), "morans_i": float(i), "z": float(z),
+        def num(v) -> float | None:  # JSON has no NaN: an undefined value is None
+            return float(v) if np.isfinite(v) else None
+
+        return [{"distance_m": float(d), "morans_i": num(i), "z": num(z),
                  "mean_neighbours": float(k)}
                 for d, i, z, k in zip(self.distances, self.I, self.z, self.neighbours,
                                       strict=True)]
@@ -128,8 +131,14 @@ def choose_distance(values, x, y, cell: float, default: float | None = None,
                     distances=None) -> DistanceChoice:
     """The Gi* distance band from the Moran's I curve (see the module docstring)."""
     dist = candidate_distances(cell) if distances is None else np.asarray(distances, float)
+    fallback = default if default is not None else 1.5 * cell
+    n = len(np.asarray(values))
+    if n < 4:  # Moran's I is undefined below 4 places: say so and use the default band
+        nan = np.full(len(dist), np.nan)
+        curve = MoranCurve(np.sort(dist), nan, float("nan"), nan.copy(), np.zeros(len(dist)))
+        return DistanceChoice(float(fallback), f"default ({n} places: too few to measure clustering)", curve)
     curve = morans_i_by_distance(values, x, y, dist)
-    d, how = pick_distance(dist, curve.I, curve.z, default if default is not None else 1.5 * cell)
+    d, how = pick_distance(dist, curve.I, curve.z, fallback)
     return DistanceChoice(d, how, curve)
 
 
