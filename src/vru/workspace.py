@@ -233,6 +233,19 @@ class Workspace:
             finally:
                 self._con.execute(f"SET memory_limit = '{previous}'")
 
+    def scratch(self, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+        """A separate in-memory DuckDB for engines that build many intermediate tables of their
+        own (Splink's linkage): nothing it makes lands in the workspace file, and it spills to
+        the workspace's own ``tmp/`` (never the system temp). The caller closes it."""
+        con = duckdb.connect(":memory:")
+        con.execute("SET enable_progress_bar = false")
+        tmp = self.path / "tmp" / "scratch"
+        tmp.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{tmp.as_posix()}'")
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        return con
+
     def checkpoint(self) -> None:
         with self._write_lock:
             self._con.execute("CHECKPOINT")

@@ -125,7 +125,7 @@ def test_no_raw_identifier_reaches_the_workspace(hub_ws, tmp_path, monkeypatch, 
 
     # A file refused outright (a column outside the contract) must not echo its content.
     bad = write_csv(tmp_path / "refused" / "adm.csv",
-                    [dict(SAMPLES["admissions"]["admissions"][0], surname=NAME[1])])
+                    [dict(SAMPLES["admissions"]["admissions"][0], maiden_name=NAME[1])])
     with pytest.raises(ImportRefused) as exc:
         import_source(hub_ws, SOURCES["admissions"], [bad])
     assert not any(s in str(exc.value) for s in PLANTED)

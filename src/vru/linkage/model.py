@@ -44,7 +44,7 @@ def linker_for(db_api: Any, table: Any, params: ModelParams | None = None,
     """A Splink linker over a feature table, with the model rendered for the engine."""
     dialect = dialect or db_api.sql_dialect.sql_dialect_str
     settings = spec.settings_dict(dialect, params, bloom)
-    sdf = db_api.register(table) if not hasattr(table, "physical_name") else table
+    sdf = table if hasattr(table, "physical_name") else db_api.register(table)
     return Linker(sdf, settings, log_level=logging.WARNING, validate_settings=False)
 
 

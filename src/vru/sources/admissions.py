@@ -16,14 +16,17 @@ from vru.sources.contract import (
     Flag,
     Identifier,
     LoadContext,
+    MatchKeys,
     RetentionTarget,
     Source,
     inserted,
+    quasi_identifier_columns,
 )
 
 SEXES = ("M", "F", "X", "U")
 
-COLUMNS = (
+MATCH_KEYS = MatchKeys(date_column="admission_date", pid="patient_pid")
+BASE_COLUMNS = (
     Column("nhs_number", "id", description="patient NHS number (pseudonymised at import)"),
     Column("admission_date", "date", True, description="date of admission"),
     Column("discharge_date", "date", description="date of discharge, if discharged"),
@@ -34,6 +37,7 @@ COLUMNS = (
     Column("sex", "code", codes=SEXES, description="M, F, X (other) or U (not known)"),
     Column("lsoa_code", "lsoa", description="LSOA of residence"),
 )
+COLUMNS = BASE_COLUMNS + quasi_identifier_columns(MATCH_KEYS, BASE_COLUMNS)
 
 CAUSE3 = "substr(v_icd10_cause, 1, 3)"
 CHECKS = (
@@ -58,6 +62,7 @@ ADMISSIONS_CONTRACT = Contract(
     columns=COLUMNS, load=_load, checks=CHECKS, flags=FLAGS,
     identifiers=(Identifier("patient_pid", "nhs_number", ("nhs_number",), required=True),),
     retention=(RetentionTarget("hospital_admissions", "admission_date"),),
+    match_keys=MATCH_KEYS,
 )
 
 ADMISSIONS = Source(name="admissions", title="Hospital admissions",

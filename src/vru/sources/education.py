@@ -14,9 +14,11 @@ from vru.sources.contract import (
     Flag,
     Identifier,
     LoadContext,
+    MatchKeys,
     RetentionTarget,
     Source,
     inserted,
+    quasi_identifier_columns,
 )
 
 EXCLUSION_TYPES = ("PERMANENT", "SUSPENSION")
@@ -41,7 +43,8 @@ REASONS = {
 }
 YEAR_GROUPS = ("N1", "N2", "R", *(str(i) for i in range(1, 15)))
 
-COLUMNS = (
+MATCH_KEYS = MatchKeys(date_column="event_date", pid="pupil_pid")
+BASE_COLUMNS = (
     Column("upn", "id", True, description="unique pupil number (pseudonymised at import)"),
     Column("school_urn", "text", True, max_length=6, description="school URN (6 digits)"),
     Column("event_date", "date", True, description="start date of the exclusion or suspension"),
@@ -51,7 +54,10 @@ COLUMNS = (
            description="length of a suspension in school sessions (half days)"),
     Column("year_group", "code", codes=YEAR_GROUPS, description="N1, N2, R, 1-14"),
     Column("lsoa_code", "lsoa", description="LSOA of the pupil's residence"),
+    Column("sex", "code", codes=("M", "F", "X", "U"),
+           description="M, F, X (other) or U (not known); used for record linkage"),
 )
+COLUMNS = BASE_COLUMNS + quasi_identifier_columns(MATCH_KEYS, BASE_COLUMNS)
 CHECKS = (
     Check("school_urn", "NOT " + SQL.regex_full_match("v_school_urn", "[0-9]{6}"),
           "not a school URN (6 digits)"),
@@ -74,6 +80,7 @@ EXCLUSIONS = Contract(
     columns=COLUMNS, load=_load, checks=CHECKS, flags=FLAGS,
     identifiers=(Identifier("pupil_pid", "upn", ("upn",), required=True),),
     retention=(RetentionTarget("education_exclusions", "event_date"),),
+    match_keys=MATCH_KEYS,
 )
 
 EDUCATION = Source(name="education", title="Education: exclusions and suspensions",

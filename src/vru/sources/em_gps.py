@@ -17,10 +17,12 @@ from vru.sources.contract import (
     Contract,
     Identifier,
     LoadContext,
+    MatchKeys,
     RetentionTarget,
     Source,
     inserted,
     project_bng,
+    quasi_identifier_columns,
 )
 
 ORDER_TYPES = ("GPS_TRAIL", "EXCLUSION", "INCLUSION", "CURFEW")
@@ -34,7 +36,11 @@ PEOPLE_COLUMNS = (
     Column("order_type", "code", True, ORDER_TYPES, description="kind of monitoring order"),
     Column("start_date", "date", True, description="monitoring start date"),
     Column("end_date", "date", future_ok=True, description="monitoring end date (may be future)"),
+    Column("sex", "code", codes=("M", "F", "X", "U"),
+           description="M, F, X (other) or U (not known); used for record linkage"),
 )
+PEOPLE_MATCH_KEYS = MatchKeys(date_column="start_date", home_lsoa=None)
+PEOPLE_COLUMNS = PEOPLE_COLUMNS + quasi_identifier_columns(PEOPLE_MATCH_KEYS, PEOPLE_COLUMNS)
 
 
 def _load_people(ctx: LoadContext) -> int:
@@ -48,6 +54,7 @@ PEOPLE = Contract(
     columns=PEOPLE_COLUMNS, load=_load_people, identifiers=PERSON_ID,
     checks=(Check("end_date", "v_end_date < v_start_date", "ends before it starts"),),
     retention=(RetentionTarget("em_people", "coalesce(end_date, start_date)"),),
+    match_keys=PEOPLE_MATCH_KEYS,
 )
 
 # ------------------------------------------------------------------------------- pings

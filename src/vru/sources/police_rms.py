@@ -25,11 +25,13 @@ from vru.sources.contract import (
     Flag,
     Identifier,
     LoadContext,
+    MatchKeys,
     Once,
     RetentionTarget,
     Source,
     inserted,
     project_lonlat,
+    quasi_identifier_columns,
 )
 
 SEXES = ("M", "F", "X", "U")
@@ -61,7 +63,11 @@ def category_sql(code: str) -> str:
 
 CODE = "upper(v_ho_offence_code)"
 
-COLUMNS = (
+SUSPECT_KEYS = MatchKeys(forename="suspect_forename", surname="suspect_surname",
+                         date_of_birth="suspect_date_of_birth", postcode="suspect_postcode",
+                         sex="suspect_sex", home_lsoa=None, date_column="committed_from",
+                         pid="suspect_pid")
+BASE_COLUMNS = (
     Column("crime_reference", "text", True, max_length=50,
            description="the force's crime reference (unique per force)"),
     Column("ho_offence_code", "text", True, max_length=10,
@@ -82,7 +88,10 @@ COLUMNS = (
     Column("knife_flag", "bool", description="knife or sharp instrument involved (Y/N)"),
     Column("domestic_flag", "bool", description="domestic abuse flag (Y/N)"),
     Column("last_outcome", "text", max_length=100, description="latest outcome, free text"),
+    Column("suspect_sex", "code", codes=SEXES,
+           description="suspect's sex, M, F, X or U; used for record linkage"),
 )
+COLUMNS = BASE_COLUMNS + quasi_identifier_columns(SUSPECT_KEYS, BASE_COLUMNS)
 
 CHECKS = (
     Check("ho_offence_code",
@@ -135,6 +144,7 @@ CRIMES = Contract(
     columns=COLUMNS, load=_load, checks=CHECKS, flags=FLAGS, unique=("crime_reference",),
     once=ONCE, identifiers=(Identifier("suspect_pid", "pnc_id", ("suspect_id",)),),
     retention=(RetentionTarget("crimes", "occurred_from", "source = 'police_rms'"),),
+    match_keys=SUSPECT_KEYS,
 )
 
 POLICE_RMS = Source(name="police_rms", title="Police force extracts (RMS)", contracts=(CRIMES,))

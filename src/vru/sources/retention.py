@@ -104,6 +104,11 @@ def _purge_contract(con, contract: Contract, cutoff: date, agreement: agreements
             n = con.execute(f"DELETE FROM {target.table} WHERE {where}", params).fetchone()[0]
         out.append(RetentionResult(contract.source, target.table, agreement.retention_months,
                                    cutoff, int(n), 0, 0))
+    if contract.match_keys is not None and not dry_run:
+        # Record linkage's features and links of purged rows go with them (#15).
+        from vru.sources.contract.sql import drop_linkage_rows
+
+        drop_linkage_rows(con, contract)
     # Files with nothing left (and that either had rows, or arrived before the cutoff).
     # Counted as "rows not past the cutoff" so that a dry run reports the same files.
     remaining = " + ".join(

@@ -14,9 +14,11 @@ from vru.sources.contract import (
     Flag,
     Identifier,
     LoadContext,
+    MatchKeys,
     RetentionTarget,
     Source,
     inserted,
+    quasi_identifier_columns,
 )
 
 EVENT_TYPES = ("FTE", "OUTCOME")
@@ -34,7 +36,8 @@ OUTCOMES = {
 }
 SEXES = ("M", "F", "X", "U")
 
-COLUMNS = (
+MATCH_KEYS = MatchKeys(date_column="event_date")
+BASE_COLUMNS = (
     Column("pnc_id", "id", description="PNC ID, e.g. 23/123456A (pseudonymised at import)"),
     Column("forename", "id",
            description="forename, with surname and date_of_birth when no PNC ID"),
@@ -53,6 +56,7 @@ COLUMNS = (
     Column("sex", "code", codes=SEXES, description="M, F, X (other) or U (not known)"),
     Column("lsoa_code", "lsoa", description="LSOA of residence"),
 )
+COLUMNS = BASE_COLUMNS + quasi_identifier_columns(MATCH_KEYS, BASE_COLUMNS)
 CHECKS = (
     Check("pnc_id", "pnc_pid IS NULL AND name_dob_pid IS NULL "
           "AND pnc_pid__problem IS NULL AND name_dob_pid__problem IS NULL",
@@ -81,6 +85,7 @@ EVENTS = Contract(
         Identifier("name_dob_pid", "name_dob", ("forename", "surname", "date_of_birth")),
     ),
     retention=(RetentionTarget("youth_justice_events", "event_date"),),
+    match_keys=MATCH_KEYS,
 )
 
 YOUTH_JUSTICE = Source(name="youth_justice", title="Youth justice", contracts=(EVENTS,))

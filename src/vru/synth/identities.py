@@ -564,3 +564,82 @@ def synthetic_linkage_set(people: int = 20_000, seed: int = 1, noise_scale: floa
     """People and their records in one call (what tests and the benchmark use)."""
     p = IdentityParams(seed=seed, people=people, noise=IdentityNoise(scale=noise_scale))
     return make_records(build_people(p), p, records=records), p
+
+
+# --------------------------------------------------------------------------- partner files
+def _fy_age(dob: str, on: str) -> int:
+    d = parse_iso_or_dayfirst(dob)
+    y, m, dd = (int(x) for x in on.split("-"))
+    if d is None:
+        return 15
+    return y - d[0] - ((m, dd) < (d[1], d[2]))
+
+
+def parse_iso_or_dayfirst(s: str) -> tuple[int, int, int] | None:
+    try:
+        if "/" in s:
+            dd, mm, yy = s.split("/")
+            return int(yy), int(mm), int(dd)
+        yy, mm, dd = s.split("-")
+        return int(yy), int(mm), int(dd)
+    except ValueError:
+        return None
+
+
+def write_partner_files(records: pd.DataFrame, out, year: int = 2024) -> dict[str, int]:
+    """The records as the five person-bearing data-hub contracts' files (one per source and
+    month, quasi-identifiers included), plus ``truth/linkage_truth.csv`` (source, file,
+    row_number, person_id, origin, sex). Returns rows written per source."""
+    from pathlib import Path
+
+    out = Path(out)
+    rng = np.random.default_rng(1503)
+    counts: dict[str, int] = {}
+    truth = []
+    for (source, month), g in records.groupby(["source", "month"], sort=True):
+        g = g.sort_values("row_number")
+        n = len(g)
+        day = rng.integers(1, 29, n)
+        when = [f"{year}-{month:02d}-{d:02d}" for d in day]
+        folder = source.replace("_", "-")
+        name = f"{source.replace('_', '-')}-{year}-{month:02d}.csv"
+        q = {"forename": g["forename"], "surname": g["surname"],
+             "date_of_birth": g["date_of_birth"], "postcode": g["postcode"]}
+        sex = g["sex"].to_numpy()
+        if source == "admissions":
+            cols = {"nhs_number": g["nhs_number"], "admission_date": when,
+                    "icd10_cause": np.where(rng.random(n) < 0.4, "X99", "Y04"),
+                    "sex": sex, **q}
+        elif source == "education":
+            cols = {"upn": g["upn"], "school_urn": [f"99{x:04d}" for x in rng.integers(0, 400, n)],
+                    "event_date": when, "exclusion_type": "SUSPENSION", "reason_code": "PD",
+                    "sessions": rng.integers(1, 10, n), "sex": sex, **q}
+        elif source == "youth_justice":
+            ages = [min(25, max(10, _fy_age(d, w))) for d, w in zip(g["date_of_birth"], when,
+                                                                     strict=True)]
+            cols = {"pnc_id": g["pnc_id"], "event_type": "OUTCOME", "event_date": when,
+                    "outcome_code": "YC", "age": ages, "sex": sex, **q}
+        elif source == "police_rms":
+            cols = {"crime_reference": [f"KX/{year % 100}/{month:02d}{i:07d}" for i in range(n)],
+                    "ho_offence_code": "8N", "committed_from": [f"{w} 21:00" for w in when],
+                    "suspect_id": g["pnc_id"], "suspect_forename": g["forename"],
+                    "suspect_surname": g["surname"], "suspect_date_of_birth": g["date_of_birth"],
+                    "suspect_postcode": g["postcode"], "suspect_sex": sex}
+            folder = "police-rms"
+        else:  # em_gps tagged people
+            cols = {"person_id": g["pnc_id"], "order_type": "GPS_TRAIL", "start_date": when,
+                    "sex": sex, **q}
+            folder = "em"
+        path = out / folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame({k: (list(v) if not np.isscalar(v) else [v] * n) for k, v in cols.items()}
+                     ).to_csv(path, index=False)
+        counts[source] = counts.get(source, 0) + n
+        truth.append(pd.DataFrame({"source": source, "file": name,
+                                   "row_number": np.arange(1, n + 1),
+                                   "person_id": g["person_id"].to_numpy(),
+                                   "origin": g["origin"].to_numpy(),
+                                   "sex": g["true_sex"].to_numpy()}))
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    pd.concat(truth, ignore_index=True).to_csv(out / "truth" / "linkage_truth.csv", index=False)
+    return counts

@@ -50,9 +50,11 @@ from vru.sources.contract.model import (
     Identifier,
     LoadContext,
     Loader,
+    MatchKeys,
     Once,
     RetentionTarget,
     Source,
+    quasi_identifier_columns,
 )
 from vru.sources.contract.planning import choose_contract, normalise_header, plan
 from vru.sources.contract.readers import excel_text
@@ -61,6 +63,7 @@ from vru.sources.results import FileResult, ImportSummary, ProgressFn
 __all__ = [
     "BATCH_BYTES", "BATCH_FILES", "GB_LONLAT_CHECKS", "TYPES", "XLSX_WEIGHT", "Check", "Column",
     "Contract", "FileResult", "Flag", "FormReader", "Identifier", "ImportSummary", "LoadContext",
-    "Loader", "Once", "ProgressFn", "RetentionTarget", "Source", "choose_contract", "excel_text",
+    "Loader", "MatchKeys", "Once", "ProgressFn", "RetentionTarget", "Source", "choose_contract", "excel_text",
     "import_source", "inserted", "normalise_header", "plan", "project_bng", "project_lonlat",
+    "quasi_identifier_columns",
 ]

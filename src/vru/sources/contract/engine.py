@@ -39,8 +39,15 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
     the_plan = plan(source, paths, Limits.from_settings(ws.settings), encoding)
     planned = the_plan.files
     pseudo: Pseudonymiser | None = None
+    maker = None
     if source.needs_key:
-        pseudo = Pseudonymiser(key if key is not None else load_key(ws.path))
+        raw_key = key if key is not None else load_key(ws.path)
+        pseudo = Pseudonymiser(raw_key)
+        if any(c.match_keys for c in source.contracts):
+            from vru.privacy.matchkeys import MatchKeyMaker
+
+            maker = MatchKeyMaker(raw_key)
+        del raw_key
     results: list[FileResult | None] = [None] * len(planned)
     with ws.memory_limit(IMPORT_MEMORY_LIMIT), ws.transaction() as con:
         if pseudo is not None:
@@ -79,7 +86,7 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
                 loaded = _import_batch(ws, con, source,
                                        [(planned[i], file_ids[i]) for i in batch],
                                        import_id, agreement, pseudo, progress, done,
-                                       len(planned))
+                                       len(planned), maker)
             except duckdb.Error as exc:
                 # DuckDB's messages can quote a row (identifiers): name the files, not the rows.
                 names = ", ".join(planned[i].f.display for i in batch)
@@ -166,6 +173,8 @@ def _replace(con: duckdb.DuckDBPyConnection, contract: Contract, old_id: int, ne
     for t in {r.table for r in contract.retention}:
         removed += con.execute(f"DELETE FROM {t} WHERE file_id = ?", [old_id]).fetchone()[0]
     con.execute("DELETE FROM rejects WHERE file_id = ?", [old_id])
+    if contract.match_keys is not None:
+        sql.drop_linkage_rows(con, contract)
     con.execute("UPDATE source_files SET status = 'replaced' WHERE file_id = ?", [old_id])
     con.execute("INSERT INTO file_replacements VALUES (?, ?, ?, ?, ?)",
                 [old_id, new_id, pkey, removed, datetime.now()])
@@ -201,8 +210,8 @@ def _no_spill(ws: Workspace, enabled: bool) -> Iterator[None]:
 def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
                   batch: list[tuple[Planned, int]], import_id: int,
                   agreement: agreements.Agreement, pseudo: Pseudonymiser | None,
-                  progress: ProgressFn | None = None, done: int = 0, total: int = 0
-                  ) -> list[tuple[FileResult, str | None]]:
+                  progress: ProgressFn | None = None, done: int = 0, total: int = 0,
+                  maker=None) -> list[tuple[FileResult, str | None]]:
     """Stage, validate and load files with the same contract and header together, chunk by
     chunk (a big file is streamed in chunks of ``imports.chunk_rows`` rows; each chunk is
     pseudonymised, validated and loaded in memory before the next is read).
@@ -222,7 +231,7 @@ def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
             sql.start_chunks(con, c)
         for chunk in chunks:
             loaded_now, ok_now = _import_chunk(ws, con, c, batch, chunk, import_id, agreement,
-                                               pseudo, chunked, counts, keys)
+                                               pseudo, chunked, counts, keys, maker)
             del chunk   # its rows are loaded: free them before the next chunk is read
             loaded += loaded_now
             n_ok += ok_now
@@ -267,7 +276,8 @@ def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
 def _import_chunk(ws: Workspace, con: duckdb.DuckDBPyConnection, c: Contract,
                   batch: list[tuple[Planned, int]], chunk: readers.Chunk, import_id: int,
                   agreement: agreements.Agreement, pseudo: Pseudonymiser | None, chunked: bool,
-                  counts: dict[int, list], keys: dict[int, set[str | None]]) -> tuple[int, int]:
+                  counts: dict[int, list], keys: dict[int, set[str | None]],
+                  maker=None) -> tuple[int, int]:
     """One chunk: stage (pseudonymise), validate, load, reject; counts and keys accumulated.
     Returns (rows the loader stored, valid rows)."""
     _drop_temp(con)
@@ -280,10 +290,12 @@ def _import_chunk(ws: Workspace, con: duckdb.DuckDBPyConnection, c: Contract,
         for name, table in chunk.tables.items():
             con.register(name, table)
             registered.append(name)
-        with _no_spill(ws, enabled=bool(c.identifiers)):
-            sql.stage(con, c, batch[0][0].header, chunk.sql, pseudo, registered)
+        with _no_spill(ws, enabled=bool(c.identifiers or c.match_keys)):
+            sql.stage(con, c, batch[0][0].header, chunk.sql, pseudo, registered, maker)
             sql.validate(con, c, chunked)
         loaded = c.load(LoadContext(con, import_id, ws.settings, agreement))
+        if c.match_keys is not None:
+            sql.store_match_features(con, c, import_id)
         n_ok = 0
         for fid, ok, bad, flagged, broken, rows, lo, hi in con.execute(
             """WITH r AS (

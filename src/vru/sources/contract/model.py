@@ -48,6 +48,42 @@ class Column:
 
 
 @dataclass(frozen=True)
+class MatchKeys:
+    """Quasi-identifier columns turned into linkage match features at the door (record
+    linkage, docs/guide/linkage.md). The raw columns are ``type='id'`` (never stored); the
+    engine writes one ``match_features`` row per valid row (keyed HMAC features only).
+
+    ``date_column`` names the row's event date (typed, ``v_<column>``) kept for retention;
+    ``sex`` and ``home_lsoa`` name stored (typed) columns; ``pid`` the row's own pseudonym."""
+
+    forename: str = "forename"
+    surname: str = "surname"
+    date_of_birth: str = "date_of_birth"
+    postcode: str = "postcode"
+    sex: str | None = "sex"
+    home_lsoa: str | None = "lsoa_code"
+    date_column: str | None = None
+    pid: str | None = None
+
+    @property
+    def raw(self) -> tuple[str, str, str, str]:
+        return (self.forename, self.surname, self.date_of_birth, self.postcode)
+
+
+def quasi_identifier_columns(keys: MatchKeys, existing: tuple[Column, ...] = ()
+                             ) -> tuple[Column, ...]:
+    """The optional raw quasi-identifier columns a contract gains for ``keys`` (those it does
+    not already have)."""
+    have = {c.name for c in existing}
+    what = {keys.forename: "forename", keys.surname: "surname",
+            keys.date_of_birth: "date of birth YYYY-MM-DD or DD/MM/YYYY",
+            keys.postcode: "home postcode"}
+    return tuple(Column(n, "id", description=f"{d} for record linkage (turned into keyed match "
+                                           "features at import, never stored)")
+                 for n, d in what.items() if n not in have)
+
+
+@dataclass(frozen=True)
 class Identifier:
     """Identifier columns replaced by one pseudonym column at import."""
 
@@ -139,6 +175,7 @@ class Contract:
     # hold identifiers nobody agreed to share) or "ignore" them with a warning (open data).
     extra_columns: str = "refuse"
     guide: str = ""                 # the contract's user guide page (default: the source's)
+    match_keys: MatchKeys | None = None  # quasi-identifiers -> match_features (record linkage)
 
     def __post_init__(self) -> None:
         if self.extra_columns not in ("refuse", "ignore"):
@@ -200,7 +237,7 @@ class Source:
 
     @property
     def needs_key(self) -> bool:
-        return any(c.identifiers for c in self.contracts)
+        return any(c.identifiers or c.match_keys for c in self.contracts)
 
 
 GB_LONLAT_CHECKS = (

@@ -30,8 +30,9 @@ def clean(expr: str) -> str:
 
 
 def stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: str,
-           pseudo: Pseudonymiser | None, registered: list[str]) -> None:
-    """The view hub_stg: the batch's rows as trimmed text, identifiers already pseudonymised."""
+           pseudo: Pseudonymiser | None, registered: list[str], maker=None) -> None:
+    """The view hub_stg: the batch's rows as trimmed text, identifiers already pseudonymised
+    (and, for contracts with match keys, ``__mk_id`` into the in-memory features ``hub_mk``)."""
     pos = {h: i for i, h in enumerate(header)}
     select = ["s.file_id", "s.row_number"]
     for col in c.stored:
@@ -58,10 +59,38 @@ def stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: s
         joins.append(f"LEFT JOIN {name} m{g} ON {on}")
         select.append(f"m{g}.pid AS {q(ident.name)}")
         select.append(f"m{g}.problem AS {q(ident.name + '__problem')}")
+    if c.match_keys is not None and maker is not None:
+        _stage_match_keys(con, c, pos, src, maker, registered, select, joins)
     # A view, not a table: the files are read once more, straight into validation.
     con.execute(
         f"CREATE TEMP VIEW hub_stg AS SELECT {', '.join(select)} FROM {src} s {' '.join(joins)}"
     )
+
+
+def _stage_match_keys(con, c: Contract, pos: dict[str, int], src: str, maker,
+                      registered: list[str], select: list[str], joins: list[str]) -> None:
+    """Distinct raw quasi-identifier tuples -> keyed match features, in memory (Arrow), joined
+    in by the raw values like the identifier pseudonyms; only the row's ``__mk_id`` goes on."""
+    from vru.privacy.matchkeys import make_features
+
+    mk = c.match_keys
+    assert mk is not None
+    exprs = [(clean(f"s.c{pos[n]}") if n in pos else "NULL::VARCHAR") for n in mk.raw]
+    keys = ", ".join(f"{e} AS k{j}" for j, e in enumerate(exprs))
+    distinct = con.execute(f"SELECT DISTINCT {keys} FROM {src} s").fetchall()
+    cols = list(zip(*distinct, strict=True)) if distinct else [[], [], [], []]
+    feats = make_features(maker, cols[0], cols[1], cols[2], [None] * len(distinct), cols[3])
+    feats = feats.drop_columns(["sex"])
+    table = pa.table({**{f"k{j}": pa.array(list(cols[j]), type=pa.string()) for j in range(4)},
+                      "mk_id": pa.array(range(len(distinct)), type=pa.int64())})
+    for name in feats.column_names:
+        table = table.append_column(name, feats.column(name))
+    del distinct, cols
+    con.register("hub_mk", table)
+    registered.append("hub_mk")
+    on = " AND ".join(f"mk.k{j} IS NOT DISTINCT FROM {e}" for j, e in enumerate(exprs))
+    joins.append(f"LEFT JOIN (SELECT k0, k1, k2, k3, mk_id FROM hub_mk) mk ON {on}")
+    select.append("mk.mk_id AS __mk_id")
 
 
 # ---------------------------------------------------------------------------- validation
@@ -277,7 +306,8 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False)
     raw_cols = [col.name for col in c.stored] + [i.name for i in c.identifiers]
     raw = "json_object(" + ", ".join(f"{lit(n)}, {q(n)}" for n in raw_cols) + ")"
     keep = ", ".join(["file_id", "row_number", *(q("v_" + col.name) for col in c.stored),
-                      *(q(i.name) for i in c.identifiers), "problems", "flags"])
+                      *(q(i.name) for i in c.identifiers), "problems", "flags",
+                      *(["__mk_id"] if c.match_keys is not None else [])])
     con.execute(
         f"""CREATE TEMP TABLE hub_chk AS
             WITH typed AS (SELECT s.*, {', '.join(typed)} FROM hub_stg s),
@@ -308,3 +338,57 @@ def write_rejects(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int) -
         [import_id, c.source, c.kind],
     )
 
+
+
+# Identifier pseudonym kinds -> their match_features column.
+_ID_FEATURE = {"pnc_id": "pnc_pid", "nhs_number": "nhs_pid", "upn": "upn_pid"}
+
+
+def store_match_features(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int) -> None:
+    """One match_features row per valid row of the batch: its identifier pseudonyms, sex,
+    home LSOA and the keyed features made at staging (record linkage, vru.linkage)."""
+    from vru.privacy.matchkeys import FEATURE_VERSION
+
+    mk = c.match_keys
+    assert mk is not None
+    names = {col.name for col in c.stored}
+    ids = {}
+    for ident in c.identifiers:
+        col = _ID_FEATURE.get(ident.kind)
+        if col and col not in ids:
+            ids[col] = q(ident.name)
+    own_col = mk.pid or next(iter(i.name for i in c.identifiers), None)
+    own = f"o.{q(own_col)}" if own_col else "NULL"
+    sex = (f"CASE WHEN o.{q('v_' + mk.sex)} IN ('M', 'F') THEN o.{q('v_' + mk.sex)} END"
+           if mk.sex in names else "NULL")
+    lsoa = f"o.{q('v_' + mk.home_lsoa)}" if mk.home_lsoa in names else "NULL"
+    when = f"CAST(o.{q('v_' + mk.date_column)} AS DATE)" if mk.date_column else "NULL"
+    feats = ("fn_h, fn_c, fn_tok, fn_ph, fn_dm1, sn_h, sn_tok, sn_ph, sn_dm1, dob_h, dob_sw, "
+             "dob_y, dob_m, dob_d, pc_sector_h, pc_district_h, fn_bf0, fn_bf1, fn_bf2, fn_bf3, "
+             "fn_bfn, sn_bf0, sn_bf1, sn_bf2, sn_bf3, sn_bfn")
+    con.execute(
+        f"""INSERT INTO match_features (record_key, source, kind, file_id, row_number, import_id,
+                event_date, pid, pnc_pid, nhs_pid, upn_pid, sex, home_lsoa, {feats},
+                feature_version)
+            SELECT CAST(o.file_id AS BIGINT) * 100000000 + o.row_number, ?, ?, o.file_id, o.row_number, ?,
+                   {when}, {own}, {ids.get('pnc_pid', 'NULL')}, {ids.get('nhs_pid', 'NULL')},
+                   {ids.get('upn_pid', 'NULL')}, {sex}, {lsoa},
+                   {', '.join('mk.' + f.strip() for f in feats.split(','))}, ?
+            FROM hub_ok o LEFT JOIN hub_mk mk ON mk.mk_id = o.__mk_id
+            WHERE {own} IS NOT NULL OR mk.fn_h IS NOT NULL OR mk.sn_h IS NOT NULL
+               OR mk.dob_h IS NOT NULL""",
+        [c.source, c.kind, import_id, FEATURE_VERSION])
+
+
+def drop_linkage_rows(con: duckdb.DuckDBPyConnection, c: Contract) -> int:
+    """Record linkage's rows (match features, person links) follow their canonical rows: those
+    whose row is gone (purged by retention, replaced by a resubmission) are deleted."""
+    table = c.retention[0]
+    gone = (f"source = ? AND kind = ? AND NOT EXISTS (SELECT 1 FROM {table.table} t "
+            f"WHERE t.file_id = m.file_id AND t.row_number = m.row_number)")
+    keys = [r[0] for r in con.execute(
+        f"SELECT record_key FROM match_features m WHERE {gone}", [c.source, c.kind]).fetchall()]
+    if keys:
+        con.execute("DELETE FROM person_links WHERE list_contains(?, record_key)", [keys])
+        con.execute("DELETE FROM match_features WHERE list_contains(?, record_key)", [keys])
+    return len(keys)
