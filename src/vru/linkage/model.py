@@ -40,10 +40,10 @@ class Timings:
 
 
 def linker_for(db_api: Any, table: Any, params: ModelParams | None = None,
-               bloom: bool = False, dialect: str | None = None) -> Linker:
+               bloom: bool = False, dialect: str | None = None, retain: bool = False) -> Linker:
     """A Splink linker over a feature table, with the model rendered for the engine."""
     dialect = dialect or db_api.sql_dialect.sql_dialect_str
-    settings = spec.settings_dict(dialect, params, bloom)
+    settings = spec.settings_dict(dialect, params, bloom, retain)
     sdf = table if hasattr(table, "physical_name") else db_api.register(table)
     return Linker(sdf, settings, log_level=logging.WARNING, validate_settings=False)
 

@@ -404,3 +404,36 @@ def pair_keys(ws: Workspace, source: str, file: str, row_number: int) -> int:
 
 def spec_settings(params: ModelParams, dialect: str = "duckdb") -> dict:
     return spec.settings_dict(dialect, params)
+
+
+def explain_record(ws: Workspace, source: str, file: str, row_number: int,
+                   other: tuple[str, str, str] | None = None):
+    """The waterfall of a record against ``other`` (default: its strongest scored pair),
+    with the model of the latest run."""
+    from splink import DuckDBAPI
+
+    from vru.linkage.explain import explain_pair
+
+    key = pair_keys(ws, source, file, row_number)
+    if other is not None:
+        key2 = pair_keys(ws, other[0], other[1], int(other[2]))
+    else:
+        row = ws.reader().execute(
+            "SELECT CASE WHEN record_key_l = ? THEN record_key_r ELSE record_key_l END "
+            "FROM linkage_pairs WHERE record_key_l = ? OR record_key_r = ? "
+            "ORDER BY match_probability DESC LIMIT 1", [key, key, key]).fetchone()
+        if row is None:
+            raise LinkageError(f"{source} {file} row {row_number} has no scored pair with "
+                               "another record (it stands alone); name one with --with")
+        key2 = int(row[0])
+    run = ws.reader().execute(
+        "SELECT model_version FROM linkage_runs ORDER BY run_id DESC LIMIT 1").fetchone()
+    found = latest_model(ws) if run is None else (run[0], get_model(ws, run[0]))
+    if found is None:
+        raise LinkageError("no linkage model yet: run `vru link train` first")
+    rows = features(ws, "record_key IN (?, ?)", [key, key2]).to_pylist()
+    con = ws.scratch()
+    try:
+        return explain_pair(DuckDBAPI(connection=con), rows[0], rows[-1], found[1])
+    finally:
+        con.close()

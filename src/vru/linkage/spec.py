@@ -201,7 +201,7 @@ def params_from_settings(settings: dict[str, Any], bloom: bool) -> ModelParams:
 
 
 def settings_dict(dialect: str, params: ModelParams | None = None,
-                  bloom: bool = False) -> dict[str, Any]:
+                  bloom: bool = False, retain: bool = False) -> dict[str, Any]:
     """The specification rendered for ``dialect`` ('duckdb' or 'spark'), with the trained
     parameters filled in level by level."""
     if params is not None:
@@ -210,6 +210,9 @@ def settings_dict(dialect: str, params: ModelParams | None = None,
             raise ValueError(f"model was trained with specification {params.spec_version}, "
                              f"this vru renders {SPEC_VERSION}: retrain it")
     d = settings_creator(bloom).create_settings_dict(dialect)
+    if retain:  # explanations need each comparison's level and weight per pair
+        d["retain_intermediate_calculation_columns"] = True
+        d["retain_matching_columns"] = True
     if params is None:
         return d
     d["probability_two_random_records_match"] = params.lambda_
