@@ -206,3 +206,34 @@ def test_no_raw_identifier_anywhere(linked, world):
     assert _hits(ws_path) == []
     assert _hits(private_tmp) == []
     assert not any(KEY.encode() in p.read_bytes() for p in ws_path.rglob("*") if p.is_file())
+
+
+def test_data_hub_linkage_page(linked):
+    from fastapi.testclient import TestClient
+
+    from tests.web.conftest import login
+    from vru.web.app import create_app
+
+    ws_path, _, _ = linked
+    ws = Workspace.open(ws_path)
+    try:
+        app_ = create_app(ws, audit_durable=False)
+        seen = {}
+        for user in ("ana", "vic"):
+            c = TestClient(app_, base_url="http://testserver")
+            assert login(c, user, PASSWORD).status_code == 303
+            page = c.get("/data-hub/linkage")
+            api = c.get("/api/data-hub/linkage")
+            assert page.status_code == 200 and api.status_code == 200 or user == "vic"
+            seen[user] = (page, api)
+            c.close()
+        page, api = seen["ana"]
+        data = api.json()
+        truth_records = ws.scalar("SELECT count(*) FROM match_features")
+        assert data["records"] == truth_records and data["person_level"] is True
+        assert "Match weights of scored pairs" in page.text and "police_rms" in page.text
+        assert sum(c["size"] * c["persons"] for c in data["cluster_sizes"]) == truth_records
+        # A viewer has no data-hub permission at all.
+        assert seen["vic"][0].status_code == 403 and seen["vic"][1].status_code == 403
+    finally:
+        ws.close()

@@ -109,6 +109,16 @@ def tags_steps(ws: Path) -> list[tuple[str, list[str]]]:
     ]
 
 
+def linkage_steps(ws: Path, user: str) -> list[tuple[str, list[str]]]:
+    """Record linkage across the partner sources (docs/guide/linkage.md)."""
+    w = ["--workspace", str(ws)]
+    return [
+        ("Train the record linkage model", ["link", "train", "--user", user, *w]),
+        ("Link records into persons", ["link", "run", "--user", user, *w]),
+        ("Linkage quality", ["link", "status", *w]),
+    ]
+
+
 @dataclass
 class StepLog:
     failures: list[str] = field(default_factory=list)
@@ -125,7 +135,7 @@ def run_steps(steps: list[tuple[str, list[str]]], log: StepLog) -> None:
 
     root = typer.main.get_command(app)
     for title, argv in steps:
-        path = argv[:2] if argv[0] == "hotspots" else argv[:1]
+        path = argv[:2] if argv[0] in ("hotspots", "link") else argv[:1]
         cmd = _find(root, path)
         if cmd is None:
             log.missing.append(f"{title} (`vru {' '.join(path)}` is not in this build)")
@@ -183,6 +193,7 @@ def demo(
             source == "admissions" else ""
         console.print(f"  {source:14s} {read:>9,} = {loaded:>9,} + {rejected:,}{note}")
     if analyses:
+        run_steps(linkage_steps(res.workspace, res.user), log)
         run_steps(profile_steps(res.workspace), log)
         run_steps(programme_steps(res.workspace), log)
         run_steps(tags_steps(res.workspace), log)

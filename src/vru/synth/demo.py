@@ -135,8 +135,8 @@ def build_demo(workspace: Path, seed: int = 1, scale: float = 0.15,
         with ws.transaction() as con:
             for source, (_, agency, basis) in HUB_FOLDERS.items():
                 agreements.add(con, source, agency, basis,
-                               ["problem profile", "hotspot policing", "demonstration",
-                                *EXTRA_PURPOSES.get(source, ())], 120,
+                               ["problem profile", "hotspot policing", "record linkage",
+                                "demonstration", *EXTRA_PURPOSES.get(source, ())], 120,
                                reference=f"DEMO-DSA-{source.upper()}")
         saved = {k: os.environ.get(k) for k in (KEY_ENV, KEY_FILE_ENV)}
         os.environ.pop(KEY_ENV, None)

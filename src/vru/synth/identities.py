@@ -643,3 +643,12 @@ def write_partner_files(records: pd.DataFrame, out, year: int = 2024) -> dict[st
     (out / "truth").mkdir(parents=True, exist_ok=True)
     pd.concat(truth, ignore_index=True).to_csv(out / "truth" / "linkage_truth.csv", index=False)
     return counts
+
+
+def zone_postcodes(zone: np.ndarray, area: str = "KX") -> np.ndarray:
+    """A fictional home postcode per zone of the synthetic world (one per zone: district from
+    the zone number, sector and unit from its digits), for the partner files' postcode column."""
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    z = np.asarray(zone, dtype=np.int64)
+    return np.array([f"{area}{x // 40 + 1} {x % 10}{letters[(x // 10) % 20]}{letters[x % 20]}"
+                     for x in z], dtype=object)

@@ -101,6 +101,7 @@ class NoiseParams:
     pnc_missing_youth_justice: float = 0.3  # youth justice rows without PNC ID (name+dob only)
     pnc_format_variant: float = 0.2    # PNC IDs written as YYYY/0NNNNNNA (same ID)
     sex_missing: float = 0.01
+    postcode_missing: float = 0.10     # record linkage: partner rows without a home postcode
 
 
 @dataclass

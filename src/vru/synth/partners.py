@@ -28,6 +28,7 @@ from vru.geo.bng import to_lonlat
 from vru.periods import next_month as _next_month
 from vru.synth.crime_details import CrimeDetails
 from vru.synth.crimes import CATEGORIES, VIOLENCE, CrimeBatch, CrimeModel
+from vru.synth.identities import zone_postcodes
 from vru.synth.params import SynthParams
 from vru.synth.people import People, noisy
 from vru.synth.police_files import MapPoints
@@ -183,6 +184,9 @@ class PartnerFiles:
             "knife_flag": np.where(det.knife[keep], "Y", "N"),
             "domestic_flag": np.where(det.domestic[keep], "Y", "N"),
             "last_outcome": det.outcome[keep],
+            "suspect_sex": np.where(sus >= 0, ids.sex, ""),
+            **_quasi(self.people, np.maximum(sus, 0), ids, self.p.seed, self.p.noise.postcode_missing,
+                     "suspect_", present=sus >= 0),
         })
         # Written as we go (police links are the many): memory stays bounded.
         rows = np.flatnonzero(sus >= 0)
@@ -238,6 +242,8 @@ class PartnerFiles:
                 "age": [r["age"] for r in rows],
                 "sex": ids.sex,
                 "lsoa_code": self.world.zone_code[self.people.home_zone[who]],
+                "postcode": _quasi(self.people, who, ids, self.p.seed,
+                                   self.p.noise.postcode_missing)["postcode"],
             })
             for row, w in enumerate(who, start=1):
                 self.id_links.append(_Link("youth_justice", f"youth-justice/{fname}", row,
@@ -424,6 +430,7 @@ class PartnerFiles:
                 "age": [r["age"] for r in rows],
                 "sex": ids.sex,
                 "lsoa_code": self.world.zone_code[self.people.home_zone[who_arr]],
+                **_quasi(self.people, who_arr, ids, self.p.seed, self.p.noise.postcode_missing),
             })
             for row, (w, r) in enumerate(zip(who_arr, rows, strict=True), start=1):
                 self.id_links.append(_Link("admissions", f"admissions/{fname}", row,
@@ -485,6 +492,9 @@ class PartnerFiles:
                 "sessions": sessions[o],
                 "year_group": year_group[o],
                 "lsoa_code": self.world.zone_code[self.people.home_zone[who[o]]],
+                "sex": ids.sex[sel],
+                **{k: v[sel] for k, v in _quasi(self.people, who[order], ids, self.p.seed,
+                                                self.p.noise.postcode_missing).items()},
             })
             for row, w in enumerate(who[o], start=1):
                 self.id_links.append(_Link("education", f"education/{fname}", row,
@@ -582,8 +592,13 @@ class PartnerFiles:
             for tt, x, y, ac in zip(times[keep], lon, lat, acc, strict=True):
                 pings_by_month[str(tt.astype("datetime64[M]"))].append((tt, pnc, x, y, ac))
         em = self.out / "em"
-        write_csv(em / "tagged-people.csv", {c: [r[c] for r in ppl] for c in
-                                             ("person_id", "order_type", "start_date", "end_date")})
+        tagged = np.array([r["person"] for r in ppl], dtype=np.int64)
+        tag_ids = noisy(self.people, tagged, self.p.noise, np.random.default_rng([self.p.seed, 613]))
+        write_csv(em / "tagged-people.csv", {
+            **{c: [r[c] for r in ppl] for c in ("person_id", "order_type", "start_date",
+                                                "end_date")},
+            "sex": tag_ids.sex,
+            **_quasi(self.people, tagged, tag_ids, self.p.seed, self.p.noise.postcode_missing)})
         for row, r in enumerate(ppl, start=1):
             self.id_links.append(_Link("em_gps", "em/tagged-people.csv", row,
                                        self.people.person_id[r["person"]]))
@@ -706,6 +721,23 @@ class PartnerFiles:
                     nz[f].append("Y" if getattr(ids, f)[i] else "N")
         write_csv(self.truth / "identifier_noise.csv", nz)
         return dict(self.counts)
+
+
+def _quasi(people: People, who: np.ndarray, ids, seed: int, missing: float,
+           prefix: str = "", present: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Record-linkage columns (docs/guide/linkage.md): names and date of birth as the agency
+    recorded them (with the identifier noise), sex, and the home postcode (sometimes missing).
+    Rows where ``present`` is false get empty values (no person on the row). Its own random
+    stream, so the rest of the world is drawn exactly as before these columns existed."""
+    rng = np.random.default_rng([seed, 612, who.size, int(np.asarray(who).sum())])
+    pc = zone_postcodes(people.home_zone[who])
+    pc = np.where(rng.random(who.size) < missing, "", pc)
+    cols = {"forename": ids.forename, "surname": ids.surname, "date_of_birth": ids.dob,
+            "postcode": pc}
+    out = {f"{prefix}{k}": np.asarray(v, dtype=object) for k, v in cols.items()}
+    if present is not None:
+        out = {k: np.where(present, v, "") for k, v in out.items()}
+    return out
 
 
 def _cols(rows: list[dict], names: tuple[str, ...]) -> dict[str, list]:

@@ -181,6 +181,15 @@ def hub_agreements(request: Request) -> dict[str, Any]:
             "agreements": q.any_table(ws, table) if table else []}
 
 
+@router.get("/data-hub/linkage", summary="Record linkage quality (aggregates only)")
+def hub_linkage(request: Request) -> dict[str, Any]:
+    from vru.web.linkage_view import linkage_quality
+
+    data = linkage_quality(ctx(request).ws, exit_for(request))
+    record_access(request, "datahub.linkage")
+    return data
+
+
 @router.get("/data-hub/rejects", summary="Rejected rows: reasons and a sample as read")
 def hub_rejects(request: Request, limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     ws = ctx(request).ws

@@ -297,6 +297,16 @@ def _datahub(ws, ex: Exit, may_rejects: bool) -> dict[str, Any]:
             "rejects": q.rejects_summary(ws) if may_rejects else None}
 
 
+@router.get("/data-hub/linkage", response_class=HTMLResponse)
+def linkage_page(request: Request) -> HTMLResponse:
+    from vru.web.linkage_view import linkage_quality
+
+    ws, ex = ctx(request).ws, _exit(request)
+    data = linkage_quality(ws, ex)
+    record_access(request, "datahub.linkage")
+    return render(request, "linkage.html", q=data)
+
+
 @router.get("/data-hub/rejects", response_class=HTMLResponse)
 def rejects_page(request: Request) -> HTMLResponse:
     ws = ctx(request).ws
