@@ -29,6 +29,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/"): ALL, ("GET", "/map"): ALL, ("GET", "/trends"): ALL,
     ("GET", "/profiles"): ALL, ("POST", "/profiles"): {A, N}, ("GET", "/profiles/{name}"): ALL,
     ("GET", "/data-hub"): {A, N, P}, ("GET", "/data-hub/rejects"): {A, N},
+    ("GET", "/data-hub/linkage"): {A, N, P}, ("GET", "/api/data-hub/linkage"): {A, N, P},
     ("GET", "/patrol"): {A, N, P}, ("GET", "/patrol/{run_id}/{file}"): {A, N, P},
     ("GET", "/admin/users"): {A}, ("POST", "/admin/users"): {A},
     ("POST", "/admin/users/{username}/active"): {A},
