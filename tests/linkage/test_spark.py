@@ -71,3 +71,38 @@ def test_spark_and_duckdb_clusters_agree_on_100k_records(spark_api):
     both = dp.join(sp, lsuffix="_d", rsuffix="_s", how="inner")
     assert len(both) == len(dp)
     assert (both["match_weight_d"] - both["match_weight_s"]).abs().max() < 1e-6
+
+
+def test_workspace_links_on_spark_like_on_duckdb(spark_api, tmp_path, monkeypatch):
+    """`vru link run --engine spark` through the workspace: the same persons as DuckDB."""
+    from vru.linkage import service
+    from vru.privacy import agreements
+    from vru.privacy.pseudonymise import KEY_ENV, KEY_FILE_ENV
+    from vru.sources.contract import import_source
+    from vru.sources.registry import SOURCES
+    from vru.synth.identities import synthetic_linkage_set, write_partner_files
+    from vru.workspace import Workspace
+
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    monkeypatch.setenv(KEY_ENV, KEY.decode())
+    recs, _ = synthetic_linkage_set(people=400, seed=22)
+    write_partner_files(recs, tmp_path / "files")
+    ws = Workspace.init(tmp_path / "ws")
+    try:
+        dirs = (("admissions", "admissions"), ("education", "education"),
+                ("youth_justice", "youth-justice"), ("police_rms", "police-rms"), ("em_gps", "em"))
+        with ws.transaction() as con:
+            for s, _ in dirs:
+                agreements.add(con, s, "agency", "SV Duty", ["record linkage"], 120)
+        for s, d in dirs:
+            import_source(ws, SOURCES[s], [tmp_path / "files" / d])
+        service.train_model(ws)
+        service.run_linkage(ws, 0.99, mode="full", engine="duckdb")
+        a = ws.df("SELECT record_key, person_id FROM person_links")
+        run = service.run_linkage(ws, 0.99, mode="full", engine="spark")
+        b = ws.df("SELECT record_key, person_id FROM person_links")
+    finally:
+        ws.close()
+    assert run.engine == "spark" and len(a) == len(b) > 500
+    m = a.merge(b, on="record_key")
+    assert (m["person_id_x"] == m["person_id_y"]).mean() >= 0.999

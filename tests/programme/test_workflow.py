@@ -161,9 +161,10 @@ def test_person_links_hook_merges_people(prog_ws):
     for rid in (a, b):
         _walk(prog_ws, rid, ["assessed", "accepted", "engaged"])
     assert stats.reach(prog_ws)[0]["people"] == 2
-    with prog_ws.transaction() as con:
-        con.execute("CREATE TABLE person_links (pid VARCHAR, person_id BIGINT)")
-        con.execute("INSERT INTO person_links SELECT pid, 1 FROM prog_referral_ids")
+    with prog_ws.transaction() as con:  # record linkage's table (#15, migration m0600)
+        con.execute("INSERT INTO person_links (record_key, source, file_id, row_number, pid, "
+                    "person_id, model_version, run_id) SELECT row_number() OVER (), 'programme', "
+                    "0, row_number() OVER (), pid, 'V1', 1, 1 FROM prog_referral_ids")
     assert stats.reach(prog_ws)[0]["people"] == 1
 
 

@@ -200,8 +200,15 @@ def quality(people: int = typer.Option(5000, "--people", help="synthetic people"
     from vru.linkage.quality import format_report, run_quality
     from vru.synth.identities import synthetic_linkage_set
 
+    import duckdb
+
     recs, _ = synthetic_linkage_set(people=people, seed=seed, noise_scale=noise)
-    with console.status(f"linking {len(recs)} synthetic records..."):
-        r = run_quality(recs, secrets.token_bytes(32), DuckDBAPI(), threshold=threshold,
-                        bloom=bloom)
+    con = duckdb.connect()  # Splink's scratch engine; no workspace is involved
+    con.execute("SET enable_progress_bar = false")
+    try:
+        with console.status(f"linking {len(recs)} synthetic records..."):
+            r = run_quality(recs, secrets.token_bytes(32), DuckDBAPI(connection=con),
+                            threshold=threshold, bloom=bloom)
+    finally:
+        con.close()
     console.print(format_report(r), highlight=False, soft_wrap=True)
