@@ -195,12 +195,11 @@ def quality(people: int = typer.Option(5000, "--people", help="synthetic people"
     planted truth (pairwise, B-cubed, by name origin and sex). Needs no workspace."""
     import secrets
 
+    import duckdb
     from splink import DuckDBAPI
 
     from vru.linkage.quality import format_report, run_quality
     from vru.synth.identities import synthetic_linkage_set
-
-    import duckdb
 
     recs, _ = synthetic_linkage_set(people=people, seed=seed, noise_scale=noise)
     con = duckdb.connect()  # Splink's scratch engine; no workspace is involved
