@@ -170,7 +170,7 @@ def test_agreement_must_cover_linkage(linked):
         with ws.transaction() as con:
             agreements.add(con, "education", "Schools", "Serious Violence Duty",
                            ["problem profile"], 120)
-        with pytest.raises(LinkageAccessDenied, match="education"):
+        with pytest.raises(LinkageAccessDenied, match="education.*record linkage"):
             require(ws, "ana", "linkage.explain")
         with ws.transaction() as con:
             agreements.add(con, "education", "Schools", "Serious Violence Duty",

@@ -1,15 +1,12 @@
 """Who may see person-level linkage, and the audit of every run and explanation.
 
-Person-level linkage (runs, links, explanations, exports) is for the ``admin`` and ``analyst``
-roles only, and only while every linked source has a data-sharing agreement in force whose
-purposes cover linkage (a purpose naming "linkage", e.g. "record linkage"). Aggregates
+Person-level linkage (training, runs, links, explanations, exports) is declared once with the
+one access gate (``vru.privacy.access``): each action needs the ``linkage`` permission (admin
+and analyst roles only), is person-level, and needs the purpose ``record linkage`` in the
+data-sharing agreement in force of *every* source whose records are linked. Aggregates
 (``vru link status``, the data-hub quality page) need only the data-hub permission.
 
 Every run, training, explanation and export is written to the hash-chained audit log.
-
-(The one access gate ``vru.privacy`` ``allowed(action, resource, actor)`` is being built in
-#11; these actions register with it when it lands. Until then this follows
-``vru.privacy.roles``, as ``vru.web.permissions`` does.)
 """
 
 from __future__ import annotations
@@ -17,37 +14,44 @@ from __future__ import annotations
 from datetime import date
 
 from vru.privacy import agreements
+from vru.privacy.access import Actor, Permission, Resource, register_action, why_not
 from vru.privacy.audit import AuditLog, Entry
-from vru.privacy.roles import Role
 from vru.workspace import Workspace
 
-ACTIONS = ("linkage.train", "linkage.run", "linkage.explain", "linkage.export")
-PERSON_LEVEL_ROLES = (Role.ADMIN, Role.ANALYST)
+PURPOSE = "record linkage"
+TRAIN = register_action("linkage.train", Permission.LINKAGE, purpose=PURPOSE, person_level=True,
+                        description="train a record linkage model on person records")
+RUN = register_action("linkage.run", Permission.LINKAGE, purpose=PURPOSE, person_level=True,
+                      description="link person records into persons (person_links)")
+EXPLAIN = register_action("linkage.explain", Permission.LINKAGE, purpose=PURPOSE,
+                          person_level=True, description="explain why two records are linked")
+EXPORT = register_action("linkage.export", Permission.LINKAGE, purpose=PURPOSE,
+                         person_level=True, description="export person links")
+ACTIONS = {a.name: a for a in (TRAIN, RUN, EXPLAIN, EXPORT)}
 
 
 class LinkageAccessDenied(Exception):
     """The user may not see or make person-level linkage (role or agreement)."""
 
 
-def purpose_covers_linkage(purposes: tuple[str, ...] | list[str]) -> bool:
-    return any("linkage" in p.lower() or "linking" in p.lower() for p in purposes)
-
-
-def sources_without_linkage_purpose(ws: Workspace, on: date | None = None) -> list[str]:
-    """Sources holding match features whose agreement in force does not cover linkage."""
-    con = ws.reader()
-    sources = [r[0] for r in con.execute(
+def linked_sources(ws: Workspace) -> list[str]:
+    return [r[0] for r in ws.reader().execute(
         "SELECT DISTINCT source FROM match_features ORDER BY source").fetchall()]
-    bad = []
-    for s in sources:
-        try:
-            a = agreements.in_force(con, s, on)
-        except agreements.AgreementMissing:
-            bad.append(s)
-            continue
-        if not purpose_covers_linkage(a.purposes):
-            bad.append(s)
-    return bad
+
+
+def reasons(ws: Workspace, actor: Actor, action: str, on: date | None = None) -> list[str]:
+    """Why ``actor`` may not do ``action`` (empty when allowed), one reason per source."""
+    act = ACTIONS[action]
+    found = agreements.list_all(ws.reader())
+    out = []
+    first = why_not(act, None, actor)
+    if first is not None:
+        return [first]
+    for s in linked_sources(ws):
+        r = why_not(act, Resource("source", s, source=s), actor, agreements=found, on=on)
+        if r is not None:
+            out.append(r)
+    return out
 
 
 def require(ws: Workspace, username: str | None, action: str) -> str:
@@ -65,15 +69,11 @@ def require(ws: Workspace, username: str | None, action: str) -> str:
         raise LinkageAccessDenied(f"no such user {username!r}") from None
     if not user.active:
         raise LinkageAccessDenied(f"user {username!r} is disabled")
-    if Role(user.role) not in PERSON_LEVEL_ROLES:
-        raise LinkageAccessDenied(
-            f"{action} is person-level: only admin and analyst roles (user {username!r} is "
-            f"{user.role})")
-    bad = sources_without_linkage_purpose(ws)
-    if bad:
-        raise LinkageAccessDenied(
-            "no data-sharing agreement in force covers linkage for: " + ", ".join(bad)
-            + " (add one whose purposes include 'record linkage')")
+    why = reasons(ws, Actor.of(user), action)
+    if why:
+        raise LinkageAccessDenied(f"{action} is person-level and not allowed: " + "; ".join(why)
+                                  + f" (linkage needs an admin or analyst user and agreements "
+                                  f"listing the purpose {PURPOSE!r})")
     return str(user.role)
 
 

@@ -36,6 +36,7 @@ class Permission(StrEnum):
     PATROL = "patrol"                  # patrol plans (operational, hot-spot locations)
     ADMIN = "admin"                    # users, audit log
     UPLOAD = "upload"                  # upload partner files (partners: own agency's sources)
+    LINKAGE = "linkage"                # person-level record linkage (runs, links, explanations)
     LOCAL = "local"                    # the server's own account over loopback (the token in
     #                                    server.json), not a browser session: handed-over jobs
 

@@ -17,8 +17,9 @@ def available(ws) -> bool:
 
 
 def linkage_quality(ws, ex: Exit) -> dict[str, Any]:
-    from vru.linkage.access import PERSON_LEVEL_ROLES, sources_without_linkage_purpose
+    from vru.linkage.access import reasons
     from vru.linkage.service import status
+    from vru.privacy.access import Actor
 
     if not available(ws):
         return {"available": False}
@@ -41,6 +42,5 @@ def linkage_quality(ws, ex: Exit) -> dict[str, Any]:
     for h in st["match_weight_histogram"]:
         h["pct"] = round(100 * h["pairs"] / top) if isinstance(h["pairs"], int) else 0
     st["available"] = True
-    st["person_level"] = (ex.user.role in PERSON_LEVEL_ROLES
-                          and not sources_without_linkage_purpose(ws))
+    st["person_level"] = not reasons(ws, Actor.of(ex.user), "linkage.explain")
     return st
