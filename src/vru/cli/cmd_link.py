@@ -36,7 +36,7 @@ def _gate(ws, user: str | None, action: str) -> str:
 
 @link_app.command("train")
 def train(workspace: Path = WorkspaceOption, user: str = UserOption,
-          bloom: bool = typer.Option(False, "--bloom/--no-bloom",
+          bloom: bool = typer.Option(True, "--bloom/--no-bloom",
                                      help="Also compare names by keyed Bloom filters (Dice)."),
           engine: str = EngineOption) -> None:
     """Train a new model version (u by random sampling, m by EM) on all match features."""
@@ -190,7 +190,7 @@ def quality(people: int = typer.Option(5000, "--people", help="synthetic people"
             noise: float = typer.Option(1.0, "--noise", help="noise scale (2 = double noise)"),
             seed: int = typer.Option(1, "--seed"),
             threshold: float = typer.Option(0.99, "--threshold"),
-            bloom: bool = typer.Option(False, "--bloom/--no-bloom")) -> None:
+            bloom: bool = typer.Option(True, "--bloom/--no-bloom")) -> None:
     """Splink and the deterministic baseline on synthetic identities, scored against the
     planted truth (pairwise, B-cubed, by name origin and sex). Needs no workspace."""
     import secrets

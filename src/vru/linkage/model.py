@@ -48,7 +48,7 @@ def linker_for(db_api: Any, table: Any, params: ModelParams | None = None,
     return Linker(sdf, settings, log_level=logging.WARNING, validate_settings=False)
 
 
-def train(db_api: Any, table: Any, bloom: bool = False, u_pairs: float = 2e6,
+def train(db_api: Any, table: Any, bloom: bool = True, u_pairs: float = 2e6,
           em_pairs: float | None = None, seed: int = 1, timings: Timings | None = None
           ) -> ModelParams:
     """Unsupervised training: lambda from deterministic rules, u by random sampling, m by EM.

@@ -23,7 +23,7 @@ THRESHOLDS = (0.5, 0.9, 0.99, 0.995, 0.998, 0.999, 0.9999)
 BASELINE_COLUMNS = ["record_key", "fn_h", "sn_h", "dob_h", "pnc_pid", "nhs_pid", "upn_pid"]
 
 
-def features_of(records: pd.DataFrame, key: bytes, bloom: bool = False) -> pa.Table:
+def features_of(records: pd.DataFrame, key: bytes, bloom: bool = True) -> pa.Table:
     """Keyed features of synthetic records, with record_key and source."""
     t = record_features(MatchKeyMaker(key, bloom=bloom), Pseudonymiser(key), records)
     t = t.append_column("record_key", pa.array(records["record_id"].to_numpy(), pa.int64()))
@@ -49,7 +49,7 @@ class QualityReport:
 
 
 def run_quality(records: pd.DataFrame, key: bytes, db_api: Any, threshold: float = 0.99,
-                bloom: bool = False, u_pairs: float = 2e6, em_pairs: float | None = None,
+                bloom: bool = True, u_pairs: float = 2e6, em_pairs: float | None = None,
                 params: ModelParams | None = None) -> QualityReport:
     """Train (unless ``params`` given), predict, cluster; baseline; score both."""
     tm = model.Timings()

@@ -114,7 +114,7 @@ def get_model(ws: Workspace, version: int) -> ModelParams:
     return ModelParams.from_json(row[0])
 
 
-def train_model(ws: Workspace, bloom: bool = False, engine: str = "duckdb",
+def train_model(ws: Workspace, bloom: bool = True, engine: str = "duckdb",
                 u_pairs: float = 2e6, em_pairs: float | None = 2e6,
                 user: str | None = None) -> tuple[int, ModelParams, float]:
     """Train on every record's features; store as the next model version."""
