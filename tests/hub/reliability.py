@@ -485,9 +485,9 @@ CASES: list[Case] = [
          lambda d: [write(d / "a.csv", b"pnc_id,event_type,Event Type,event_date,age\n")],
          refused=True, message=("duplicated columns: event_type",)),
     Case("column-not-in-contract", "admissions",
-         lambda d: [write(d / "a.csv", csv_bytes([dict(r, surname=SURNAME)
+         lambda d: [write(d / "a.csv", csv_bytes([dict(r, maiden_name=SURNAME)
                                                    for r in rows("admissions", 2)]))],
-         refused=True, message=("columns not in the contract: surname",)),
+         refused=True, message=("columns not in the contract: maiden_name",)),
     Case("missing-required-column", "em_gps",
          lambda d: [write(d / "a.csv", csv_bytes([{k: v for k, v in r.items() if k != "ping_time"}
                                                    for r in rows("em_gps", 2)]))],
