@@ -23,6 +23,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "workspace": {"analysis", "reports", "web", "cli", "sources", "geo", "synth", "privacy"},
     "settings": {"analysis", "reports", "web", "cli", "sources", "geo", "workspace", "privacy"},
     "periods": {"analysis", "reports", "web", "cli", "sources", "geo", "workspace", "privacy"},
+    "clock": {"analysis", "reports", "web", "cli", "sources", "geo", "workspace", "privacy"},
+    "synth": {"analysis", "reports", "web", "cli"},
     "errors": {"analysis", "reports", "web", "cli", "sources", "geo", "workspace", "privacy"},
     "engine": {"analysis", "reports", "web", "cli", "sources", "synth"},
     "migrations": {"analysis", "reports", "web", "cli", "sources", "synth"},

@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from tests.tags.helpers import E0, N0, PERSON, agree, put, square_wkt, walk
-from vru.analysis.tags import clock, store
+from vru import clock
+from vru.analysis.tags import store
 from vru.settings import Tags
 from vru.workspace import Workspace
 

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _local(ts) -> str:
-    from vru.analysis.tags.clock import to_local
+    from vru.clock import to_local
 
     return "" if ts is None else to_local(ts).isoformat(timespec="seconds")
 

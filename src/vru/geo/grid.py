@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 import numpy as np
 
-from vru.settings import Grid
+from vru.settings import Grid, Settings
 
-if TYPE_CHECKING:  # geo is below the workspace: it takes one, never imports it
-    from vru.workspace import Workspace
+
+class GridOwner(Protocol):
+    """What ``set_grid`` needs of a workspace (geo is below the workspace: it takes one through
+    this protocol and never imports it, not even for type checking)."""
+
+    settings: Settings
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+    def save_settings(self) -> None: ...
 
 
 def cell_sql(e_col: str, n_col: str, grid: Grid) -> tuple[str, str]:
@@ -20,7 +29,7 @@ def cell_sql(e_col: str, n_col: str, grid: Grid) -> tuple[str, str]:
     return e, n
 
 
-def set_grid(ws: Workspace, cell_size_m: int, origin_e: int = 0, origin_n: int = 0) -> None:
+def set_grid(ws: GridOwner, cell_size_m: int, origin_e: int = 0, origin_n: int = 0) -> None:
     """Change the workspace's grid and recompute every stored cell in one transaction."""
     ws.settings.grid.cell_size_m = cell_size_m
     ws.settings.grid.origin_e = origin_e

@@ -2,7 +2,7 @@
 episodes, the alert list with its history, and the record of each run.
 
 Every time is stored in UTC (``*_utc``, TIMESTAMP without zone); partner files give UK local
-time and the analysis converts it (vru.analysis.tags.clock). Every result row carries
+time and the analysis converts it (vru.clock). Every result row carries
 ``expires_on``: the day it must be gone by, from the retention of the data it was derived from.
 """
 

@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vru.analysis.tags.schedule import applies as schedule_applies
 from vru.geo.bng import to_lonlat
+from vru.synth.schedule import applies as schedule_applies
 from vru.synth.writers import write_csv
 
 UTC = "UTC"
@@ -468,7 +468,7 @@ def _write(out: Path, p: TagScenarioParams, rng, people, paths, crimes) -> dict[
 
 
 def _repeated_hours(a: float, b: float) -> list[tuple[float, float]]:
-    from vru.analysis.tags.clock import transitions
+    from vru.clock import transitions
 
     y0 = pd.Timestamp(a, unit="s").year
     y1 = pd.Timestamp(b, unit="s").year

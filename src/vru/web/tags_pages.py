@@ -17,7 +17,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from vru.analysis.tags import store
-from vru.analysis.tags.clock import to_local
+from vru.clock import to_local
 from vru.geo.bng import to_lonlat
 from vru.privacy import em_access
 from vru.web.security import record_access, record_event

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vru.analysis.tags import clock
+from vru import clock
 from vru.settings import Tags
 
 # Episode severity (documented in docs/guide/tags.md).

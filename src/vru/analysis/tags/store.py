@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from vru.analysis.tags import clock
+from vru import clock
 from vru.analysis.tags import sql as tsql
 from vru.errors import VruError
 from vru.settings import Tags

@@ -1,10 +1,13 @@
-"""When a zone's schedule applies, in Python (the SQL twin is ``sql.schedule_sql``).
+"""When a zone's schedule applies, in Python, for the synthetic world's ground truth.
+
+The analysis runs its own SQL implementation (``vru.analysis.tags.sql.schedule_sql``); this one
+is written separately, in pandas, so the truth does not come from the code it checks.
 
 Rules (UK wall-clock time): a zone applies on its active dates (``active_from`` to ``active_to``
 inclusive), on its days (``ALL`` or e.g. ``MON,TUE``), during its daily window. No window = all
 day. A window whose end is not after its start runs overnight and belongs to the day it starts:
 ``22:00-06:00`` on ``MON`` covers Monday 22:00 to Tuesday 06:00. Used by the synthetic world's
-truth and by tests; the analysis runs the SQL version.
+truth.
 """
 
 from __future__ import annotations
