@@ -186,7 +186,16 @@ def test_every_partner_folder_imports_through_the_hub(tmp_path, monkeypatch):
         folders = {"police_rms": "police-rms", "istv": "istv", "admissions": "admissions",
                    "education": "education", "youth_justice": "youth-justice", "em_gps": "em",
                    "patrols": "patrols"}
-        assert set(folders) == set(SOURCES)
+        # The programme's returns need its interventions and grants first: the synthetic world
+        # loads them the way a VRU would (setup through vru.programme, returns through the hub).
+        assert set(folders) | {"programme"} == set(SOURCES)
+        from vru.synth.programme import load_programme
+
+        got = load_programme(ws, out / "programme")
+        n_returns = sum(len(f.read_text().splitlines()) - 1
+                        for f in (out / "programme" / "returns").rglob("*.csv"))
+        assert sum(read for read, _, _ in got.values()) == n_returns > 0
+        assert all(read == loaded + rejected for read, loaded, rejected in got.values()), got
         for name, folder in folders.items():
             s = import_source(ws, SOURCES[name], [out / folder])
             n_rows = sum(len(f.read_text().splitlines()) - 1
