@@ -67,7 +67,12 @@ def test_demo_builds_everything_offline(demo_run):
     presence = pd.read_csv(data / "truth" / "em_presence.csv", dtype=str)
     refs = _force_refs(data, presence)
     found = set(matches.crime_reference)
-    assert len(presence) and all(refs[u] in found for u in presence.crime_uid)
+    # A visit can only be matched when the force extract gives its crime a location (the world
+    # leaves some extract rows without one, as real extracts do).
+    located = _located_refs(data)
+    wanted = [refs[u] for u in presence.crime_uid if refs[u] in located]
+    assert len(wanted) >= 0.8 * len(presence) > 0
+    assert all(r in found for r in wanted), sorted(set(wanted) - found)
     episodes = pd.read_csv(tags / "episodes.csv", dtype=str)
     breaches = pd.read_csv(data / "truth" / "em_breaches.csv", dtype=str)
     assert (episodes.kind == "exclusion").sum() >= len(breaches)
@@ -114,6 +119,16 @@ def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path):
     assert res.exit_code != 0
     assert "not a demo workspace" in res.output
     assert (target / "notes.txt").read_text() == "keep"
+
+
+def _located_refs(data) -> set[str]:
+    """Force crime references the force extract files give a location (easting/northing)."""
+    out: set[str] = set()
+    for f in (data / "police-rms").glob("*.csv"):
+        t = pd.read_csv(f, dtype=str, usecols=["crime_reference", "easting", "northing"],
+                        keep_default_na=False)
+        out.update(t.crime_reference[(t.easting != "") & (t.northing != "")])
+    return out
 
 
 def _force_refs(data, presence: pd.DataFrame) -> dict[str, str]:
