@@ -27,6 +27,7 @@ CODE_LISTS: dict[str, dict[str, str]] = {
     },
     "sex": _SEX,
     "victim_sex": _SEX,
+    "suspect_sex": _SEX,
     "exclusion_type": {"PERMANENT": "Permanent exclusion", "SUSPENSION": "Suspension"},
     "reason_code": dict(EXCLUSION_REASONS),   # DfE's reasons, as the education contract has them
     "event_type": {"FTE": "First-time entrant to the youth justice system",
