@@ -3,13 +3,10 @@ force's extract and sees the result; another agency's source is neither offered 
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
+from tests.browser import chromium, serve
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import CHROMIUM, LAUNCH_ARGS, _free_port
 from tests.web.upload_fixtures import OTHER_AGENCY, rms_file, upload_workspace
 
 pytestmark = [pytest.mark.browser]
@@ -17,34 +14,20 @@ pytestmark = [pytest.mark.browser]
 
 @pytest.fixture(scope="module")
 def upload_server(tmp_path_factory):
-    uvicorn = pytest.importorskip("uvicorn")
     from vru.web.app import create_app
 
     ws = upload_workspace(tmp_path_factory.mktemp("upbrowser") / "ws")
-    app = create_app(ws, audit_durable=False)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}", ws
-    srv.should_exit = True
-    t.join(10)
-    ws.close()
+    try:
+        with serve(create_app(ws, audit_durable=False)) as url:
+            yield url, ws
+    finally:
+        ws.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _sign_in(browser, url: str, user: str):
