@@ -118,8 +118,6 @@ def match(
             if unknown:
                 console.print(f"{len(unknown)} (crime, person) pairs with whereabouts unknown "
                               "(a silence in the window): see the web page or --crime.")
-    except store.TagError as exc:
-        fail(str(exc))
     finally:
         ws.close()
 
@@ -156,8 +154,6 @@ def breaches(
             console.print(f"Wrote {len(rows)} episodes to {export}.")
         else:
             _table(rows, (*EPISODE_COLUMNS, "minutes", "max_depth_m", "severity"), "Episodes")
-    except store.TagError as exc:
-        fail(str(exc))
     finally:
         ws.close()
 
@@ -189,7 +185,5 @@ def alerts(
         _audit(ws, "tags.alerts", reason, {"state": state, "rows": len(rows)})
         _table(rows, ("alert_id", "person_pid", "zone_id", "kind", "start", "severity", "state",
                       "updated_by"), "Alerts")
-    except store.TagError as exc:
-        fail(str(exc))
     finally:
         ws.close()
