@@ -57,15 +57,14 @@ n = con.execute('''
 print(json.dumps({'rows': n}))
 """
 BASE_BREACH = """
-from vru.analysis.tags.sql import schedule_sql
+from vru.analysis.tags.sql import days_sql, schedule_sql
 con = ws.reader()
 store.load_spatial(con)
 n = con.execute(f'''
     WITH z AS (SELECT *, ST_Transform(ST_GeomFromText(polygon_wkt), 'EPSG:4326', 'EPSG:27700',
                                       always_xy := true) AS geom,
                       coalesce(active_to, DATE '9999-12-31') AS active_to_,
-                      CASE WHEN days = 'ALL' THEN NULL ELSE list_transform(string_split(days, ','),
-                           d -> list_position(['MON','TUE','WED','THU','FRI','SAT','SUN'], d)) END AS days_
+                      {days_sql('days')} AS days_
                FROM em_zones)
     SELECT count(*) FROM em_pings f JOIN (SELECT * REPLACE (active_to_ AS active_to, days_ AS days)
                                           FROM z) z ON z.person_pid = f.person_pid

@@ -109,6 +109,51 @@ def purge_expired(con, as_of: date | None = None) -> int:
     return n
 
 
+# Fixes per batch of people: every per-fix step (UTC, duplicates, segments, zone tests) runs
+# on one batch at a time, so memory stays bounded however many pings a force has (a person is
+# never split: every window function is per person). ~100 MB of DuckDB memory per million.
+BATCH_FIXES = 1_500_000
+
+
+def _person_batches(con, src: tsql.Sources) -> list[str]:
+    """SQL filters over ``person_pid``, each a range of people with about ``BATCH_FIXES``
+    pings (a person with more is a batch of their own)."""
+    size = BATCH_FIXES
+    rows = con.execute(f"SELECT person_pid, count(*) FROM {src.pings} GROUP BY person_pid "
+                       "ORDER BY person_pid").fetchall()
+    ranges: list[list] = []
+    n = size
+    for pid, k in rows:
+        if n + k > size:
+            ranges.append([pid, pid])
+            n = 0
+        ranges[-1][1] = pid
+        n += k
+
+    def lit(v: str) -> str:
+        return "'" + v.replace("'", "''") + "'"
+    return [f"person_pid BETWEEN {lit(a)} AND {lit(b)}" for a, b in ranges] or ["false"]
+
+
+def _run(con, statements: list[str]) -> None:
+    for q in statements:
+        con.execute(q)
+
+
+def _append(con, table: str, query: str, first: bool) -> None:
+    """Create ``table`` from the first batch's rows, append the others'."""
+    if first:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"CREATE TEMP TABLE {table} AS {query}")
+    else:
+        con.execute(f"INSERT INTO {table} {query}")
+
+
+def _drop(con, *tables: str) -> None:
+    for t in tables:
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
 # ---------------------------------------------------------------------------- matching
 def run_match(ws: Workspace, settings: Tags | None = None, incremental: bool = True,
               src: tsql.Sources = tsql.Sources()) -> RunResult:
@@ -132,28 +177,34 @@ def run_match(ws: Workspace, settings: Tags | None = None, incremental: bool = T
         mode = "incremental" if (incremental and params_same and not gone
                                  and not (people_imp - last[1])) else "full"
         years = _years(con, src)
-        for q in tsql.fix_statements(s, years, src):
-            con.execute(q)
         if mode == "full":
-            for q in tsql.match_statements(s, years, src):
-                con.execute(q)
+            _run(con, tsql.crime_statements(s, years, src))
+        people = 0
+        for i, persons in enumerate(_person_batches(con, src)):
+            _run(con, tsql.fix_statements(s, years, src, persons))
+            people += con.execute("SELECT count(DISTINCT person_pid) FROM tg_fix").fetchone()[0]
+            queries = tsql.hit_queries(s)
+            if mode == "incremental":
+                # Only the affected pairs: new crimes (anyone) and crimes near new pings (that
+                # person).
+                _incremental_scope(con, s, new_pings, new_crimes)
+                _run(con, tsql.crime_statements(
+                    s, years, src, "crime_id IN (SELECT crime_id FROM tg_scope_crime)"))
+                queries = {t: f"""SELECT * FROM ({q}) h WHERE EXISTS (SELECT 1 FROM tg_scope_b s
+                                  WHERE s.crime_id = h.crime_id AND (s.person_pid IS NULL
+                                        OR s.person_pid = h.person_pid))"""
+                           for t, q in queries.items()}
+                queries["tg_scope"] = "SELECT * FROM tg_scope_b"
+            _run(con, tsql.segment_statements(s))
+            for t, q in queries.items():
+                _append(con, t, q, first=i == 0)
+        _run(con, tsql.match_statements())
+        if mode == "full":
+            crimes = con.execute("SELECT count(*) FROM tg_crime").fetchone()[0]
             for t in ("tag_matches", "tag_match_evidence", "tag_unknowns"):
                 con.execute(f"DELETE FROM {t}")
         else:
-            _incremental_scope(con, s, new_pings, new_crimes)
-            for q in tsql.match_statements(
-                    s, years, src,
-                    crime_filter="crime_id IN (SELECT crime_id FROM tg_scope_crime)",
-                    seg_filter="true"):
-                con.execute(q)
-            # Only the affected pairs: new crimes (anyone) and crimes near new pings (that person).
-            con.execute("""DELETE FROM tg_match m WHERE NOT EXISTS (SELECT 1 FROM tg_scope s
-                           WHERE s.crime_id = m.crime_id AND (s.person_pid IS NULL
-                                 OR s.person_pid = m.person_pid))""")
-            for t in ("tg_hit", "tg_unknown"):
-                con.execute(f"""DELETE FROM {t} m WHERE NOT EXISTS (SELECT 1 FROM tg_scope s
-                               WHERE s.crime_id = m.crime_id AND (s.person_pid IS NULL
-                                     OR s.person_pid = m.person_pid))""")
+            crimes = con.execute("SELECT count(DISTINCT crime_id) FROM tg_scope").fetchone()[0]
             for t in ("tag_matches", "tag_match_evidence", "tag_unknowns"):
                 con.execute(f"""DELETE FROM {t} m WHERE EXISTS (SELECT 1 FROM tg_scope s
                                 WHERE s.crime_id = m.crime_id AND (s.person_pid IS NULL
@@ -162,7 +213,7 @@ def run_match(ws: Workspace, settings: Tags | None = None, incremental: bool = T
         exp_match = _least(_expiry(em_m, "first_seen_utc"), _expiry(pol_m, "window_from_utc"))
         exp_ev = _least(_expiry(em_m, "fix0_utc"), _expiry(pol_m, "fix0_utc"))
         summary = {"matches": con.execute("SELECT count(*) FROM tg_match").fetchone()[0],
-                   "crimes_considered": con.execute("SELECT count(*) FROM tg_crime").fetchone()[0],
+                   "crimes_considered": crimes,
                    "new_ping_imports": sorted(new_pings), "new_crime_imports": sorted(new_crimes)}
         run_id = _record_run(ws, con, "match", mode, s, summary, now_imports)
         con.execute(f"""INSERT INTO tag_matches SELECT crime_id, person_pid, closest_m, accuracy_m,
@@ -180,10 +231,8 @@ def run_match(ws: Workspace, settings: Tags | None = None, incremental: bool = T
                         FROM tg_unknown u ANTI JOIN tg_match m USING (crime_id, person_pid)""")
         purge_expired(con)  # results born past their source's retention are not kept
         n = summary["matches"]
-        crimes = summary["crimes_considered"]
-        people = con.execute("SELECT count(DISTINCT person_pid) FROM tg_fix").fetchone()[0]
-        for t in ("tg_hit", "tg_seg", "tg_match", "tg_unknown", "tg_crime", "tg_fix"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+        _drop(con, "tg_hit", "tg_seg", "tg_match", "tg_unknown", "tg_ckey", "tg_crime", "tg_fix",
+              "tg_scope", "tg_scope_b", "tg_scope_crime", "tg_dirty")
     return RunResult(run_id, "match", mode, n, crimes, people, time.perf_counter() - t0)
 
 
@@ -196,8 +245,8 @@ def _least(a: str, b: str) -> str:
 
 
 def _incremental_scope(con, s: Tags, new_pings: set[int], new_crimes: set[int]) -> None:
-    """``tg_scope(crime_id, person_pid)``: pairs to recompute (person NULL = everyone) and
-    ``tg_scope_crime``: their crimes. Needs ``tg_fix`` and a first ``tg_crime``."""
+    """``tg_scope_b(crime_id, person_pid)``: pairs to recompute for this batch's people (person
+    NULL = everyone) and ``tg_scope_crime``: their crimes. Needs the batch's ``tg_fix``."""
     pad = s.max_gap_minutes * 60 + s.window_minutes * 60
     ids = sorted(new_pings) or [-1]
     cids = sorted(new_crimes) or [-1]
@@ -215,13 +264,13 @@ def _incremental_scope(con, s: Tags, new_pings: set[int], new_crimes: set[int]) 
                           WHERE import_id IN ({','.join(map(str, ids))})) p
              ON p.person_pid = f.person_pid AND p.ping_at = f.local_at
         GROUP BY f.person_pid""")
-    con.execute("DROP TABLE IF EXISTS tg_scope")
+    con.execute("DROP TABLE IF EXISTS tg_scope_b")
     y = con.execute("SELECT min(year(occurred_from)) - 1, max(year(occurred_from)) + 1 "
                     "FROM canonical_crimes WHERE occurred_from IS NOT NULL").fetchone()
     y0, y1 = (int(y[0]), int(y[1])) if y and y[0] is not None else (1970, 1971)
     f_utc = clock.utc_sql("occurred_from", y0, y1)
     t_utc = clock.utc_sql("coalesce(occurred_to, occurred_from)", y0, y1, fold="1")
-    con.execute(f"""CREATE TEMP TABLE tg_scope AS
+    con.execute(f"""CREATE TEMP TABLE tg_scope_b AS
         WITH c AS (SELECT crime_id, import_id, epoch({f_utc}) AS a, epoch({t_utc}) AS b
                    FROM canonical_crimes WHERE occurred_from IS NOT NULL)
         SELECT crime_id, NULL::VARCHAR AS person_pid FROM c
@@ -229,7 +278,7 @@ def _incremental_scope(con, s: Tags, new_pings: set[int], new_crimes: set[int]) 
         UNION
         SELECT c.crime_id, d.person_pid FROM c JOIN tg_dirty d ON c.a <= d.hi AND c.b >= d.lo""")
     con.execute("DROP TABLE IF EXISTS tg_scope_crime")
-    con.execute("CREATE TEMP TABLE tg_scope_crime AS SELECT DISTINCT crime_id FROM tg_scope")
+    con.execute("CREATE TEMP TABLE tg_scope_crime AS SELECT DISTINCT crime_id FROM tg_scope_b")
 
 
 # ---------------------------------------------------------------------------- breaches
@@ -245,9 +294,14 @@ def run_breaches(ws: Workspace, settings: Tags | None = None,
         purge_expired(con)
         load_spatial(con)
         years = _years(con, src)
-        for q in (tsql.fix_statements(s, years, src) + tsql.sequence_statements(s)
-                  + tsql.breach_statements(s, src)):
-            con.execute(q)
+        _run(con, tsql.zone_statements(s, src))
+        cand, episode = tsql.episode_statements(s, src)
+        people = 0
+        for i, persons in enumerate(_person_batches(con, src)):
+            _run(con, tsql.sequence_statements(s, f"({tsql.fix_query(s, years, src, persons)})")
+                 + cand)
+            people += con.execute("SELECT count(DISTINCT person_pid) FROM tg_fixs").fetchone()[0]
+            _append(con, "tg_episode", episode, first=i == 0)
         em_m = _retention_months(con, "em_gps")
         imports = _imports(con, "em_pings") | _imports(con, "em_zones") | _imports(con, "em_people")
         summary = dict(con.execute("SELECT kind, count(*) FROM tg_episode GROUP BY kind").fetchall())
@@ -257,22 +311,20 @@ def run_breaches(ws: Workspace, settings: Tags | None = None,
         con.execute(f"""INSERT INTO tag_episodes SELECT person_pid, zone_id, kind, start_utc,
                         end_utc, minutes, max_depth_m, fixes, clear_fixes, severity, {exp},
                         {run_id} FROM tg_episode""")
-        new = con.execute("""SELECT e.person_pid, e.zone_id, e.kind, e.start_utc, e.expires_on
+        # One statement for every new alert (a force's first run raises thousands).
+        con.execute("""INSERT INTO tag_alerts
+                       SELECT nextval('tag_alert_seq'), person_pid, zone_id, kind, start_utc,
+                              'raised', $now, $now, NULL, expires_on
+                       FROM (SELECT e.person_pid, e.zone_id, e.kind, e.start_utc, e.expires_on
                              FROM tag_episodes e ANTI JOIN tag_alerts a
                                ON a.person_pid = e.person_pid AND a.kind = e.kind
                               AND a.start_utc = e.start_utc
                               AND coalesce(a.zone_id, '') = coalesce(e.zone_id, '')
-                             ORDER BY e.start_utc, e.person_pid""").fetchall()
-        now = datetime.now()
-        for person, zone, kind, start, expires in new:
-            aid = ws.next_id(con, "tag_alert_seq")
-            con.execute("INSERT INTO tag_alerts VALUES (?, ?, ?, ?, ?, 'raised', ?, ?, NULL, ?)",
-                        [aid, person, zone, kind, start, now, now, expires])
+                             ORDER BY e.start_utc, e.person_pid, e.zone_id)""",
+                    {"now": datetime.now()})
         purge_expired(con)
         n = con.execute("SELECT count(*) FROM tag_episodes").fetchone()[0]
-        people = con.execute("SELECT count(DISTINCT person_pid) FROM tg_fix").fetchone()[0]
-        for t in ("tg_episode", "tg_cand", "tg_zcell", "tg_zone", "tg_fixs", "tg_fix"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+        _drop(con, "tg_episode", "tg_cand", "tg_zcell", "tg_zone", "tg_fixs")
     return RunResult(run_id, "breaches", "full", n, 0, people, time.perf_counter() - t0)
 
 
