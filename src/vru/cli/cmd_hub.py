@@ -16,6 +16,7 @@ from vru.cli.common import (
     fail,
     in_server,
     open_workspace,
+    print_not_imported,
     report_progress,
 )
 from vru.sources.textfiles import describe
@@ -101,10 +102,7 @@ def _make_import(source_name: str):
                 console.print(f"  {f.name}: read as {describe(f.encoding)}", highlight=False)
             for w in f.warnings:
                 console.print(f"  warning: {f.name}: {w}", highlight=False, markup=False)
-        if summary.skipped:
-            console.print(f"not imported ({len(summary.skipped)} found):")
-            for where, why in summary.skipped:
-                console.print(f"  {where}: {why}", highlight=False, markup=False)
+        print_not_imported(summary.skipped)
 
     command.__doc__ = f"Import {source_name} partner files into the workspace."
     return command

@@ -14,6 +14,7 @@ from vru.cli.common import (
     console,
     in_server,
     open_workspace,
+    print_not_imported,
     report_progress,
 )
 
@@ -66,10 +67,7 @@ def import_police_cmd(
     for f in summary.files:
         for w in f.warnings:
             console.print(f"warning: {f.name}: {w}", highlight=False, markup=False)
-    if summary.skipped:
-        console.print(f"not imported ({len(summary.skipped)} found):")
-        for where, why in summary.skipped:
-            console.print(f"  {where}: {why}", highlight=False, markup=False)
+    print_not_imported(summary.skipped)
 
 
 @geo_app.command("import")

@@ -123,6 +123,14 @@ def report_progress(text: str) -> None:
         err.print(text, highlight=False)
 
 
+def print_not_imported(skipped: list[tuple[str, str]]) -> None:
+    """The files an import found but did not import, each with the reason."""
+    if skipped:
+        console.print(f"not imported ({len(skipped)} found):")
+        for where, why in skipped:
+            console.print(f"  {where}: {why}", highlight=False, markup=False)
+
+
 def fail(message: str, code: int = 2) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)

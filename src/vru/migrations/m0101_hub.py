@@ -5,6 +5,18 @@ Every partner row carries its provenance (file_id, row_number, import_id) like t
 Force (RMS) extracts load into ``crimes`` (source = 'police_rms'), not here.
 """
 
+# The columns of a GPS fix, shared by the tagged people's and the patrols' pings.
+GPS_FIX = """    ping_at           TIMESTAMP NOT NULL,
+    longitude         DOUBLE NOT NULL,
+    latitude          DOUBLE NOT NULL,
+    easting           DOUBLE,
+    northing          DOUBLE,
+    accuracy_m        DOUBLE,
+    file_id           BIGINT NOT NULL,
+    row_number        BIGINT NOT NULL,
+    import_id         BIGINT NOT NULL
+"""
+
 SQL = """
 CREATE SEQUENCE IF NOT EXISTS agreement_seq START 1;
 CREATE SEQUENCE IF NOT EXISTS retention_seq START 1;
@@ -138,16 +150,7 @@ CREATE TABLE em_people (
 );
 CREATE TABLE em_pings (
     person_pid        VARCHAR NOT NULL,
-    ping_at           TIMESTAMP NOT NULL,
-    longitude         DOUBLE NOT NULL,
-    latitude          DOUBLE NOT NULL,
-    easting           DOUBLE,
-    northing          DOUBLE,
-    accuracy_m        DOUBLE,
-    file_id           BIGINT NOT NULL,
-    row_number        BIGINT NOT NULL,
-    import_id         BIGINT NOT NULL
-);
+{GPS_FIX});
 CREATE TABLE em_zones (
     person_pid        VARCHAR NOT NULL,
     zone_id           VARCHAR NOT NULL,
@@ -167,16 +170,7 @@ CREATE TABLE em_zones (
 -- Patrols: GPS pings and patrol logs.
 CREATE TABLE patrol_pings (
     patrol_id         VARCHAR NOT NULL,
-    ping_at           TIMESTAMP NOT NULL,
-    longitude         DOUBLE NOT NULL,
-    latitude          DOUBLE NOT NULL,
-    easting           DOUBLE,
-    northing          DOUBLE,
-    accuracy_m        DOUBLE,
-    file_id           BIGINT NOT NULL,
-    row_number        BIGINT NOT NULL,
-    import_id         BIGINT NOT NULL
-);
+{GPS_FIX});
 CREATE TABLE patrol_logs (
     patrol_id         VARCHAR NOT NULL,
     started_at        TIMESTAMP NOT NULL,
@@ -193,6 +187,8 @@ CREATE TABLE patrol_logs (
     import_id         BIGINT NOT NULL
 );
 """
+
+SQL = SQL.replace("{GPS_FIX}", GPS_FIX)
 
 
 def up(con) -> None:

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from vru.programme.model import ProgrammeError, gbp, pence
+from vru.programme.model import ProgrammeError, gbp, in_transaction, pence
 from vru.programme.periods import next_fy, parse_fy
 from vru.workspace import Workspace
 
@@ -108,12 +108,7 @@ def _position(con, grant_id: int) -> dict[str, int]:
 
 
 def add_grant(ws: Workspace, g: Grant, actor: str | None = None, con=None) -> int:
-    def _do(c) -> int:
-        return _add_grant(c, g, actor or ws.user_name())
-    if con is not None:
-        return _do(con)
-    with ws.transaction() as c:
-        return _do(c)
+    return in_transaction(ws, con, lambda c: _add_grant(c, g, actor or ws.user_name()))
 
 
 def _check_conditions(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -220,12 +215,7 @@ class Spend:
 
 
 def record_spend(ws: Workspace, s: Spend, actor: str | None = None, con=None) -> int:
-    def _do(c) -> int:
-        return _record_spend(c, s, actor or ws.user_name())
-    if con is not None:
-        return _do(con)
-    with ws.transaction() as c:
-        return _do(c)
+    return in_transaction(ws, con, lambda c: _record_spend(c, s, actor or ws.user_name()))
 
 
 def _record_spend(con, s: Spend, actor: str) -> int:

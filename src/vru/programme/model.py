@@ -8,13 +8,17 @@ are refused: a float cannot hold most amounts of money exactly.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 from vru.errors import VruError
 from vru.programme import toolkit
 from vru.workspace import Workspace
+
+T = TypeVar("T")
 
 PREVENTION_LEVELS = ("primary", "secondary", "tertiary")
 DELIVERY = ("one_to_one", "group", "universal")
@@ -171,10 +175,16 @@ def add_intervention(ws: Workspace, iv: Intervention, con=None) -> int:
                    datetime.now()])
         return iid
 
+    return in_transaction(ws, con, _insert)
+
+
+def in_transaction(ws: Workspace, con, fn: Callable[[Any], T]) -> T:
+    """``fn(con)`` inside the caller's transaction ``con`` if given, else in a new one of ``ws``
+    (so that a write can join a larger transaction, e.g. a whole return's import)."""
     if con is not None:
-        return _insert(con)
+        return fn(con)
     with ws.transaction() as c:
-        return _insert(c)
+        return fn(c)
 
 
 def intervention_by_code(ws_or_con, code: str) -> int:

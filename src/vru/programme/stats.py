@@ -57,19 +57,25 @@ def _engaged_where(start: date | None, end: date | None) -> tuple[str, list]:
     return where, params
 
 
+def _reach_where(dims: tuple[str, ...], fy: str | None, quarter: int | None,
+                 intervention_id: int | None) -> tuple[str, list]:
+    """The WHERE clause (and its parameters) of a reach query; refuses an unknown dimension."""
+    for b in dims:
+        if b not in DIMENSIONS:
+            raise ValueError(f"unknown dimension {b!r}; choose from {', '.join(DIMENSIONS)}")
+    where, params = _engaged_where(*period(fy, quarter))
+    if intervention_id is not None:
+        where += " AND r.intervention_id = ?"
+        params.append(intervention_id)
+    return where, params
+
+
 def reach(ws: Workspace, by: tuple[str, ...] = (), fy: str | None = None,
           quarter: int | None = None, intervention_id: int | None = None) -> list[dict[str, Any]]:
     """Distinct people engaged in the period, by the given dimensions (``people``), with the
     number of referrals behind them (``referrals``)."""
-    for b in by:
-        if b not in DIMENSIONS:
-            raise ValueError(f"unknown dimension {b!r}; choose from {', '.join(DIMENSIONS)}")
     con = ws.reader()
-    start, end = period(fy, quarter)
-    where, params = _engaged_where(start, end)
-    if intervention_id is not None:
-        where += " AND r.intervention_id = ?"
-        params.append(intervention_id)
+    where, params = _reach_where(by, fy, quarter, intervention_id)
     cols = [f"{DIMENSIONS[b]} AS {b}" for b in by]
     group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
     order = f"ORDER BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
@@ -87,15 +93,8 @@ def reach_sets(ws: Workspace, dims: tuple[str, ...], fy: str | None = None,
                ) -> dict[str, list[dict[str, Any]]]:
     """``reach`` by each dimension on its own and in total, in one scan (GROUPING SETS):
     {dim: [{dim: value, people, referrals}], "total": [{people, referrals}]}."""
-    for b in dims:
-        if b not in DIMENSIONS:
-            raise ValueError(f"unknown dimension {b!r}; choose from {', '.join(DIMENSIONS)}")
     con = ws.reader()
-    start, end = period(fy, quarter)
-    where, params = _engaged_where(start, end)
-    if intervention_id is not None:
-        where += " AND r.intervention_id = ?"
-        params.append(intervention_id)
+    where, params = _reach_where(dims, fy, quarter, intervention_id)
     cols = ", ".join(f"{DIMENSIONS[b]} AS {b}" for b in dims)
     flags = ", ".join(f"GROUPING({b}) AS g_{b}" for b in dims)
     sets = ", ".join([*(f"({b})" for b in dims), "()"])

@@ -20,8 +20,8 @@ from vru.sources.contract import (
     MatchKeys,
     RetentionTarget,
     Source,
+    gps_pings_loader,
     inserted,
-    project_bng,
     quasi_identifier_columns,
 )
 
@@ -68,17 +68,10 @@ PING_COLUMNS = (
 )
 
 
-def _load_pings(ctx: LoadContext) -> int:
-    project_bng(ctx.con)
-    return inserted(ctx.con, """
-        INSERT INTO em_pings SELECT person_pid, v_ping_time, v_longitude, v_latitude,
-               x.easting, x.northing, v_accuracy_m, o.file_id, o.row_number, ?
-        FROM hub_ok o LEFT JOIN hub_xy x USING (file_id, row_number)""", [ctx.import_id])
-
-
 PINGS = Contract(
     source="em_gps", kind="pings", title="GPS pings (location trail)",
-    columns=PING_COLUMNS, load=_load_pings, identifiers=PERSON_ID, checks=GB_LONLAT_CHECKS,
+    columns=PING_COLUMNS, load=gps_pings_loader("em_pings", "person_pid"), identifiers=PERSON_ID,
+    checks=GB_LONLAT_CHECKS,
     retention=(RetentionTarget("em_pings", "ping_at"),),
 )
 

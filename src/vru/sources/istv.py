@@ -158,6 +158,19 @@ def read_istv_xml(f: InputFile, contract: Contract
     return list(XML_COLUMNS), _rows(f)
 
 
+def _children(f: InputFile, el: Any, known: dict[str, str], where: str) -> dict[str, str | None]:
+    """An element's child elements as {contract column: trimmed text}; the element is then
+    cleared (the parse stays streaming). An element the form does not know refuses the file."""
+    out: dict[str, str | None] = {}
+    for child in el:
+        name = _local(child.tag)
+        if name not in known:
+            raise ImportRefused(f"{f.display}: unknown element {name!r} in {where}")
+        out[known[name]] = (child.text or "").strip() or None
+    el.clear()
+    return out
+
+
 def _rows(f: InputFile) -> Iterator[tuple[int, list[Any]]]:
     header: dict[str, str | None] = {}
     n = 0
@@ -166,25 +179,12 @@ def _rows(f: InputFile) -> Iterator[tuple[int, list[Any]]]:
         for _event, el in events:
             tag = _local(el.tag)
             if tag == "SubmissionHeader":
-                for child in el:
-                    name = _local(child.tag)
-                    if name not in XML_HEADER:
-                        raise ImportRefused(
-                            f"{f.display}: unknown element {name!r} in SubmissionHeader")
-                    header[XML_HEADER[name]] = (child.text or "").strip() or None
-                el.clear()
+                header.update(_children(f, el, XML_HEADER, "SubmissionHeader"))
             elif tag == "Assault":
                 n += 1
                 if not header:
                     raise ImportRefused(f"{f.display}: Assault before the SubmissionHeader")
-                values = dict(header)
-                for child in el:
-                    name = _local(child.tag)
-                    if name not in XML_ASSAULT:
-                        raise ImportRefused(
-                            f"{f.display}: unknown element {name!r} in Assault number {n}")
-                    values[XML_ASSAULT[name]] = (child.text or "").strip() or None
-                el.clear()
+                values = {**header, **_children(f, el, XML_ASSAULT, f"Assault number {n}")}
                 yield n, [values.get(c) for c in XML_COLUMNS]
     except etree.XMLSyntaxError as exc:
         raise ImportRefused(f"{f.display}: not well-formed XML (line {exc.lineno})") from None

@@ -16,6 +16,7 @@ from vru.sources.contract import (
     LoadContext,
     RetentionTarget,
     Source,
+    gps_pings_loader,
     inserted,
     project_bng,
 )
@@ -29,17 +30,9 @@ PING_COLUMNS = (
 )
 
 
-def _load_pings(ctx: LoadContext) -> int:
-    project_bng(ctx.con)
-    return inserted(ctx.con, """
-        INSERT INTO patrol_pings SELECT v_patrol_id, v_ping_time, v_longitude, v_latitude,
-               x.easting, x.northing, v_accuracy_m, o.file_id, o.row_number, ?
-        FROM hub_ok o LEFT JOIN hub_xy x USING (file_id, row_number)""", [ctx.import_id])
-
-
 PINGS = Contract(
     source="patrols", kind="pings", title="Patrol GPS pings",
-    columns=PING_COLUMNS, load=_load_pings, checks=GB_LONLAT_CHECKS,
+    columns=PING_COLUMNS, load=gps_pings_loader("patrol_pings", "v_patrol_id"), checks=GB_LONLAT_CHECKS,
     retention=(RetentionTarget("patrol_pings", "ping_at"),),
 )
 

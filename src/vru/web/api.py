@@ -105,19 +105,21 @@ def trends(request: Request, f: q.Filters = Depends(filters),
 
 @router.get("/map/grid", summary="Grid-cell counts as GeoJSON polygons")
 def map_grid(request: Request, f: q.Filters = Depends(filters)) -> JSONBytes:
-    ex = exit_for(request)
-    record_access(request, "crimes.aggregate", view="grid", exact=ex.exact, **f.as_dict())
-    return ctx(request).cache.json(("grid", f, ex.exact),
-                                   lambda: views.grid_layer(ctx(request).ws, ex, f), request)
+    return _map_layer(request, f, "grid", views.grid_layer)
 
 
 @router.get("/map/lsoa", summary="LSOA counts (and rates per 1,000 residents) as GeoJSON "
             "(boundaries, or centroids if absent)")
 def map_lsoa(request: Request, f: q.Filters = Depends(filters)) -> JSONBytes:
+    return _map_layer(request, f, "lsoa", views.lsoa_layer)
+
+
+def _map_layer(request: Request, f: q.Filters, view: str, build) -> JSONBytes:
+    """A map layer for the filters: access recorded, built through the exit, cached."""
     ex = exit_for(request)
-    record_access(request, "crimes.aggregate", view="lsoa", exact=ex.exact, **f.as_dict())
-    return ctx(request).cache.json(("lsoa", f, ex.exact),
-                                   lambda: views.lsoa_layer(ctx(request).ws, ex, f), request)
+    record_access(request, "crimes.aggregate", view=view, exact=ex.exact, **f.as_dict())
+    return ctx(request).cache.json((view, f, ex.exact),
+                                   lambda: build(ctx(request).ws, ex, f), request)
 
 
 @router.get("/map/basemap", summary="The basemap from the geography pack: force and local "

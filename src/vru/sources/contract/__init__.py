@@ -38,7 +38,7 @@ workspace as it was.
 from __future__ import annotations
 
 from vru.sources.contract.engine import BATCH_BYTES, BATCH_FILES, XLSX_WEIGHT, import_source
-from vru.sources.contract.loading import inserted, project_bng, project_lonlat
+from vru.sources.contract.loading import gps_pings_loader, inserted, project_bng, project_lonlat
 from vru.sources.contract.model import (
     GB_LONLAT_CHECKS,
     TYPES,
@@ -64,6 +64,6 @@ __all__ = [
     "BATCH_BYTES", "BATCH_FILES", "GB_LONLAT_CHECKS", "TYPES", "XLSX_WEIGHT", "Check", "Column",
     "Contract", "FileResult", "Flag", "FormReader", "Identifier", "ImportSummary", "LoadContext",
     "Loader", "MatchKeys", "Once", "ProgressFn", "RetentionTarget", "Source", "choose_contract", "excel_text",
-    "import_source", "inserted", "normalise_header", "plan", "project_bng", "project_lonlat",
+    "gps_pings_loader", "import_source", "inserted", "normalise_header", "plan", "project_bng", "project_lonlat",
     "quasi_identifier_columns",
 ]

@@ -49,6 +49,18 @@ def _project(con: duckdb.DuckDBPyConnection, a: str, b: str, out: tuple[str, str
         con.unregister("hub_xy_arrow")
 
 
+def gps_pings_loader(table: str, who: str) -> Callable:
+    """The loader of a GPS ping contract (tagged people, patrols): ``who`` (the pseudonym or
+    reference column) and the fix's time, place, grid position and accuracy into ``table``."""
+    def load(ctx) -> int:
+        project_bng(ctx.con)
+        return inserted(ctx.con, f"""
+            INSERT INTO {table} SELECT {who}, v_ping_time, v_longitude, v_latitude,
+                   x.easting, x.northing, v_accuracy_m, o.file_id, o.row_number, ?
+            FROM hub_ok o LEFT JOIN hub_xy x USING (file_id, row_number)""", [ctx.import_id])
+    return load
+
+
 def inserted(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> int:
     """Run an INSERT and return the number of rows it stored."""
     row = con.execute(sql, params or []).fetchone()
