@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import fields, is_dataclass
 
 from tests.conftest import ROOT
@@ -45,11 +44,12 @@ def test_every_status_key_is_documented(workspace, tmp_path):
 
 def test_every_reject_reason_and_flag_is_documented():
     page = (GUIDE / "import-police.md").read_text()
-    source = (ROOT / "src" / "vru" / "sources" / "police_uk.py").read_text()
-    # Reasons are SQL string literals "'reason...'" in the checks; flags are ("name", cond).
-    reasons = set(re.findall(r"f?\"'([a-z][^'{:]+?)(?:: )?'(?: \|\||\")", source))
-    flags = set(re.findall(r'flags\.append\(\("([a-z_]+)"', source))
+    # The police.uk contracts declare their checks (field, rule, reason) and flags as data.
+    contracts = police_uk.POLICE_UK.contracts
+    reasons = {chk.reason for c in contracts for chk in c.checks}
+    flags = {fl.name for c in contracts for fl in c.flags}
     assert len(reasons) >= 12 and len(flags) >= 4
     missing = sorted(r for r in reasons | flags if r.strip() not in page)
     assert not missing, f"undocumented reasons/flags in import-police.md: {missing}"
     assert police_uk.SOURCE == "police_uk"
+    assert {c.guide for c in contracts} == {"docs/guide/import-police.md"}

@@ -35,8 +35,10 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
     """Import partner files for one source, atomically. Returns what happened to each file.
 
     ``encoding`` overrides the detected encoding of every text file of this import."""
-    agreement = agreements.in_force(ws.reader(), source.name)
-    the_plan = plan(source, paths, Limits.from_settings(ws.settings), encoding)
+    agreement = None if source.open_data else agreements.in_force(ws.reader(), source.name)
+    if source.streaming is not None:
+        source.streaming.prepare()
+    the_plan = (source.planner or plan)(source, paths, Limits.from_settings(ws.settings), encoding)
     planned = the_plan.files
     pseudo: Pseudonymiser | None = None
     maker = None
@@ -49,15 +51,18 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
             maker = MatchKeyMaker(raw_key)
         del raw_key
     results: list[FileResult | None] = [None] * len(planned)
-    with ws.memory_limit(IMPORT_MEMORY_LIMIT), ws.transaction() as con:
+    with ws.memory_limit(source.memory_limit or IMPORT_MEMORY_LIMIT), ws.transaction() as con:
         if pseudo is not None:
             _check_key(con, pseudo)
         # Any content loaded before is skipped, whatever became of it since (replaced by a
         # later submission, or purged by retention): re-running an import never changes data.
+        # Open data: a replaced file's content is skipped only while it is active (importing
+        # an earlier issue again makes it the current one).
         active = {
             (r[0], r[1]): r[2] for r in con.execute(
                 "SELECT sha256, kind, max(file_id) FROM source_files WHERE source = ? "
-                "GROUP BY ALL", [source.name]).fetchall()
+                + ("AND status = 'active' " if source.open_data else "")
+                + "GROUP BY ALL", [source.name]).fetchall()
         }
         by_partition = {
             r[0]: r[1] for r in con.execute(
@@ -79,14 +84,18 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
         file_ids = {i: ws.next_id(con, "file_seq") for i in todo}
         pkeys: dict[int, str] = {}
         done = len(planned) - len(todo)
-        for batch in _batches(planned, todo):
+        for batch in _batches(planned, todo, source.batch_files or BATCH_FILES,
+                              source.batch_bytes or BATCH_BYTES):
             if progress:
                 progress(planned[batch[0]].f.name, done, len(planned))
+            members = [(planned[i], file_ids[i]) for i in batch]
             try:
-                loaded = _import_batch(ws, con, source,
-                                       [(planned[i], file_ids[i]) for i in batch],
-                                       import_id, agreement, pseudo, progress, done,
-                                       len(planned), maker)
+                if source.streaming is not None:
+                    counts = source.streaming.load_batch(ws, con, members, import_id)
+                    loaded = _record_files(con, members, counts, {}, import_id)
+                else:
+                    loaded = _import_batch(ws, con, source, members, import_id, agreement,
+                                           pseudo, progress, done, len(planned), maker)
             except duckdb.Error as exc:
                 # DuckDB's messages can quote a row (identifiers): name the files, not the rows.
                 names = ", ".join(planned[i].f.display for i in batch)
@@ -121,7 +130,8 @@ def import_source(ws: Workspace, source: Source, paths: list[Path | str],
     return summary
 
 
-def _batches(planned: list[Planned], todo: list[int]) -> list[list[int]]:
+def _batches(planned: list[Planned], todo: list[int], max_files: int, max_bytes: int
+             ) -> list[list[int]]:
     """Indices of the files to stage and validate together, in processing order.
 
     A batch holds files with the same contract and header (so the same columns in the same
@@ -145,7 +155,7 @@ def _batches(planned: list[Planned], todo: list[int]) -> list[list[int]]:
         for i in members:
             p = planned[i]
             weight = p.size * (XLSX_WEIGHT if p.form == "xlsx" else 1)
-            if chunk and (len(chunk) >= BATCH_FILES or volume + weight > BATCH_BYTES):
+            if chunk and (len(chunk) >= max_files or volume + weight > max_bytes):
                 out.append(chunk)
                 chunk, volume = [], 0
             chunk.append(i)
@@ -209,7 +219,7 @@ def _no_spill(ws: Workspace, enabled: bool) -> Iterator[None]:
 
 def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
                   batch: list[tuple[Planned, int]], import_id: int,
-                  agreement: agreements.Agreement, pseudo: Pseudonymiser | None,
+                  agreement: agreements.Agreement | None, pseudo: Pseudonymiser | None,
                   progress: ProgressFn | None = None, done: int = 0, total: int = 0,
                   maker=None) -> list[tuple[FileResult, str | None]]:
     """Stage, validate and load files with the same contract and header together, chunk by
@@ -244,30 +254,48 @@ def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
             sql.end_chunks(con)
     if loaded != n_ok:
         raise RuntimeError(f"{c.source}/{c.kind} loader stored {loaded} of {n_ok} valid rows")
-    out: list[tuple[FileResult, str | None]] = []
-    values: list[Any] = []
-    now = datetime.now()
+    totals: dict[int, tuple[int, int, int, int]] = {}
+    pkeys: dict[int, str] = {}
     for p, fid in batch:
         ok, bad, flagged, broken, rows, lo, hi = counts[fid]
         # Every file's rows numbered 1..n with nothing missing (verified, not assumed: the
         # file's rows may come from one multi-file scan, in several chunks).
         if rows and (lo != 1 or hi != rows):
             raise RuntimeError(f"{p.f.display}: rows are not numbered contiguously")
-        rows_read = ok + bad + broken
-        pkey = None
+        totals[fid] = (ok + bad + broken, ok, bad + broken, flagged)
         if c.partition and len(keys[fid]) == 1 and None not in keys[fid]:
-            pkey = next(iter(keys[fid]))   # all the file's valid rows share one key
-        out.append((FileResult(p.f.name, c.kind, "loaded", rows_read, ok, bad + broken,
-                               flagged, fid, encoding=p.encoding, warnings=list(p.warnings)),
-                    pkey))
+            pkeys[fid] = str(next(iter(keys[fid])))   # all the file's valid rows share one key
+    return _record_files(con, batch, totals, pkeys, import_id)
+
+
+def _record_files(con: duckdb.DuckDBPyConnection, batch: list[tuple[Planned, int]],
+                  counts: dict[int, tuple[int, int, int, int]], pkeys: dict[int, str],
+                  import_id: int) -> list[tuple[FileResult, str | None]]:
+    """Provenance of a loaded batch: each file's row in source_files and its result, after
+    checking read = loaded + rejected (a mismatch is a bug, never a data problem: the whole
+    import fails). ``counts``: per file id (read, loaded, rejected, flagged); the partition key
+    is the file's own (planned) or its rows' (``pkeys``)."""
+    out: list[tuple[FileResult, str | None]] = []
+    values: list[Any] = []
+    now = datetime.now()
+    for p, fid in batch:
+        c = p.contract
+        read, ok, rejected, flagged = counts[fid]
+        if read != ok + rejected:
+            raise RuntimeError(f"{p.f.display}: read {read} != loaded {ok} + rejected {rejected}")
+        pkey = p.partition_key or pkeys.get(fid)
+        out.append((FileResult(p.f.name, c.kind, "loaded", read, ok, rejected, flagged, fid,
+                               encoding=p.encoding, warnings=list(p.warnings)), pkey))
         values += [fid, import_id, c.source, c.kind, p.f.display, p.f.name, p.sha256, pkey,
-                   rows_read, ok, bad + broken, flagged, now, p.encoding, p.warnings]
+                   read, ok, rejected, flagged, now, p.encoding, p.warnings, p.force_slug,
+                   p.month]
     con.execute(
         "INSERT INTO source_files (file_id, import_id, source, kind, path, name, sha256, "
         "partition_key, rows_read, rows_loaded, rows_rejected, rows_flagged, loaded_at, "
         "encoding, warnings, force_slug, month, status) "
-        "SELECT *, NULL, NULL, 'active' FROM (VALUES "
-        + ", ".join(["(" + ", ".join(["?"] * 13) + ", ?, ?::VARCHAR[])"] * len(batch)) + ")",
+        "SELECT *, 'active' FROM (VALUES "
+        + ", ".join(["(" + ", ".join(["?"] * 13) + ", ?, ?::VARCHAR[], ?, ?::DATE)"] * len(batch))
+        + ")",
         values,
     )
     return out
@@ -275,7 +303,8 @@ def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
 
 def _import_chunk(ws: Workspace, con: duckdb.DuckDBPyConnection, c: Contract,
                   batch: list[tuple[Planned, int]], chunk: readers.Chunk, import_id: int,
-                  agreement: agreements.Agreement, pseudo: Pseudonymiser | None, chunked: bool,
+                  agreement: agreements.Agreement | None, pseudo: Pseudonymiser | None,
+                  chunked: bool,
                   counts: dict[int, list], keys: dict[int, set[str | None]],
                   maker=None) -> tuple[int, int]:
     """One chunk: stage (pseudonymise), validate, load, reject; counts and keys accumulated.

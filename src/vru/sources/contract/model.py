@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -41,6 +41,7 @@ class Column:
     max_length: int | None = None
     future_ok: bool = False         # dates/datetimes: allow values after today
     description: str = ""
+    trim: bool = True               # False: kept as published (only an empty field is NULL)
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -95,11 +96,14 @@ class Identifier:
 
 @dataclass(frozen=True)
 class Check:
-    """A cross-field rule: ``bad`` is SQL over typed values (``v_<column>``), true for a bad row."""
+    """A cross-field rule: ``bad`` is SQL over typed values (``v_<column>``), true for a bad row.
+    (A streaming source's checks read the columns' text by name instead: ``"Crime ID"``.)
+    ``detail``: SQL for the offending value, shown after the reason (``reason: value``)."""
 
     field: str
     bad: str
     reason: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ class LoadContext:
     con: duckdb.DuckDBPyConnection
     import_id: int
     settings: Settings
-    agreement: agreements.Agreement
+    agreement: agreements.Agreement | None   # None for open data (Source.open_data)
 
 
 Loader = Callable[[LoadContext], int]
@@ -176,6 +180,9 @@ class Contract:
     extra_columns: str = "refuse"
     guide: str = ""                 # the contract's user guide page (default: the source's)
     match_keys: MatchKeys | None = None  # quasi-identifiers -> match_features (record linkage)
+    # A reject's reason: every failed rule as "field: reason" (partner files), or as "reason"
+    # alone (data.police.uk, whose published reasons name the field themselves).
+    reasons_name_field: bool = True
 
     def __post_init__(self) -> None:
         if self.extra_columns not in ("refuse", "ignore"):
@@ -213,6 +220,23 @@ class Contract:
 FormReader = Callable[[InputFile, "Contract"], tuple[list[str], Iterator[tuple[int, list[Any]]]]]
 
 
+class Streaming(Protocol):
+    """A fast path the engine calls to stage, validate and load one batch (files with the same
+    contract and header) in place of its chunked staging (vru.sources.contract.streaming).
+    It stores the batch's rows and rejects and returns, per file id, (rows read, loaded,
+    rejected, flagged); the engine does everything else (planning, skips, file ids, batches,
+    resubmissions, provenance, the read = loaded + rejected check, the import log)."""
+
+    def prepare(self) -> None: ...
+
+    def load_batch(self, ws: Any, con: duckdb.DuckDBPyConnection, batch: list[tuple[Any, int]],
+                   import_id: int) -> dict[int, tuple[int, int, int, int]]: ...
+
+
+# Source-specific planning: (source, paths, limits, encoding) -> the engine's Plan.
+Planner = Callable[..., Any]
+
+
 @dataclass(frozen=True)
 class Source:
     name: str
@@ -220,6 +244,14 @@ class Source:
     contracts: tuple[Contract, ...]
     extra_readers: dict[str, tuple[str, FormReader]] = field(default_factory=dict)
     # suffix -> (contract kind, reader), e.g. {".xml": ("assaults", read_istv_xml)}
+    # Published open data (data.police.uk): no data-sharing agreement, no key, and a file
+    # whose content was replaced by a re-issue may be imported again (it is current again).
+    open_data: bool = False
+    planner: Planner | None = None       # source-specific planning (default: the engine's)
+    streaming: Streaming | None = None   # a fast path for the batches (default: chunked staging)
+    memory_limit: str = ""               # DuckDB's buffer memory during its imports (default: engine's)
+    batch_files: int = 0                 # files and content per batch (default: the engine's)
+    batch_bytes: int = 0
 
     def contract(self, kind: str) -> Contract:
         for c in self.contracts:

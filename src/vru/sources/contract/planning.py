@@ -10,6 +10,7 @@ unsupported types, archives nested too deep) are listed with the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from vru.sources import textfiles
@@ -40,6 +41,11 @@ class Planned:
     clean_utf8: bool = False        # every byte is valid UTF-8 (DuckDB may decode it)
     sheet: excel.SheetLayout | None = None
     warnings: list[str] = field(default_factory=list)
+    # Known from the file itself, before its rows are read (data.police.uk names its files
+    # YYYY-MM-<force>-<kind>.csv): recorded in source_files; the key replaces an earlier file.
+    partition_key: str | None = None
+    force_slug: str | None = None
+    month: date | None = None
 
     @property
     def fast(self) -> bool:

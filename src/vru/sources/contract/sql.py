@@ -7,7 +7,7 @@ import duckdb
 import pyarrow as pa
 
 from vru.privacy.pseudonymise import Pseudonymiser
-from vru.sources.contract.model import Column, Contract
+from vru.sources.contract.model import Check, Column, Contract
 
 # Accepted text: dates YYYY-MM-DD or DD/MM/YYYY; date-times YYYY-MM-DD HH:MM[:SS] (or with T)
 # or DD/MM/YYYY HH:MM[:SS].
@@ -37,7 +37,9 @@ def stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: s
     select = ["s.file_id", "s.row_number"]
     for col in c.stored:
         if col.name in pos:
-            select.append(f"{clean(f's.c{pos[col.name]}')} AS {q(col.name)}")
+            text = f"s.c{pos[col.name]}"
+            value = clean(text) if col.trim else f"nullif({text}, '')"
+            select.append(f"{value} AS {q(col.name)}")
         else:
             select.append(f"NULL::VARCHAR AS {q(col.name)}")
     joins = []
@@ -273,7 +275,7 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False)
                         f"AND __first <> row_number THEN "
                         + _problem(c.unique[0], "'duplicate of row ' || __first") + " END")
     for chk in c.checks:
-        problems.append(f"CASE WHEN {chk.bad} THEN {_problem(chk.field, lit(chk.reason))} END")
+        problems.append(f"CASE WHEN {chk.bad} THEN {_problem(chk.field, reason_sql(chk))} END")
     once = ""
     if c.once is not None:
         v, bad = q("v_" + c.once.column), _problem(c.once.column, lit(c.once.reason))
@@ -322,18 +324,35 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False)
     con.execute("CREATE TEMP VIEW hub_ok AS SELECT * FROM hub_chk WHERE len(problems) = 0")
 
 
-def write_rejects(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int) -> None:
-    """Every rejected row of the batch, file by file: failed checks, then structural faults."""
+def reason_sql(chk: Check) -> str:
+    """A check's reason as SQL: the text, then the offending value if the check names one."""
+    if not chk.detail:
+        return lit(chk.reason)
+    return f"{lit(chk.reason + ': ')} || {chk.detail}"
+
+
+CHECKED = "SELECT file_id, row_number, problems, __raw FROM hub_chk WHERE len(problems) > 0"
+BROKEN = "SELECT file_id, row_number, field, reason, NULL AS raw FROM hub_bad"
+
+
+def write_rejects(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int,
+                  checked: str | None = CHECKED, broken: str | None = BROKEN) -> None:
+    """Every rejected row of the batch, file by file: failed checks (``checked``: rows with
+    file_id, row_number, problems and the row as JSON ``__raw``), then structural faults
+    (``broken``: file_id, row_number, field, reason, raw). The first failed rule names the
+    field; the reason lists every failed rule."""
+    one = "p.field || ': ' || p.reason" if c.reasons_name_field else "p.reason"
+    parts = []
+    if checked:
+        parts.append(f"""SELECT file_id, row_number, problems[1].field AS field,
+                      array_to_string(list_transform(problems, p -> {one}), '; ') AS reason,
+                      __raw AS raw, 0 AS part FROM ({checked})""")
+    if broken:
+        parts.append(f"SELECT *, 1 AS part FROM ({broken})")
     con.execute(
-        """INSERT INTO rejects
+        f"""INSERT INTO rejects
            SELECT ?, file_id, ?, ?, row_number, field, reason, raw FROM (
-               SELECT file_id, row_number, problems[1].field AS field,
-                      array_to_string(list_transform(problems, p -> p.field || ': ' || p.reason),
-                                      '; ') AS reason,
-                      __raw AS raw, 0 AS part
-               FROM hub_chk WHERE len(problems) > 0
-               UNION ALL
-               SELECT file_id, row_number, field, reason, NULL, 1 FROM hub_bad)
+               {' UNION ALL '.join(parts)})
            ORDER BY file_id, part, row_number""",
         [import_id, c.source, c.kind],
     )
