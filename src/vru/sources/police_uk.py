@@ -28,17 +28,9 @@ from pathlib import Path
 
 from vru.geo.grid import cell_sql
 from vru.settings import POLICE_UK_CRIME_TYPES, RETIRED_CRIME_TYPES
-from vru.sources.contract import (
-    Check,
-    Column,
-    Contract,
-    Flag,
-    LoadContext,
-    RetentionTarget,
-    Source,
-    import_source,
-    inserted,
-)
+from vru.sources.contract.engine import import_source
+from vru.sources.contract.loading import inserted
+from vru.sources.contract.model import Check, Column, Contract, Flag, LoadContext, RetentionTarget, Source
 from vru.sources.contract.planning import Plan, Planned
 from vru.sources.contract.streaming import TwoPassCsv
 from vru.sources.files import (
