@@ -27,6 +27,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "synth": {"analysis", "reports", "web", "cli"},
     "errors": {"analysis", "reports", "web", "cli", "sources", "geo", "workspace", "privacy"},
     "engine": {"analysis", "reports", "web", "cli", "sources", "synth"},
+    "areas": {"analysis", "reports", "web", "cli", "sources", "synth"},
     "migrations": {"analysis", "reports", "web", "cli", "sources", "synth"},
     "analysis": {"reports", "web", "cli", "synth"},
     "linkage": {"reports", "web", "cli"},

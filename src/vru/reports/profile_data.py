@@ -7,10 +7,21 @@ document is assembled in ``vru.reports.profile``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
-from vru.errors import VruError
+# The area model is the one shared with the web filters (vru.areas); re-exported for the
+# profile's modules.
+from vru.areas import (  # noqa: F401
+    Area,
+    AreaNotFound,
+    area_lsoas,
+    force_of,
+    known_areas,
+    lsoa_populations,
+    peer_areas,
+    resolve_area,
+)
 from vru.periods import Period
 from vru.workspace import Workspace
 
@@ -23,27 +34,6 @@ VWI_OFFENCE_CODES: tuple[str, ...] = (
 )
 
 
-class AreaNotFound(VruError, ValueError):
-    pass
-
-
-@dataclass
-class Area:
-    level: str                    # lad | csp | force
-    name: str
-    code: str | None
-    where: str                    # SQL predicate over canonical_crimes (alias c)
-    params: list
-    lad_codes: list[str] | None   # LADs making up the area (None without a geography pack)
-    method: str                   # how the area was identified (for the methods appendix)
-    lsoa_codes: list[str] = field(default_factory=list)
-
-    @property
-    def level_name(self) -> str:
-        return {"lad": "local authority", "csp": "community safety partnership",
-                "force": "police force area"}[self.level]
-
-
 def table_exists(ws: Workspace, name: str) -> bool:
     return ws.table_exists(name)
 
@@ -52,122 +42,6 @@ def table_columns(ws: Workspace, name: str) -> list[str]:
     return [r[0] for r in ws.sql(
         "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
         "ORDER BY ordinal_position", [name])]
-
-
-def _geo_loaded(ws: Workspace) -> bool:
-    return bool(ws.scalar("SELECT count(*) FROM geo_lad"))
-
-
-def resolve_area(ws: Workspace, text: str) -> Area:
-    """Find the area a user named: LAD code/name, CSP code/name, or force code/name.
-
-    With no geography pack, a local authority is found from the police.uk LSOA names
-    ("Bedford 001A") and a force from the police.uk "Falls within" field.
-    """
-    q = text.strip()
-    if not q:
-        raise AreaNotFound("no area given")
-    ql = q.lower()
-    if _geo_loaded(ws):
-        r = ws.sql("SELECT lad_code, lad_name FROM geo_lad WHERE lower(lad_code) = ? "
-                   "OR lower(lad_name) = ?", [ql, ql])
-        if r:
-            code, name = r[0]
-            return Area("lad", name, code, "c.lad_code = ?", [code], [code], "ONS lookup")
-        r = ws.sql("SELECT DISTINCT csp_code, csp_name FROM geo_lad WHERE lower(csp_code) = ? "
-                   "OR lower(csp_name) = ?", [ql, ql])
-        if r:
-            code, name = r[0]
-            lads = [x[0] for x in ws.sql("SELECT lad_code FROM geo_lad WHERE csp_code = ? "
-                                         "ORDER BY lad_code", [code])]
-            return Area("csp", name, code, "c.csp_code = ?", [code], lads, "ONS lookup")
-        r = ws.sql("SELECT DISTINCT pfa_code, pfa_name FROM geo_lad WHERE lower(pfa_code) = ? "
-                   "OR lower(pfa_name) = ? OR lower(pfa_name) || ' police' = ?", [ql, ql, ql])
-        if r:
-            code, name = r[0]
-            lads = [x[0] for x in ws.sql("SELECT lad_code FROM geo_lad WHERE pfa_code = ? "
-                                         "ORDER BY lad_code", [code])]
-            return Area("force", name, code, "c.pfa_code = ?", [code], lads, "ONS lookup")
-    r = ws.sql("SELECT lad_name, count(*) FROM canonical_crimes c WHERE lower(lad_name) = ? "
-               "GROUP BY 1", [ql])
-    if r:
-        name = r[0][0]
-        return Area("lad", name, None, "c.lad_name = ?", [name], None,
-                    "local authority name taken from the police.uk LSOA names")
-    r = ws.sql("SELECT DISTINCT falls_within FROM canonical_crimes WHERE lower(falls_within) = ? "
-               "OR lower(falls_within) = ? || ' police'", [ql, ql])
-    if r:
-        name = r[0][0]
-        return Area("force", name, None, "c.falls_within = ?", [name], None,
-                    "force taken from the police.uk 'Falls within' field")
-    raise AreaNotFound(f"area {text!r} not found; known areas: {', '.join(known_areas(ws)[:30])}")
-
-
-def known_areas(ws: Workspace) -> list[str]:
-    if _geo_loaded(ws):
-        names = [r[0] for r in ws.sql(
-            "SELECT DISTINCT lad_name FROM canonical_crimes WHERE lad_code IS NOT NULL ORDER BY 1")]
-        names += [r[0] for r in ws.sql(
-            "SELECT DISTINCT pfa_name FROM canonical_crimes WHERE pfa_name IS NOT NULL ORDER BY 1")]
-        return names
-    return [r[0] for r in ws.sql(
-        "SELECT lad_name FROM canonical_crimes WHERE lad_name IS NOT NULL GROUP BY 1 "
-        "HAVING count(*) >= 100 ORDER BY 1")] + [
-        r[0] for r in ws.sql("SELECT DISTINCT falls_within FROM canonical_crimes WHERE falls_within "
-                             "IS NOT NULL ORDER BY 1")]
-
-
-def force_of(ws: Workspace, area: Area) -> Area | None:
-    """The police force area a LAD or CSP belongs to (None for a force)."""
-    if area.level == "force":
-        return None
-    if area.lad_codes:
-        r = ws.sql("SELECT pfa_code, pfa_name FROM geo_lad WHERE lad_code = ? "
-                   "AND pfa_code IS NOT NULL", [area.lad_codes[0]])
-        if r:
-            code, name = r[0]
-            lads = [x[0] for x in ws.sql("SELECT lad_code FROM geo_lad WHERE pfa_code = ? "
-                                         "ORDER BY lad_code", [code])]
-            return Area("force", name, code, "c.pfa_code = ?", [code], lads, "ONS lookup")
-    r = ws.sql(f"SELECT falls_within, count(*) n FROM canonical_crimes c WHERE {area.where} "
-               "AND falls_within IS NOT NULL GROUP BY 1 ORDER BY n DESC LIMIT 1", area.params)
-    if not r:
-        return None
-    name = r[0][0]
-    return Area("force", name, None, "c.falls_within = ?", [name], None,
-                "force taken from the police.uk 'Falls within' field")
-
-
-def peer_areas(ws: Workspace, area: Area, force: Area | None) -> list[Area]:
-    """The other local authorities of the same force (the LADs of a force for a force profile).
-
-    Without a geography pack, LADs named in the force's LSOA names that hold at least 2% of its
-    records (police.uk also files a few crimes just over the force boundary).
-    """
-    host = force if force is not None else area
-    if host.lad_codes:
-        rows = ws.sql("SELECT lad_code, lad_name FROM geo_lad WHERE lad_code IN "
-                      f"({','.join('?' * len(host.lad_codes))}) ORDER BY lad_name",
-                      host.lad_codes)
-        return [Area("lad", n, c, "c.lad_code = ?", [c], [c], "ONS lookup") for c, n in rows]
-    rows = ws.sql(
-        f"SELECT lad_name, count(*) n FROM canonical_crimes c WHERE {host.where} "
-        "AND lad_name IS NOT NULL GROUP BY 1", host.params)
-    total = sum(n for _, n in rows) or 1
-    return [Area("lad", n, None, "c.lad_name = ?", [n], None,
-                 "local authority name taken from the police.uk LSOA names")
-            for n, k in sorted(rows) if k / total >= 0.02]
-
-
-def area_lsoas(ws: Workspace, area: Area) -> list[str]:
-    """LSOA codes in the area: from the lookup when loaded, else those its records carry."""
-    if area.lad_codes:
-        return [r[0] for r in ws.sql(
-            f"SELECT lsoa_code FROM geo_lsoa WHERE lad_code IN "
-            f"({','.join('?' * len(area.lad_codes))}) ORDER BY 1", area.lad_codes)]
-    return [r[0] for r in ws.sql(
-        f"SELECT DISTINCT lsoa_code FROM canonical_crimes c WHERE {area.where} "
-        "AND lsoa_code IS NOT NULL ORDER BY 1", area.params)]
 
 
 # --------------------------------------------------------------------------- population
@@ -239,18 +113,6 @@ def _lsoa_population(ws: Workspace, area: Area, under25: bool) -> float | None:
         elif band == "all" or code not in has_all:
             total += pop
     return total or None
-
-
-def lsoa_populations(ws: Workspace, lsoas: list[str]) -> dict[str, float]:
-    if not lsoas:
-        return {}
-    rows = ws.sql(
-        "SELECT p.area_code, max(CASE WHEN p.age_band = 'all' THEN p.population END), "
-        "sum(CASE WHEN p.age_band <> 'all' THEN p.population END) FROM geo_population p "
-        "JOIN (SELECT unnest(?::VARCHAR[]) AS code) a ON a.code = p.area_code "
-        "WHERE p.area_level = 'lsoa' AND p.year = (SELECT max(year) FROM geo_population "
-        "WHERE area_level = 'lsoa') GROUP BY 1", [lsoas])
-    return {c: float(a if a is not None else b) for c, a, b in rows if (a or b)}
 
 
 # --------------------------------------------------------------------------- police source

@@ -69,7 +69,7 @@ def _meta(ws) -> dict[str, Any]:
     first, last = q.month_span(ws)
     return {
         "area_name": ws.settings.area_name,
-        "areas": q.areas(ws),
+        "areas": q.area_names(ws),
         "crime_types": q.crime_types(ws),
         "serious_violence": ws.settings.serious_violence.description,
         "months": {"first": first.isoformat()[:7] if first else None,

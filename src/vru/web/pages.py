@@ -172,7 +172,7 @@ def _filter_choices(request: Request) -> dict[str, Any]:
 
 def _choices(ws) -> dict[str, Any]:
     first, last = q.month_span(ws)
-    return {"areas": q.areas(ws), "crime_types": q.crime_types(ws),
+    return {"areas": q.area_names(ws), "crime_types": q.crime_types(ws),
             "first": first.isoformat()[:7] if first else "",
             "last": last.isoformat()[:7] if last else ""}
 
@@ -207,7 +207,7 @@ def profiles_page(request: Request, made: str | None = None, job: int | None = N
     return render(request, "profiles.html", available=optional.profiles_available(),
                   profiles=profiles_store.listing(ctx(request).ws, ex.exact),
                   can_make=_may(ex.user, ("POST", "/profiles")),
-                  exact=ex.exact, areas=q.areas(ctx(request).ws), made=made, job=running)
+                  exact=ex.exact, areas=q.area_names(ctx(request).ws), made=made, job=running)
 
 
 @router.post("/profiles")

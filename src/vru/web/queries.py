@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from vru import areas
 from vru.settings import Settings
 from vru.workspace import Workspace
 
@@ -23,9 +24,14 @@ KIND_LABELS = {"street": "street-level crime", "outcomes": "outcomes",
                "stop_search": "stop and search"}
 
 
+# The web's area filter picks a local authority by name, from the one area model (vru.areas)
+# shared with the profiles.
+AREA_KIND = "lad"
+
+
 @dataclass(frozen=True)
 class Filters:
-    area: str | None = None          # local authority name (crimes_geo.lad_name); None = all
+    area: str | None = None          # the name of an area of AREA_KIND; None = all
     month_from: date | None = None
     month_to: date | None = None
     crime_type: str | None = None    # a police.uk category, 'serious_violence', or None = all
@@ -42,7 +48,7 @@ class Filters:
 def where(f: Filters, settings: Settings, alias: str = "c") -> tuple[str, list[Any]]:
     parts, params = ["TRUE"], []
     if f.area:
-        parts.append(f"{alias}.lad_name = ?")
+        parts.append(areas.predicate(AREA_KIND, "name", alias))
         params.append(f.area)
     if f.month_from:
         parts.append(f"{alias}.month >= ?")
@@ -60,10 +66,9 @@ def where(f: Filters, settings: Settings, alias: str = "c") -> tuple[str, list[A
 
 
 # --------------------------------------------------------------------------- reference lists
-def areas(ws: Workspace) -> list[str]:
-    rows = ws.sql("SELECT DISTINCT lad_name FROM canonical_crimes WHERE lad_name IS NOT NULL "
-                  "ORDER BY 1")
-    return [r[0] for r in rows]
+def area_names(ws: Workspace) -> list[str]:
+    """The areas the area filter offers."""
+    return areas.names(ws, AREA_KIND)
 
 
 def crime_types(ws: Workspace) -> list[str]:
@@ -91,7 +96,8 @@ def data_version(ws: Workspace) -> tuple:
 def monthly_by_area(ws: Workspace, settings: Settings, f: Filters) -> list[tuple[str, date, int]]:
     w, p = where(f, settings)
     return ws.sql(
-        f"SELECT coalesce(c.lad_name, '(unknown area)') AS area, c.month, count(*)::BIGINT "
+        f"SELECT coalesce(c.{areas.KINDS[AREA_KIND].name}, '(unknown area)') AS area, c.month, "
+        "count(*)::BIGINT "
         f"FROM canonical_crimes c WHERE {w} GROUP BY ALL ORDER BY 1, 2", p
     )
 
@@ -228,19 +234,6 @@ def basemap_lsoas(ws: Workspace) -> list[tuple]:
         "LEFT JOIN geo_lad d USING (lad_code) LEFT JOIN geo_lsoa_boundary b USING (lsoa_code) "
         "WHERE g.lad_code IN (SELECT DISTINCT lad_code FROM canonical_crimes "
         "WHERE lad_code IS NOT NULL) ORDER BY g.lsoa_code")
-
-
-def lsoa_population(ws: Workspace, codes: list[str]) -> dict[str, float]:
-    """Residents per LSOA (latest year; 'all' ages, else the sum of the bands)."""
-    if not codes:
-        return {}
-    rows = ws.sql(
-        "SELECT p.area_code, max(CASE WHEN p.age_band = 'all' THEN p.population END), "
-        "sum(CASE WHEN p.age_band <> 'all' THEN p.population END) FROM geo_population p "
-        "WHERE p.area_level = 'lsoa' AND p.area_code IN (SELECT unnest(?::VARCHAR[])) "
-        "AND p.year = (SELECT max(year) FROM geo_population WHERE area_level = 'lsoa') "
-        "GROUP BY 1", [codes])
-    return {c: float(a if a is not None else b) for c, a, b in rows if (a or b)}
 
 
 def source_spans(ws: Workspace) -> dict[str, tuple]:

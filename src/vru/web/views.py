@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from vru import areas
 from vru.geo import geojson
 from vru.geo.grid import cell_id
 from vru.periods import add_months as _add_months
@@ -193,7 +194,7 @@ def lsoa_layer(ws: Workspace, ex: Exit, f: q.Filters) -> dict[str, Any]:
     rows = q.lsoa_counts(ws, ws.settings, f)
     missing = [r[0] for r in rows if r[3] is None and r[4] is None]
     fallback = q.lsoa_centroids_from_crimes(ws, missing)
-    pops = q.lsoa_population(ws, [r[0] for r in rows])
+    pops = areas.lsoa_populations(ws, [r[0] for r in rows])
     features, kinds = [], set()
     for code, name, n, boundary, lon, lat in rows:
         props = {"id": code, "name": name, **_published_props(ex, n)}
