@@ -34,6 +34,14 @@ NOT_EXPORTED = frozenset({"pseudonym_key", "web_sessions", "web_users", "schema_
                           "rejects"})
 
 
+def sql_where(*filters: tuple[str, Any], always: tuple[str, ...] = ()) -> tuple[str, list]:
+    """A WHERE clause and its parameters from optional filters, for the stores' readers: each
+    ``(condition with one ?, value)`` is kept when its value is given (not None or ""), after
+    the ``always`` conditions (no parameters); ``TRUE`` when none applies."""
+    kept = [(c, v) for c, v in filters if v is not None and v != ""]
+    return (" AND ".join([*always, *(c for c, _ in kept)]) or "TRUE"), [v for _, v in kept]
+
+
 class WorkspaceError(VruError):
     """A problem with the workspace the user can act on (missing, locked, newer schema...)."""
 

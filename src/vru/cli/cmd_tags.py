@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -18,6 +20,15 @@ MATCH_COLUMNS = ("crime_reference", "person_id", "closest_m", "minutes_within", 
                  "last_seen")
 EPISODE_COLUMNS = ("person_id", "zone_id", "kind", "start", "end")
 ReasonOption = typer.Option(..., "--reason", help="Why you are looking (written to the audit log).")
+PersonOption = typer.Option(None, "--person", help="Only this person (pseudonym).")
+
+
+def _export_option(what: str):
+    return typer.Option(None, "--export", help=f"Write one row per {what} to this CSV.")
+
+
+def _run_option(help_: str):
+    return typer.Option(True, "--run/--no-run", help=help_)
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +51,29 @@ def _gate(ws, action: str, reason: str) -> None:
     if not ok:
         fail("no em_gps data-sharing agreement in force covers electronic monitoring "
              "(add one whose purposes include 'electronic monitoring')")
+
+
+@contextmanager
+def _gated(workspace: Path | None, action: str, reason: str) -> Iterator:
+    """The workspace, once the reason and the agreement allow ``action``; closed after."""
+    ws = open_workspace(workspace)
+    try:
+        _gate(ws, action, reason)
+        yield ws
+    finally:
+        ws.close()
+
+
+def _show(ws, action: str, reason: str, detail: dict, rows: list[dict], export: Path | None,
+          columns: tuple[str, ...], shown: tuple[str, ...], title: str) -> None:
+    """Audit the view, then write the CSV (``columns``) or print the table (``shown``)."""
+    _audit(ws, action, reason, {**detail, "rows": len(rows),
+                                "export": str(export) if export else None})
+    if export:
+        _write(export, columns, rows)
+        console.print(f"Wrote {len(rows)} rows to {export}.")
+    else:
+        _table(rows, shown, title)
 
 
 def _audit(ws, action: str, reason: str, detail: dict) -> None:
@@ -84,9 +118,9 @@ def _write(path: Path, cols: tuple[str, ...], rows: list[dict]) -> None:
 def match(
     reason: str = ReasonOption,
     crime: str = typer.Option(None, "--crime", help="Only this crime reference."),
-    person: str = typer.Option(None, "--person", help="Only this person (pseudonym)."),
-    export: Path = typer.Option(None, "--export", help="Write one row per match to this CSV."),
-    run: bool = typer.Option(True, "--run/--no-run", help="Bring matches up to date first."),
+    person: str = PersonOption,
+    export: Path = _export_option("match"),
+    run: bool = _run_option("Bring matches up to date first."),
     full: bool = typer.Option(False, "--full", help="Recompute everything (not incremental)."),
     radius: float = typer.Option(None, "--radius", help="D in metres (default: tags.radius_m)."),
     window: float = typer.Option(None, "--window", help="T in minutes (tags.window_minutes)."),
@@ -96,9 +130,7 @@ def match(
     """Tagged people whose trail was within D of a crime scene during its window (+/- T)."""
     from vru.analysis.tags import store
 
-    ws = open_workspace(workspace)
-    try:
-        _gate(ws, "tags.matches", reason)
+    with _gated(workspace, "tags.matches", reason) as ws:
         if run:
             r = store.run_match(ws, _settings(ws, radius, window, max_gap), incremental=not full)
             console.print(f"Matching ({r.mode}): {r.rows} matches over {r.crimes} crimes and "
@@ -107,28 +139,21 @@ def match(
                  "closest_m": round(m["closest_m"], 1), "minutes_within": round(m["minutes_within"], 1),
                  "first_seen": _local(m["first_seen_utc"]), "last_seen": _local(m["last_seen_utc"])}
                 for m in store.matches(ws, crime, person)]
+        _show(ws, "tags.matches", reason, {"crime": crime, "person": person}, rows, export,
+              MATCH_COLUMNS, MATCH_COLUMNS, "Tag matches (closest first)")
         unknown = store.unknowns(ws, crime, person)
-        _audit(ws, "tags.matches", reason, {"crime": crime, "person": person, "rows": len(rows),
-                                            "export": str(export) if export else None})
-        if export:
-            _write(export, MATCH_COLUMNS, rows)
-            console.print(f"Wrote {len(rows)} matches to {export}.")
-        else:
-            _table(rows, MATCH_COLUMNS, "Tag matches (closest first)")
-            if unknown:
-                console.print(f"{len(unknown)} (crime, person) pairs with whereabouts unknown "
-                              "(a silence in the window): see the web page or --crime.")
-    finally:
-        ws.close()
+        if unknown and not export:
+            console.print(f"{len(unknown)} (crime, person) pairs with whereabouts unknown "
+                          "(a silence in the window): see the web page or --crime.")
 
 
 @tags_app.command("breaches")
 def breaches(
     reason: str = ReasonOption,
-    person: str = typer.Option(None, "--person", help="Only this person (pseudonym)."),
+    person: str = PersonOption,
     kind: str = typer.Option(None, "--kind", help="exclusion | inclusion | no_signal"),
-    export: Path = typer.Option(None, "--export", help="Write one row per episode to this CSV."),
-    run: bool = typer.Option(True, "--run/--no-run", help="Recompute episodes first."),
+    export: Path = _export_option("episode"),
+    run: bool = _run_option("Recompute episodes first."),
     workspace: Path = WorkspaceOption,
 ) -> None:
     """Exclusion-zone entries, absences from inclusion zones and no-signal episodes."""
@@ -136,9 +161,7 @@ def breaches(
 
     if kind and kind not in ("exclusion", "inclusion", "no_signal"):
         fail("--kind is exclusion, inclusion or no_signal")
-    ws = open_workspace(workspace)
-    try:
-        _gate(ws, "tags.breaches", reason)
+    with _gated(workspace, "tags.breaches", reason) as ws:
         if run:
             r = store.run_breaches(ws)
             console.print(f"Episodes: {r.rows} for {r.people} tagged people in {r.seconds:.1f} s.")
@@ -147,15 +170,8 @@ def breaches(
                  "minutes": round(e["minutes"], 1),
                  "max_depth_m": None if e["max_depth_m"] is None else round(e["max_depth_m"], 1)}
                 for e in store.episodes(ws, person, kind)]
-        _audit(ws, "tags.breaches", reason, {"person": person, "kind": kind, "rows": len(rows),
-                                             "export": str(export) if export else None})
-        if export:
-            _write(export, EPISODE_COLUMNS, rows)
-            console.print(f"Wrote {len(rows)} episodes to {export}.")
-        else:
-            _table(rows, (*EPISODE_COLUMNS, "minutes", "max_depth_m", "severity"), "Episodes")
-    finally:
-        ws.close()
+        _show(ws, "tags.breaches", reason, {"person": person, "kind": kind}, rows, export,
+              EPISODE_COLUMNS, (*EPISODE_COLUMNS, "minutes", "max_depth_m", "severity"), "Episodes")
 
 
 @tags_app.command("alerts")
@@ -170,9 +186,7 @@ def alerts(
     """The alert list; --alert ID --to STATE --note TEXT moves one on (who and why recorded)."""
     from vru.analysis.tags import store
 
-    ws = open_workspace(workspace)
-    try:
-        _gate(ws, "tags.alerts", reason)
+    with _gated(workspace, "tags.alerts", reason) as ws:
         if alert is not None or to is not None:
             if alert is None or to is None:
                 fail("give both --alert ID and --to STATE")
@@ -182,8 +196,6 @@ def alerts(
             return
         rows = [{**a, "start": _local(a["start_utc"]), "zone_id": a["zone_id"] or ""}
                 for a in store.alerts(ws, state)]
-        _audit(ws, "tags.alerts", reason, {"state": state, "rows": len(rows)})
-        _table(rows, ("alert_id", "person_pid", "zone_id", "kind", "start", "severity", "state",
-                      "updated_by"), "Alerts")
-    finally:
-        ws.close()
+        _show(ws, "tags.alerts", reason, {"state": state}, rows, None, (),
+              ("alert_id", "person_pid", "zone_id", "kind", "start", "severity", "state",
+               "updated_by"), "Alerts")

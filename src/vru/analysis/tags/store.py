@@ -15,7 +15,7 @@ from vru import clock
 from vru.analysis.tags import sql as tsql
 from vru.errors import VruError
 from vru.settings import Tags
-from vru.workspace import Workspace
+from vru.workspace import Workspace, sql_where
 
 ALERT_STATES = ("raised", "acknowledged", "actioned", "closed")
 TRANSITIONS = {"raised": ("acknowledged", "closed"), "acknowledged": ("actioned", "closed"),
@@ -27,7 +27,7 @@ RESULT_TABLES = ("tag_matches", "tag_match_evidence", "tag_unknowns", "tag_episo
 
 # DuckDB's memory during a run (it spills to the workspace's tmp/ beyond this): a force's
 # 10 million pings are matched within 4 GB of process memory.
-MEMORY_LIMIT = "3GB"
+MEMORY_LIMIT = "1500MB"
 
 
 class TagError(VruError, ValueError):
@@ -364,74 +364,56 @@ def _rows(ws: Workspace, query: str, params: list | None = None) -> list[dict]:
 LIVE = "(expires_on IS NULL OR expires_on > current_date)"  # expires_on: gone that day
 
 
+def _crime_person(crime_id: str | None, person_pid: str | None) -> tuple[str, list]:
+    return sql_where(("crime_id = ?", crime_id), ("person_pid = ?", person_pid), always=(LIVE,))
+
+
 def matches(ws: Workspace, crime_id: str | None = None, person_pid: str | None = None) -> list[dict]:
     """Matches, best first (closest approach, then most time within D)."""
-    where, params = [LIVE], []
-    if crime_id:
-        where.append("crime_id = ?")
-        params.append(crime_id)
-    if person_pid:
-        where.append("person_pid = ?")
-        params.append(person_pid)
+    where, params = _crime_person(crime_id, person_pid)
     return _rows(ws, f"""SELECT crime_id, person_pid, closest_m, accuracy_m, nearest_fix_min,
                          minutes_within, first_seen_utc, last_seen_utc, closest_at_utc,
                          window_from_utc, window_to_utc, crime_easting, crime_northing
-                         FROM tag_matches WHERE {' AND '.join(where)}
+                         FROM tag_matches WHERE {where}
                          ORDER BY crime_id, closest_m, minutes_within DESC, person_pid""", params)
 
 
 def unknowns(ws: Workspace, crime_id: str | None = None, person_pid: str | None = None
              ) -> list[dict]:
     """People whose whereabouts are unknown in a crime's window (a silence), nearest first."""
-    where, params = [LIVE], []
-    if crime_id:
-        where.append("crime_id = ?")
-        params.append(crime_id)
-    if person_pid:
-        where.append("person_pid = ?")
-        params.append(person_pid)
+    where, params = _crime_person(crime_id, person_pid)
     return _rows(ws, f"""SELECT crime_id, person_pid, gap_from_utc, gap_to_utc, nearest_fix_m
-                         FROM tag_unknowns WHERE {' AND '.join(where)}
+                         FROM tag_unknowns WHERE {where}
                          ORDER BY crime_id, nearest_fix_m, person_pid""", params)
 
 
 def evidence(ws: Workspace, crime_id: str, person_pid: str | None = None) -> list[dict]:
-    where, params = [LIVE, "crime_id = ?"], [crime_id]
-    if person_pid:
-        where.append("person_pid = ?")
-        params.append(person_pid)
+    # The crime is required: its condition is always there (never left out when empty).
+    where, params = sql_where(("person_pid = ?", person_pid), always=(LIVE, "crime_id = ?"))
     return _rows(ws, f"""SELECT person_pid, fix0_utc, fix0_e, fix0_n, fix0_accuracy_m, fix1_utc,
                          fix1_e, fix1_n, fix1_accuracy_m, interpolated, closest_utc, closest_e,
-                         closest_n, closest_m FROM tag_match_evidence WHERE {' AND '.join(where)}
-                         ORDER BY person_pid, fix0_utc""", params)
+                         closest_n, closest_m FROM tag_match_evidence WHERE {where}
+                         ORDER BY person_pid, fix0_utc""", [crime_id, *params])
 
 
 def episodes(ws: Workspace, person_pid: str | None = None, kind: str | None = None) -> list[dict]:
-    where, params = [LIVE], []
-    if person_pid:
-        where.append("person_pid = ?")
-        params.append(person_pid)
-    if kind:
-        where.append("kind = ?")
-        params.append(kind)
+    where, params = sql_where(("person_pid = ?", person_pid), ("kind = ?", kind), always=(LIVE,))
     return _rows(ws, f"""SELECT person_pid, zone_id, kind, start_utc, end_utc, minutes,
                          max_depth_m, fixes, clear_fixes, severity FROM tag_episodes
-                         WHERE {' AND '.join(where)} ORDER BY start_utc, person_pid, zone_id""",
+                         WHERE {where} ORDER BY start_utc, person_pid, zone_id""",
                  params)
 
 
 def alerts(ws: Workspace, state: str | None = None) -> list[dict]:
-    where, params = ["(a.expires_on IS NULL OR a.expires_on > current_date)"], []
-    if state:
-        where.append("a.state = ?")
-        params.append(state)
+    where, params = sql_where(("a.state = ?", state),
+                              always=("(a.expires_on IS NULL OR a.expires_on > current_date)",))
     return _rows(ws, f"""SELECT a.alert_id, a.person_pid, a.zone_id, a.kind, a.start_utc, a.state,
                          a.raised_at, a.updated_at, a.updated_by, e.end_utc, e.minutes,
                          e.max_depth_m, e.severity
                          FROM tag_alerts a LEFT JOIN tag_episodes e ON e.person_pid = a.person_pid
                           AND e.kind = a.kind AND e.start_utc = a.start_utc
                           AND coalesce(e.zone_id, '') = coalesce(a.zone_id, '')
-                         WHERE {' AND '.join(where)}
+                         WHERE {where}
                          ORDER BY CASE a.state WHEN 'raised' THEN 0 WHEN 'acknowledged' THEN 1
                                   WHEN 'actioned' THEN 2 ELSE 3 END,
                                   e.severity, a.start_utc DESC""", params)
