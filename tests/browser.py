@@ -54,3 +54,31 @@ def chromium() -> Iterator:
             yield b
         finally:
             b.close()
+
+
+@contextmanager
+def serve_workspace(ws) -> Iterator[str]:
+    """Serve the web app over ``ws`` (audit not durable: tests); closes ``ws`` afterwards."""
+    from vru.web.app import create_app
+
+    try:
+        with serve(create_app(ws, audit_durable=False)) as url:
+            yield url
+    finally:
+        ws.close()
+
+
+@pytest.fixture(scope="module", name="browser")
+def chromium_browser():
+    """``browser``: one Chromium per test module (import ``chromium_browser`` to use it)."""
+    with chromium() as b:
+        yield b
+
+
+def sign_in(page, user: str, password: str) -> None:
+    """On the login page the app sent us to: sign in and wait for the page we asked for."""
+    assert "/login" in page.url, page.url
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")

@@ -11,11 +11,10 @@ from datetime import date, datetime
 
 import pytest
 
-from tests.browser import chromium, serve
+from tests.browser import chromium_browser, serve_workspace, sign_in  # noqa: F401 (a fixture)
 from tests.tags.helpers import E0, N0, ORDER_ROW, PERSON, agree, put, square_wkt, walk
 from tests.web.conftest import PASSWORD
 from vru.privacy import agreements, users
-from vru.web.app import create_app
 from vru.workspace import Workspace
 
 pytestmark = [pytest.mark.browser]
@@ -43,17 +42,8 @@ def server(tmp_path_factory):
                 "ALL", None, None)])
     for name, (role, agency) in {**ALLOWED, **REFUSED}.items():
         users.add_user(ws, name, PASSWORD, role, agency=agency)
-    try:
-        with serve(create_app(ws, audit_durable=False)) as url:
-            yield url
-    finally:
-        ws.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
+    with serve_workspace(ws) as url:
+        yield url
 
 
 def _open(browser, base, user):
@@ -75,11 +65,7 @@ def _open(browser, base, user):
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
             if m.type == "error" else None)
     page.goto(base + TRAIL)
-    assert "/login" in page.url
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    sign_in(page, user, PASSWORD)
     return ctx, page, outside, problems
 
 

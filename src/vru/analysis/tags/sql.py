@@ -402,8 +402,8 @@ def episode_statements(s: Tags, src: Sources = Sources()) -> tuple[list[str], st
     quiet = _f(s.no_signal_minutes * 60)
     kmin = int(s.breach_min_fixes)
     sev = " ".join(f"WHEN kind = '{k}' AND ({v}) THEN 'high'" for k, v in SEVERITY.items())
-    fast = ("(CASE WHEN p.e < z.x0 OR p.e > z.x1 OR p.n < z.y0 OR p.n > z.y1 THEN false "
-            "WHEN (p.e - z.ix) * (p.e - z.ix) + (p.n - z.iy) * (p.n - z.iy) < z.ir * z.ir THEN true END)")
+    fast = ("(CASE WHEN z.e < z.x0 OR z.e > z.x1 OR z.n < z.y0 OR z.n > z.y1 THEN false "
+            "WHEN (z.e - z.ix) * (z.e - z.ix) + (z.n - z.iy) * (z.n - z.iy) < z.ir * z.ir THEN true END)")
     return [
         "DROP TABLE IF EXISTS tg_cand",
         # side: distance on the wrong side of the zone edge (inside an exclusion zone, outside
@@ -420,17 +420,27 @@ def episode_statements(s: Tags, src: Sources = Sources()) -> tuple[list[str], st
         WITH pairs AS (
             SELECT f.person_pid, f.seq, f.t, f.ts, f.local_at, f.day, f.tod, f.dow, f.e, f.n, f.acc,
                    c.zone_id
-            FROM tg_fixs f JOIN tg_zcell c USING (person_pid, zx, zy) WHERE NOT f.dup
+            FROM tg_fixs f JOIN tg_zcell c USING (person_pid, zx, zy) WHERE NOT f.dup),
+        zoned AS (
+            SELECT p.*, z.kind, z.x0, z.y0, z.x1, z.y1, z.ix, z.iy, z.ir, z.active_from,
+                   z.active_to, z.days, z.start_time, z.end_time
+            FROM pairs p JOIN tg_zone z USING (person_pid, zone_id)
             UNION ALL
+            -- Inclusion zones: a fix inside the zone's inscribed circle is on the right side
+            -- (most fixes, at home during curfew hours) and goes no further.
             SELECT f.person_pid, f.seq, f.t, f.ts, f.local_at, f.day, f.tod, f.dow, f.e, f.n, f.acc,
-                   z.zone_id
+                   z.zone_id, z.kind, z.x0, z.y0, z.x1, z.y1, z.ix, z.iy, z.ir, z.active_from,
+                   z.active_to, z.days, z.start_time, z.end_time
             FROM tg_fixs f JOIN tg_zone z ON z.person_pid = f.person_pid AND z.kind = 'inclusion'
+             AND NOT coalesce((f.e - z.ix) * (f.e - z.ix) + (f.n - z.iy) * (f.n - z.iy) < z.ir * z.ir,
+                              false)
             WHERE NOT f.dup),
         quick AS (
-            SELECT p.*, z.kind, {fast} AS inside
-            FROM pairs p JOIN tg_zone z USING (person_pid, zone_id)
+            SELECT z.* EXCLUDE (x0, y0, x1, y1, ix, iy, ir, active_from, active_to, days,
+                                start_time, end_time), {fast} AS inside
+            FROM zoned z
             WHERE CASE WHEN {fast} = (z.kind = 'inclusion') THEN false
-                       ELSE {schedule_sql(parts="p")} END),
+                       ELSE {schedule_sql(parts="z")} END),
         sided AS (
             SELECT q.person_pid, q.seq, q.t, q.ts, q.local_at, q.e, q.n,
                    coalesce(q.acc, {dacc}) AS acc, q.zone_id, q.kind,
