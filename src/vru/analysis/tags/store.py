@@ -25,8 +25,9 @@ RESULT_TABLES = ("tag_matches", "tag_match_evidence", "tag_unknowns", "tag_episo
                  "tag_alert_events")
 
 
-# DuckDB's memory during a run (it spills to the workspace's tmp/ beyond this): a force's
-# 10 million pings are matched within 4 GB of process memory.
+# DuckDB's memory during a run (it spills to the workspace's tmp/ beyond this). The batches
+# (BATCH_FIXES) keep the working set well below it; the cap stops DuckDB's cache of the pings it
+# has read from growing towards the machine's memory.
 MEMORY_LIMIT = "1500MB"
 
 
