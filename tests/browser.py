@@ -82,3 +82,18 @@ def sign_in(page, user: str, password: str) -> None:
     page.fill("input[name=password]", password)
     with page.expect_navigation():
         page.click("button[type=submit]")
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
+    """Run the vendored axe-core (WCAG 2.x A/AA rules and best practice) on the page loaded in
+    ``page``; returns its violations of the given impacts, each with the offending nodes."""
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map(n => n.html.slice(0, 160))}));
+    }""")
+    return [v for v in result if v["impact"] in impacts]

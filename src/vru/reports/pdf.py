@@ -3,6 +3,10 @@
 Every page carries a running header (the document's title, or its ``running_header``), its
 classification and marking in the footer, and "Page N of M": CSS paged-media margin boxes,
 which WeasyPrint draws itself.
+
+The PDF is tagged and written as PDF/UA-1 (WeasyPrint's ``pdf_variant``): a structure tree with
+the HTML's headings, lists, tables (header cells as TH) and figures (each with the image's alt
+text), the document language and title; the margin boxes are artifacts, not content.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import logging
 
 from vru.reports.document import Document
 from vru.reports.html import render_html
+
+PDF_VARIANT = "pdf/ua-1"  # tagged, accessible PDF (implies pdf_tags)
 
 
 def _css_string(text: str) -> str:
@@ -43,4 +49,4 @@ def render_pdf(doc: Document) -> bytes:
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     html = render_html(doc, images="png")
     return weasyprint.HTML(string=html, base_url=None).write_pdf(
-        stylesheets=[weasyprint.CSS(string=page_css(doc))])
+        stylesheets=[weasyprint.CSS(string=page_css(doc))], pdf_variant=PDF_VARIANT)
