@@ -162,6 +162,31 @@ class MapSettings:
 
 
 @dataclass
+class Report:
+    """How published documents (problem profiles, the SNA) look in HTML, PDF and DOCX: the
+    partnership's own logo, colours and fonts. ``logo`` is a PNG, JPEG or SVG file, relative to
+    the workspace folder or absolute. Colours are ``#rrggbb``; ``colour`` (headings, rules,
+    chart bars) must reach WCAG AA contrast (4.5:1) on white, so text in it stays readable.
+    ``font`` is a CSS font list; DOCX uses its first family."""
+
+    organisation: str = ""
+    logo: str = ""
+    colour: str = "#1f5f8b"
+    accent_colour: str = "#d9822b"
+    font: str = '"Helvetica Neue", Helvetica, Arial, sans-serif'
+
+
+def contrast_on_white(colour: str) -> float:
+    """WCAG 2.x contrast ratio of ``#rrggbb`` against white (the published formula)."""
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    return 1.05 / (lum + 0.05)
+
+
+@dataclass
 class Settings:
     area_name: str = "Unnamed VRU area"
     serious_violence: SeriousViolence = field(default_factory=SeriousViolence)
@@ -172,6 +197,7 @@ class Settings:
     crime_sources: CrimeSources = field(default_factory=CrimeSources)
     imports: Imports = field(default_factory=Imports)
     map: MapSettings = field(default_factory=MapSettings)
+    report: Report = field(default_factory=Report)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -179,7 +205,7 @@ class Settings:
     @classmethod
     def from_dict(cls, data: dict) -> Settings:
         known = {"area_name", "serious_violence", "grid", "disclosure", "programme", "tags",
-                 "crime_sources", "imports", "map"}
+                 "crime_sources", "imports", "map", "report"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown settings keys: {', '.join(sorted(unknown))}")
@@ -193,6 +219,7 @@ class Settings:
             crime_sources=_section(CrimeSources, data.get("crime_sources", {})),
             imports=_section(Imports, data.get("imports", {})),
             map=_section(MapSettings, data.get("map", {})),
+            report=_section(Report, data.get("report", {})),
         )
 
     def validate(self) -> None:
@@ -221,6 +248,17 @@ class Settings:
                         and all(k in url for k in ("{z}", "{x}", "{y}"))):
             raise ValueError("map.tile_url must be an http(s) URL with {z}, {x} and {y}, "
                              f"e.g. https://tiles.example.org/{{z}}/{{x}}/{{y}}.png; got {url!r}")
+        rep = self.report
+        for key in ("colour", "accent_colour"):
+            if not re.fullmatch(r"#[0-9a-fA-F]{6}", getattr(rep, key)):
+                raise ValueError(f"report.{key} must be a colour like #1f5f8b; got {getattr(rep, key)!r}")
+        if contrast_on_white(rep.colour) < 4.5:
+            raise ValueError(f"report.colour {rep.colour} has contrast {contrast_on_white(rep.colour):.1f}:1 "
+                             "on white; headings need at least 4.5:1 (WCAG AA): choose a darker colour")
+        if rep.logo and not rep.logo.lower().endswith((".png", ".jpg", ".jpeg", ".svg")):
+            raise ValueError(f"report.logo must be a .png, .jpg or .svg file; got {rep.logo!r}")
+        if not rep.font.strip() or any(c in rep.font for c in "{};<>"):
+            raise ValueError(f"report.font must be a CSS font list like Arial, sans-serif; got {rep.font!r}")
         cs = self.crime_sources
         bad = [x for x in cs.precedence if x not in CRIME_SOURCES]
         if bad or len(set(cs.precedence)) != len(cs.precedence):

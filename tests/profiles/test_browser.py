@@ -49,7 +49,7 @@ def test_html_profile_renders_offline_in_chromium(chromium_browser, toy_ws, toy_
     page.wait_for_load_state("load")
     assert page.title() == doc.title
     assert page.locator("h1").inner_text() == doc.title
-    assert page.locator("table").count() == len(doc.tables())
+    assert page.locator("table").count() == len(doc.shown_tables())
     imgs = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
     assert len(imgs) == len(doc.charts()) + len(doc.maps())
     assert all(done and width > 100 for done, width in imgs), imgs

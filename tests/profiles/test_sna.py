@@ -108,7 +108,7 @@ def _check_sna(ws, doc, paths) -> None:
     d = docx.Document(io.BytesIO(paths["docx"].read_bytes()))
     heads = [p.text for p in d.paragraphs if p.style.name == "Heading 1"]
     assert heads == [s.title for s in doc.sections]
-    assert len(d.tables) == len(doc.tables())
+    assert len(d.tables) == len(doc.shown_tables())
     sec = d.sections[0]
     assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (210, 297)
     xml = d.element.xml

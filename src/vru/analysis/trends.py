@@ -40,6 +40,21 @@ def by_financial_year(months, counts) -> pd.DataFrame:
     return g.reset_index().sort_values("financial_year").reset_index(drop=True)
 
 
+def covered_span(counts, share: float = 0.1) -> tuple[int, int]:
+    """(first, last) index of the months with real coverage: months at either end of the run
+    holding under ``share`` of the median month are partial (a few records dated just before
+    an extract's first full month, or a month still being loaded) and are left out. The same
+    rule as the workspace's coverage view (``crime_coverage``). (0, -1) when nothing is left."""
+    c = np.asarray(counts, float)
+    if not len(c):
+        return 0, -1
+    ok = c >= share * float(np.median(c))
+    if not ok.any():
+        return 0, -1
+    idx = np.flatnonzero(ok)
+    return int(idx[0]), int(idx[-1])
+
+
 def seasonality(months, counts) -> pd.DataFrame:
     """Mean count per calendar month and its index (mean / overall monthly mean; 1 = average)."""
     df = pd.DataFrame({"month": pd.to_datetime(months), "count": np.asarray(counts, float)})

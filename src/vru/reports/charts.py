@@ -14,11 +14,13 @@ import pandas as pd
 import vl_convert as vlc
 
 from vru.analysis.trends import DAY_NAMES
+from vru.settings import Report
 
 WIDTH = 560
 HEIGHT = 220
-COLOUR = "#1f5f8b"
-ACCENT = "#d9822b"
+# The house colours (the settings' defaults); a workspace's [report] colours replace them.
+COLOUR = Report.colour
+ACCENT = Report.accent_colour
 
 
 def _spec(chart: alt.TopLevelMixin) -> dict:
@@ -73,16 +75,47 @@ def rate_chart(labels: list[str], rates: list[float | None], lowers: list[float 
     return _spec(chart)
 
 
-def heatmap(grid, title: str) -> dict:
-    """Day of week x hour of day; ``grid`` is 7 x 24 with None where suppressed."""
-    rows = [{"day": DAY_NAMES[d], "hour": h, "count": grid[d][h]}
+SUPPRESSED_GREY = "#bdbdbd"  # suppressed cells: neutral grey, never a colour of the scale
+
+
+def heatmap(grid, title: str, suppressed_label: str = "Suppressed (small number)") -> dict:
+    """Day of week x hour of day; ``grid`` is 7 x 24 with None where suppressed.
+
+    Every hour 0-23 is on the axis whether or not it holds offences; zeros are the lightest
+    colour of the scale and suppressed cells neutral grey, with their own legend entry."""
+    rows = [{"day": DAY_NAMES[d], "hour": h, "count": grid[d][h],
+             "status": suppressed_label if grid[d][h] is None else "shown"}
             for d in range(7) for h in range(24)]
-    chart = alt.Chart(pd.DataFrame(rows)).mark_rect().encode(
-        x=alt.X("hour:O", title="Hour of day"),
-        y=alt.Y("day:N", sort=list(DAY_NAMES), title=None),
-        color=alt.Color("count:Q", title="Offences", scale=alt.Scale(scheme="blues")),
-    ).properties(width=WIDTH - 60, height=170, title=title)
+    base = alt.Chart(pd.DataFrame(rows)).encode(
+        x=alt.X("hour:O", title="Hour of day", scale=alt.Scale(domain=list(range(24))),
+                axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("day:N", sort=list(DAY_NAMES), title=None, scale=alt.Scale(domain=list(DAY_NAMES))))
+    counts = base.mark_rect().encode(
+        color=alt.Color("count:Q", title="Offences",
+                        scale=alt.Scale(scheme="blues", domainMin=0))
+    ).transform_filter("datum.count !== null")
+    layers = [counts]
+    if any(r["count"] is None for r in rows):
+        layers.append(base.mark_rect().encode(
+            color=alt.Color("status:N", title=None,
+                            scale=alt.Scale(domain=[suppressed_label], range=[SUPPRESSED_GREY]))
+        ).transform_filter("datum.count === null"))
+    chart = alt.layer(*layers).resolve_scale(color="independent").properties(
+        width=WIDTH - 60, height=170, title=title)
     return _spec(chart)
+
+
+def themed(spec: dict, brand) -> dict:
+    """The chart in the partnership's colours and font (``vru.reports.brand.Brand``): the
+    specs are built in the house colours, which stand for "main" and "accent"."""
+    if (brand.colour, brand.accent, brand.font) == (COLOUR, ACCENT, Report.font):
+        return spec
+    import json
+
+    text = json.dumps(spec).replace(COLOUR, brand.colour).replace(ACCENT, brand.accent)
+    out = json.loads(text)
+    out.setdefault("config", {})["font"] = brand.first_font
+    return out
 
 
 @lru_cache(maxsize=256)

@@ -8,6 +8,7 @@ disclosure-controlled by whoever built the document: renderers never see raw sma
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 LABEL, COUNT, RATE, CI, PERCENT, TEXT, NUMBER = (
     "label", "count", "rate", "ci", "percent", "text", "number")
 MISSING = "–"
+NUMERIC = frozenset({COUNT, RATE, CI, PERCENT, NUMBER})
 
 
 @dataclass
@@ -41,6 +43,20 @@ class Table:
     @property
     def caption(self) -> str:
         return f"Table {self.number}: {self.title}"
+
+    @property
+    def withheld(self) -> bool:
+        """True when every number in the table is suppressed (a string, the disclosure symbol)
+        or missing, and at least one is suppressed: renderers print a sentence instead of a
+        table of symbols."""
+        cells = [r[j] for r in self.rows for j, c in enumerate(self.columns) if c.kind in NUMERIC]
+        return bool(cells) and all(isinstance(v, str) or v is None for v in cells) and any(
+            isinstance(v, str) for v in cells)
+
+    @property
+    def withheld_text(self) -> str:
+        return (f"{self.caption}: not shown, because every number in it is a small count "
+                "withheld under the disclosure rule.")
 
 
 @dataclass
@@ -111,6 +127,10 @@ class Document:
     def tables(self) -> list[Table]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Table)]
 
+    def shown_tables(self) -> list[Table]:
+        """The tables rendered as tables (not withheld as a sentence)."""
+        return [t for t in self.tables() if not t.withheld]
+
     def table(self, table_id: str) -> Table:
         for t in self.tables():
             if t.id == table_id:
@@ -157,14 +177,27 @@ def format_cell(value: Any, kind: str) -> str:
     if kind == COUNT:
         return f"{int(value):,}"
     if kind == RATE:
-        return f"{float(value):,.2f}"
+        return sig_figs(float(value))
     if kind == PERCENT:
         return f"{float(value):.1f}%"
     if kind == CI and isinstance(value, tuple):
         lo, hi = value
         if lo is None or hi is None:
             return MISSING
-        return f"{lo:,.2f} to {hi:,.2f}"
+        return f"{sig_figs(lo)} to {sig_figs(hi)}"
     if kind == NUMBER:
-        return f"{float(value):,.2f}" if isinstance(value, float) else f"{value:,}"
+        return sig_figs(float(value)) if isinstance(value, float) else f"{value:,}"
     return str(value)
+
+
+def sig_figs(v: float, figures: int = 3) -> str:
+    """A measured number to ``figures`` significant figures, without false precision and never
+    dropping whole units: 72.3333 -> 72.3, 8.5432 -> 8.54, 0.12345 -> 0.123, 1234.5 -> 1,235."""
+    if v == 0 or not math.isfinite(v):
+        return "0" if v == 0 else str(v)
+    digits = max(0, figures - 1 - math.floor(math.log10(abs(v))))
+    r = round(v, digits)
+    if r and math.floor(math.log10(abs(r))) > math.floor(math.log10(abs(v))):
+        digits = max(0, digits - 1)  # 99.96 rounds up to 100: one figure fewer after the point
+        r = round(v, digits)
+    return f"{r:,.{digits}f}"

@@ -3,7 +3,9 @@
 A4 pages; a real table of contents (a Word TOC field over the heading styles, filled when Word
 updates fields on opening); captions in Word's Caption style numbered by SEQ fields (so Word's
 own table of figures and cross-references work); the running header, the classification and
-marking and the page number (a PAGE field) on every page."""
+marking and the page number (a PAGE field) on every page. The partnership's font, colour and logo
+(``vru.reports.brand``) are set on the styles, so a Word user restyles the whole document at
+once."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from docx.oxml.ns import qn
 from docx.shared import Inches, Mm, Pt, RGBColor
 
 from vru.reports import charts
+from vru.reports.brand import brand_of
 from vru.reports.document import Chart, Document, FindingList, MapFigure, Paragraph, Table
 
 NUMERIC = {"count", "rate", "ci", "percent", "number"}
@@ -25,10 +28,15 @@ SIG_FILL = {"higher": "F6C7C3", "lower": "C8E3C8", "similar": "FBEEA5"}
 def render_docx(doc: Document) -> bytes:
     from vru.reports.pdf import classification
 
+    brand = brand_of(doc)
     d = WordDocument()
     style = d.styles["Normal"]
-    style.font.name = "Arial"
+    style.font.name = brand.first_font
     style.font.size = Pt(10)
+    for name in ("Title", "Heading 1", "Heading 2", "Caption", "TOC Heading"):
+        if name in [x.name for x in d.styles]:
+            d.styles[name].font.color.rgb = RGBColor(*brand.rgb())
+            d.styles[name].font.name = brand.first_font
     sec = d.sections[0]
     sec.page_width, sec.page_height = Mm(210), Mm(297)
     sec.left_margin = sec.right_margin = Mm(18)
@@ -38,6 +46,10 @@ def render_docx(doc: Document) -> bytes:
     foot.add_run(" ".join(x for x in (classification(doc) + ":", doc.marking) if x)).bold = True
     foot.add_run("\tPage ")
     _field(foot, "PAGE", "1")
+    if brand.logo:
+        _logo(d, brand, doc)
+    if brand.organisation:
+        d.add_paragraph().add_run(brand.organisation).bold = True
     d.add_heading(doc.title, level=0)
     p = d.add_paragraph(doc.subtitle)
     p.runs[0].font.size = Pt(13)
@@ -114,8 +126,22 @@ def _picture(d, number: int, title: str, png: bytes, alt: str) -> None:
     pic._inline.docPr.set("descr", alt)
 
 
+def _logo(d, brand, doc: Document) -> None:
+    """The logo at the top right of the first page, with its alt text (SVG logos as PNG)."""
+    data = brand.logo if brand.logo_mime != "image/svg+xml" else charts.svg_to_png(
+        brand.logo.decode("utf-8"))
+    p = d.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    p.add_run().add_picture(io.BytesIO(data), height=Mm(18))
+    who = brand.organisation or doc.meta.get("area") or "The partnership"
+    d.inline_shapes[-1]._inline.docPr.set("descr", f"{who} logo")
+
+
 def _table(d, t: Table) -> None:
     _caption(d, "Table", t.number, t.title)
+    if t.withheld:
+        d.add_paragraph(t.withheld_text)
+        return
     rows = t.text_rows()
     table = d.add_table(rows=1 + len(rows), cols=len(t.columns))
     table.style = "Table Grid"

@@ -1,7 +1,8 @@
 """Self-contained HTML: styles inline, charts and maps embedded as data URIs. Opens offline.
 
 ``images="svg"`` (the HTML output) embeds vector SVG; ``images="png"`` embeds PNG and is what the
-PDF renderer feeds to WeasyPrint.
+PDF renderer feeds to WeasyPrint. Colours, fonts and the logo are the workspace's (``[report]``
+settings, ``vru.reports.brand``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from vru.reports import charts
+from vru.reports.brand import Brand, brand_of
 from vru.reports.document import (
     Chart,
     Document,
@@ -19,7 +21,7 @@ from vru.reports.document import (
 )
 
 CSS = """
-body { font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; color: #1b1b1b;
+body { font-family: FONT; color: #1b1b1b;
        max-width: 960px; margin: 0 auto; padding: 24px; line-height: 1.45; font-size: 15px; }
 header { border-bottom: 4px solid #1f5f8b; margin-bottom: 16px; }
 h1 { font-size: 28px; margin: 0 0 4px; color: #1f5f8b; }
@@ -42,6 +44,8 @@ figure img { max-width: 100%; }
 figcaption { font-weight: bold; font-size: 13px; }
 ul.findings li { margin-bottom: 6px; }
 a.ref { color: #1f5f8b; }
+header img.logo { float: right; max-height: 64px; max-width: 220px; margin-left: 16px; }
+.organisation { font-size: 14px; font-weight: bold; color: #444; margin: 0 0 6px; }
 @page { size: A4; margin: 16mm 14mm; }
 @media print { body { max-width: none; padding: 0; font-size: 11pt; }
   h2 { page-break-after: avoid; }
@@ -49,13 +53,27 @@ a.ref { color: #1f5f8b; }
 """
 
 
+def css(brand: Brand) -> str:
+    """The stylesheet in the partnership's colour and fonts."""
+    return CSS.replace("#1f5f8b", brand.colour).replace("FONT", brand.font)
+
+
 def render_html(doc: Document, images: str = "svg") -> str:
+    brand = brand_of(doc)
     out = [
         "<!DOCTYPE html>",
         '<html lang="en-GB"><head><meta charset="utf-8">',
         f"<title>{escape(doc.title)}</title>",
-        f"<style>{CSS}</style></head><body>",
+        f"<style>{css(brand)}</style></head><body>",
         "<header>",
+    ]
+    if brand.logo:
+        who = brand.organisation or doc.meta.get("area") or "The partnership"
+        out.append(f'<img class="logo" alt="{escape(who)} logo" '
+                   f'src="{charts.data_uri(brand.logo, brand.logo_mime)}">')
+    if brand.organisation:
+        out.append(f'<p class="organisation">{escape(brand.organisation)}</p>')
+    out += [
         f"<h1>{escape(doc.title)}</h1>",
         f'<p class="subtitle">{escape(doc.subtitle)}</p>',
     ]
@@ -63,20 +81,20 @@ def render_html(doc: Document, images: str = "svg") -> str:
         out.append(f'<p class="marking">{escape(doc.marking)}</p>')
     out.append(f'<p class="meta">Produced by vru at {doc.created:%Y-%m-%d %H:%M}.</p>')
     out.append("</header>")
-    out.append('<nav><p><strong>Contents</strong></p><ul>')
+    out.append('<nav aria-label="Contents"><p><strong>Contents</strong></p><ul>')
     for s in doc.sections:
         out.append(f'<li><a href="#{escape(s.id)}">{escape(s.title)}</a></li>')
-    out.append("</ul></nav>")
+    out.append("</ul></nav><main>")
     for s in doc.sections:
         out.append(f'<section id="{escape(s.id)}"><h2>{escape(s.title)}</h2>')
         for b in s.blocks:
-            out.append(_block(doc, b, images))
+            out.append(_block(doc, b, images, brand))
         out.append("</section>")
-    out.append("</body></html>")
+    out.append("</main></body></html>")
     return "\n".join(out)
 
 
-def _block(doc: Document, b, images: str) -> str:
+def _block(doc: Document, b, images: str, brand: Brand) -> str:
     if isinstance(b, Paragraph):
         return f"<p>{escape(b.text)}</p>"
     if isinstance(b, FindingList):
@@ -89,10 +107,11 @@ def _block(doc: Document, b, images: str) -> str:
     if isinstance(b, Table):
         return _table(b)
     if isinstance(b, Chart):
+        spec = charts.themed(b.spec, brand)
         if images == "svg":
-            src = charts.data_uri(charts.to_svg(b.spec), "image/svg+xml")
+            src = charts.data_uri(charts.to_svg(spec), "image/svg+xml")
         else:
-            src = charts.data_uri(charts.to_png(b.spec), "image/png")
+            src = charts.data_uri(charts.to_png(spec), "image/png")
         return _figure(b.id, b.number, b.title, b.alt, src)
     if isinstance(b, MapFigure):
         if images == "svg":
@@ -109,6 +128,8 @@ def _figure(fid: str, number: int, title: str, alt: str, src: str) -> str:
 
 
 def _table(t: Table) -> str:
+    if t.withheld:
+        return f'<p id="{escape(t.id)}" class="withheld">{escape(t.withheld_text)}</p>'
     head = "".join(f'<th scope="col">{escape(c.name)}</th>' for c in t.columns)
     body = []
     for row in t.text_rows():

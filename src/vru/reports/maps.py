@@ -1,8 +1,10 @@
 """Maps drawn offline from our own geometry: LSOA boundaries (WGS84 GeoJSON from the geography
 pack) or grid cells, projected to the British National Grid and written as SVG.
 
-No tiles, no network. Values are classed into a few colours; for non-privileged output the
-counts have already been disclosure-controlled (suppressed cells get their own class).
+No tiles, no network. Values (counts or rates) are classed into a few colours; for
+non-privileged output they have already been disclosure-controlled: suppressed areas get their
+own class in neutral grey (never a colour of the scale), listed in the legend. Labels name a
+few places on the map.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from html import escape
 import numpy as np
 
 from vru.geo.bng import to_bng
+from vru.reports.document import sig_figs
 
 PALETTE = ("#deebf7", "#9ecae1", "#4292c6", "#08519c")
 ZERO = "#f4f4f4"
-SUPPRESSED = "#fde0c5"
+SUPPRESSED = "#bdbdbd"  # neutral grey: not a class of the scale
 NO_DATA = "#ffffff"
 
 
@@ -48,10 +51,8 @@ def class_values(values: list, symbol: str | None, n_classes: int = 4
         for i in range(len(edges) - 1):
             lo, hi = edges[i], edges[i + 1]
             # Classes are closed on the right: the first holds lo..hi, later ones (lo, hi].
-            if i == 0:
-                label = f"{lo:,.0f} to {hi:,.0f}" if hi > lo else f"{lo:,.0f}"
-            else:
-                label = f"over {lo:,.0f} to {hi:,.0f}"
+            a, b = _num(lo), _num(hi)
+            label = (f"{a} to {b}" if hi > lo else a) if i == 0 else f"over {a} to {b}"
             classes.append(MapClass(label, PALETTE[min(i, len(PALETTE) - 1)]))
     out = []
     for v in values:
@@ -62,6 +63,10 @@ def class_values(values: list, symbol: str | None, n_classes: int = 4
         else:
             out.append(first_q + int(np.searchsorted(breaks, float(v), side="left")))
     return out, classes
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if float(v).is_integer() else sig_figs(v)
 
 
 def _rings_lonlat(geometry: dict) -> list[np.ndarray]:
@@ -107,9 +112,16 @@ def shapes_from_cells(cell_e, cell_n, size: float, classes: list[int]) -> list[S
     return out
 
 
+@dataclass
+class Label:
+    e: float   # BNG metres
+    n: float
+    text: str
+
+
 def render_svg(shapes: list[Shape], classes: list[MapClass], title: str, legend_title: str,
-               width: int = 560, note: str = "") -> str:
-    """A self-contained SVG map with a legend and a scale bar."""
+               width: int = 560, note: str = "", labels: list[Label] | None = None) -> str:
+    """A self-contained SVG map with a legend, a scale bar and place labels (white halo)."""
     if not shapes:
         return _empty_svg(title, width)
     allpts = np.vstack([r for s in shapes for r in s.rings])
@@ -142,6 +154,12 @@ def render_svg(shapes: list[Shape], classes: list[MapClass], title: str, legend_
         tip = f"<title>{escape(s.title)}</title>" if s.title else ""
         parts.append(f'<path d="{d}" fill="{colour}" stroke="#777" stroke-width="0.3" '
                      f'fill-rule="evenodd">{tip}</path>')
+    for lb in labels or []:
+        x, y = pad + (lb.e - xmin) * scale, top + (ymax - lb.n) * scale
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="#222"/>')
+        parts.append(f'<text x="{x + 4:.1f}" y="{y - 3:.1f}" font-size="10" fill="#111" '
+                     'stroke="white" stroke-width="3" paint-order="stroke">'
+                     f'{escape(lb.text)}</text>')
     lx = pad + map_w + 20
     parts.append(f'<text x="{lx}" y="{top + 10}" font-size="11" font-weight="bold">'
                  f'{escape(legend_title)}</text>')

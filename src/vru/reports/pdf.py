@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from vru.reports.brand import brand_of
 from vru.reports.document import Document
 from vru.reports.html import render_html
 
@@ -26,7 +27,7 @@ def _css_string(text: str) -> str:
 def page_css(doc: Document) -> str:
     header = doc.meta.get("running_header") or doc.title
     footer = " ".join(x for x in (classification(doc) + ":", doc.marking) if x)
-    box = "font-family: Helvetica, Arial, sans-serif; font-size: 8pt; color: #444;"
+    box = f"font-family: {brand_of(doc).font}; font-size: 8pt; color: #444;"
     return f"""
 @page {{ size: A4; margin: 20mm 14mm 18mm;
   @top-center {{ content: {_css_string(header)}; {box} }}

@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from vru import periods
 from vru.analysis import indicators as ind
 from vru.analysis import trends
 from vru.reports import charts, profile_people, profile_place, profile_programme
+from vru.reports.brand import brand_from_settings
 from vru.reports.document import (
     CI,
     COUNT,
@@ -180,7 +182,8 @@ class ProfileContext:
                   "source": self.source,
                   # Exact and controlled files never share a name.
                   "file_stem": f"profile-{area.name}-{period.label}"
-                               + ("-exact" if privileged else "")},
+                               + ("-exact" if privileged else ""),
+                  "brand": brand_from_settings(ws.settings.report, ws.path)},
         )
 
     def aq(self, sql: str, params: list | None = None) -> list[tuple]:
@@ -437,8 +440,21 @@ class _Builder(ProfileContext):
             s.add(Paragraph("No serious violence was recorded in this period."))
             return
         first = max(start, bounds[0])
-        months = [r[0] for r in rows]
-        counts = [r[1] for r in rows]
+        # Coverage guard: months at the start of the data holding almost no records (a stray
+        # month before an extract's first full month) are partial: left out of the yearly and
+        # seasonal tables, with a note.
+        every = dict(self.aq(f"SELECT c.month, count(*) FROM area_crimes c WHERE {a.where} AND "
+                             "c.month BETWEEN ? AND ? GROUP BY 1", [*a.params, first, p.last]))
+        run = periods.month_range(first, p.last)
+        lo, _ = trends.covered_span([every.get(m, 0) for m in run])
+        dropped = [m for m in run[:lo] if every.get(m)]
+        first = run[lo] if run and lo < len(run) else first
+        coverage_note = (f" {join_words([periods.month_label(m) for m in dropped])} "
+                         f"{'was' if len(dropped) == 1 else 'were'} left out: "
+                         f"{'it holds' if len(dropped) == 1 else 'they hold'} too few records "
+                         "to be a full month of data (partial coverage)." if dropped else "")
+        months = [r[0] for r in rows if r[0] >= first]
+        counts = [r[1] for r in rows if r[0] >= first]
         series = trends.monthly_series(months, counts, first, p.last)
         pub_series = series.copy()
         pub_series["count"] = [None if isinstance(v, str) else v
@@ -456,23 +472,30 @@ class _Builder(ProfileContext):
             change = None
             if prev_c is not None and int(r["months"]) == 12:
                 change = self._change_text(ind.change_between(prev_c, c))
+            part = int(r["months"]) < 12
             fy_rows.append([r["financial_year"], self.pub.count(c),
-                            f"{words(int(r['months']))} of twelve", change])
+                            f"{words(int(r['months']))} of twelve"
+                            + (" (partial year)" if part else ""),
+                            "withheld (partial year)" if part else change])
             prev_c = c if int(r["months"]) == 12 else None
         s.add(Table("t_fy", "Serious violence by financial year",
                         [Column("Financial year", LABEL), Column("Count", COUNT),
                          Column("Months of data", TEXT), Column("Change on previous year",
                                                                 TEXT)], fy_rows,
                         note="Financial years run April to March. Change is shown only "
-                             "between complete years."))
-        season = trends.seasonality(series["month"], series["count"])
-        totals = series.groupby(pd.to_datetime(series["month"]).dt.month)["count"].sum()
+                             "between complete years." + coverage_note))
+        # Averages of the published (rounded) monthly counts, so that an average times its
+        # number of months never gives back a count the rounding hid.
+        pub_counts = [np.nan if self.pub.hidden(c) else self.pub.numeric(self.pub.count(c))
+                      for c in series["count"]]
+        season = trends.seasonality(series["month"], pub_counts)
+        cal = pd.to_datetime(series["month"]).dt.month
+        hidden = pd.Series(np.isnan(np.asarray(pub_counts, float))).groupby(cal.to_numpy()).any()
         s_rows, best = [], None
         for _, r in season.iterrows():
-            tot = int(totals.get(int(r["calendar_month"]), 0))
-            if self.pub.hidden(tot) or pd.isna(r["mean"]):
-                s_rows.append([r["month_name"], self.pub.rule.symbol if self.pub.hidden(tot)
-                               else None, None])
+            if bool(hidden.get(int(r["calendar_month"]), False)) or pd.isna(r["mean"]):
+                s_rows.append([r["month_name"], None if pd.isna(r["mean"]) else
+                               self.pub.rule.symbol, None])
                 continue
             s_rows.append([r["month_name"], float(r["mean"]), float(r["index"])])
             if best is None or r["index"] > best[1]:
@@ -481,7 +504,10 @@ class _Builder(ProfileContext):
                          [Column("Month", LABEL), Column("Average per month", NUMBER),
                           Column("Index (1.00 = average month)", NUMBER)], s_rows,
                          note=f"Averages over the months of data from "
-                              f"{periods.month_label(first)} to {periods.month_label(p.last)}."))
+                              f"{periods.month_label(first)} to {periods.month_label(p.last)}"
+                              + ("" if self.pub.privileged else ", of the published (rounded) "
+                                 "monthly counts; a month with a suppressed count is not "
+                                 "averaged") + "." + coverage_note))
         if best and best[1] > 1.05 and len(series) >= 24:
             self._find(f"Serious violence is seasonal: {month_full(best[0])} is the busiest "
                        f"month, {100 * (best[1] - 1):.1f}% above an average month.", ts.id)

@@ -24,6 +24,7 @@ from vru.reports.document import (
     Section,
     Table,
 )
+from vru.reports.place_names import cell_names
 from vru.reports.profile_data import lsoa_populations, table_exists
 from vru.reports.publish import ordinal, words
 
@@ -52,7 +53,7 @@ def place(ctx: ProfileContext, s: Section) -> None:
         if nm:
             names.setdefault(c, nm)
     pops = lsoa_populations(ctx.ws, a.lsoa_codes) if ctx.pop.total else {}
-    _map(ctx, s, counts, names)
+    _map(ctx, s, counts, names, pops)
     total = sum(counts.values())
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
     area_rate = ind.crude_rate(ctx.cur.get("sv", 0), ctx.pop.total).value
@@ -90,7 +91,8 @@ def place(ctx: ProfileContext, s: Section) -> None:
     _deprivation(ctx, s, counts, pops)
 
 
-def _map(ctx: ProfileContext, s: Section, counts: dict[str, int], names: dict[str, str]) -> None:
+def _map(ctx: ProfileContext, s: Section, counts: dict[str, int], names: dict[str, str],
+         pops: dict[str, float]) -> None:
     a = ctx.local
     symbol = None if ctx.pub.privileged else ctx.pub.rule.symbol
     if a.lsoa_codes and table_exists(ctx.ws, "geo_lsoa_boundary") and ctx.ws.scalar(
@@ -99,15 +101,7 @@ def _map(ctx: ProfileContext, s: Section, counts: dict[str, int], names: dict[st
                           "(SELECT unnest(?::VARCHAR[]) AS code) x ON x.code = b.lsoa_code "
                           "ORDER BY 1", [a.lsoa_codes])
         if geo:
-            vals = [ctx.pub.count(counts.get(c, 0)) for c, _ in geo]
-            cls, classes = maps.class_values(vals, symbol)
-            shapes = maps.shapes_from_geojson([g for _, g in geo], cls,
-                                              [names.get(c, c) for c, _ in geo])
-            svg = maps.render_svg(shapes, classes, f"Serious violence by LSOA, "
-                                  f"{ctx.period.label}", "Offences")
-            s.add(MapFigure("m_lsoa", "Serious violence by neighbourhood (LSOA)", svg,
-                            "Choropleth map of serious violence counts by LSOA.",
-                            "t_lsoa" if counts else None))
+            _lsoa_map(ctx, s, geo, counts, names, pops, symbol)
             return
     g = ctx.ws.settings.grid
     sv = next(i for i in ctx.inds if i.key == "sv")
@@ -133,6 +127,44 @@ def _map(ctx: ProfileContext, s: Section, counts: dict[str, int], names: dict[st
                           note="No boundaries loaded: squares of the British National Grid.")
     s.add(MapFigure("m_grid", f"Serious violence per {size:,} m grid square", svg,
                     "Grid map of serious violence counts.", None))
+
+
+def _lsoa_map(ctx: ProfileContext, s: Section, geo, counts: dict[str, int],
+              names: dict[str, str], pops: dict[str, float], symbol: str | None) -> None:
+    """Rates per 1,000 residents by LSOA when populations are loaded (counts otherwise);
+    suppressed LSOAs in neutral grey; the five with most serious violence labelled."""
+    by_rate = bool(pops)
+    vals = []
+    for c, _ in geo:
+        n = counts.get(c, 0)
+        pub = ctx.pub.count(n)
+        if isinstance(pub, str) or not by_rate:
+            vals.append(pub)
+        else:
+            # The rate of the published (rounded) count: a class boundary never gives back
+            # a count the rounding hid.
+            vals.append(ind.crude_rate(int(pub), pops.get(c)).value)
+    cls, classes = maps.class_values(vals, symbol)
+    shapes = maps.shapes_from_geojson([g for _, g in geo], cls, [names.get(c, c) for c, _ in geo])
+    order = sorted(range(len(geo)), key=lambda i: (-counts.get(geo[i][0], 0), geo[i][0]))
+    labels = []
+    for i in order[:5]:
+        code = geo[i][0]
+        if not counts.get(code) or not shapes[i].rings:
+            continue
+        ring = max(shapes[i].rings, key=len)
+        labels.append(maps.Label(float(ring[:, 0].mean()), float(ring[:, 1].mean()),
+                                 names.get(code, code)))
+    what = "rate per 1,000 residents" if by_rate else "offences"
+    svg = maps.render_svg(shapes, classes, f"Serious violence {what} by LSOA, "
+                          f"{ctx.period.label}", "Per 1,000 residents" if by_rate
+                          else "Offences", labels=labels,
+                          note="Labelled: the five neighbourhoods with most serious violence."
+                          + (" Grey: suppressed (a small number)." if symbol else ""))
+    s.add(MapFigure("m_lsoa", f"Serious violence {what} by neighbourhood (LSOA)", svg,
+                    f"Choropleth map of the serious violence {what} by LSOA, with the five "
+                    "neighbourhoods with most serious violence labelled.",
+                    "t_lsoa" if counts else None))
 
 
 def _map_cell_size(cells, base: int) -> int:
@@ -213,19 +245,24 @@ def _hotspots(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> None:
     # A z-score is computed from exact cell counts: a controlled profile gives the bin
     # (confidence) only, so it cannot be used to undo the disclosure control.
     exact = ctx.pub.privileged
-    rows = [[str(units.ids[i]), ctx.pub.count(int(y[i])),
-             float(res.z[i]) if exact else "99%"] for i in order[:10]]
+    top = order[:10]
+    half = float(g.cell_size_m) / 2
+    names = cell_names(ctx.ws, [(float(units.x[i]) - half, float(units.y[i]) - half)
+                                for i in top], float(g.cell_size_m), p.first, p.last)
+    rows = [[name, ctx.pub.count(int(y[i])), float(res.z[i]) if exact else "99%"]
+            for name, i in zip(names, top, strict=True)]
     rows.append([f"All {words(len(hot))} hot-spot cells" if len(hot) <= 20
                  else f"All {len(hot):,} hot-spot cells", ctx.pub.count(in_hot), None])
     t = s.add(Table("t_hotspots", "Hot spots: grid cells with significant clustering of "
-                    "serious violence", [Column("Cell", LABEL), Column("Offences", COUNT),
+                    "serious violence", [Column("Place", LABEL), Column("Offences", COUNT),
                                            Column("Gi* z-score", NUMBER) if exact else
                                            Column("Confidence", TEXT)], rows,
                     note=f"Getis-Ord Gi* on {g.cell_size_m} m cells over "
                          f"{m.area.describe()}; neighbours within {m.distance_m:,.0f} m "
                          f"({m.params['distance_method']}); 99% confidence after "
                          "Benjamini-Hochberg correction; the ten busiest hot-spot cells "
-                         f"shown. Accuracy of the map: {_accuracy_text(m.accuracy)}."))
+                         "shown, each named by the street most of its records are on or near "
+                         "and its neighbourhood (LSOA). Accuracy of the map: {_accuracy_text(m.accuracy)}."))
     share = ctx.pub.share(in_hot, total)
     if isinstance(share, float):
         ctx._find(f"Hot-spot analysis (Getis-Ord Gi*) found {len(hot):,} grid cells of "

@@ -4,6 +4,7 @@ that keep small non-count numbers (areas, months) out of digits."""
 from __future__ import annotations
 
 from vru import periods
+from vru.analysis.indicators import crude_rate
 from vru.privacy.access import Disclose
 from vru.settings import Disclosure
 
@@ -32,6 +33,16 @@ class Publisher(Disclose):
     @property
     def privileged(self) -> bool:
         return self.exact
+
+    def rate_cells(self, count: int, rate) -> list:
+        """[rate, (lower, upper)], in controlled output of the *published* (rounded) count:
+        a rate and its interval times the population would otherwise give back the exact
+        count the rounding hid."""
+        if not self.exact and not self.hidden(count) and getattr(rate, "available", False):
+            pub = self.numeric(self.count(count))
+            if pub is not None and int(pub) != rate.count:
+                rate = crude_rate(int(pub), rate.denominator, rate.per)
+        return super().rate_cells(count, rate)
 
     def count_text(self, count: int) -> str:
         v = self.count(count)
