@@ -7,14 +7,18 @@ from pathlib import Path
 
 import typer
 
+from vru.cli.cmd_profile import (
+    AreaOption,
+    FormatsOption,
+    OutOption,
+    PeriodOption,
+    PrivilegedOption,
+    build_and_render,
+)
 from vru.cli.common import WorkspaceOption, console, fail, open_workspace
 
 sna_app = typer.Typer(help="Strategic Needs Assessment (docs/guide/sna.md).", no_args_is_help=True)
 
-AreaOption = typer.Option(..., "--area", "-a", help="Local authority, community safety "
-                          "partnership or police force (code or name).")
-PeriodOption = typer.Option(..., "--period", "-p",
-                            help="Financial year (2023/24) or months (2023-05..2024-04).")
 
 
 def register(app: typer.Typer) -> None:
@@ -25,15 +29,12 @@ def register(app: typer.Typer) -> None:
 def build(
     area: str = AreaOption,
     period: str = PeriodOption,
-    formats: str = typer.Option("html,pdf,docx", "--format", "-f",
-                                help="Comma-separated: html, pdf, docx."),
-    out: Path = typer.Option(Path("."), "--out", "-o", help="Folder for the files."),
-    privileged: bool = typer.Option(False, "--privileged",
-                                    help="Unrounded counts (no disclosure control). Never publish."),
+    formats: str = FormatsOption,
+    out: Path = OutOption,
+    privileged: bool = PrivilegedOption,
     workspace: Path = WorkspaceOption,
 ) -> None:
     """Build the SNA for an area and period as HTML, PDF and DOCX."""
-    from vru.cli.cmd_profile import build_and_render
     from vru.reports.sna import build_sna
 
     doc, paths, t_build, t_render = build_and_render(build_sna, area, period, formats, out,

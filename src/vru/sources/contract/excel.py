@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from openpyxl.utils.cell import get_column_letter, range_boundaries
-
 from vru.sources.files import ImportRefused, InputFile
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -94,6 +92,8 @@ def _merged(wb, ws) -> list[tuple[int, int, int, int, str]]:
             if etree.QName(el.tag).localname == "mergeCell":
                 ref = el.get("ref", "")
                 try:
+                    from openpyxl.utils.cell import range_boundaries
+
                     c0, r0, c1, r1 = range_boundaries(ref)
                 except (TypeError, ValueError):
                     continue
@@ -185,7 +185,7 @@ def iter_rows(f: InputFile, lay: SheetLayout, types: list[str], names: list[str]
                 if r0 <= excel_row <= r1 and (excel_row > r0 or c1 > c0):
                     col = c0 if excel_row > r0 else c0 + 1
                     problem = (names[col - 1] if col - 1 < len(names) else None,
-                               f"sheet '{lay.sheet}' cell {get_column_letter(col)}{excel_row}: "
+                               f"sheet '{lay.sheet}' cell {_column_letter(col)}{excel_row}: "
                                f"in merged cells {ref} (only {ref.split(':')[0]} holds a value; "
                                "unmerge and fill every row)")
                     break
@@ -195,7 +195,7 @@ def iter_rows(f: InputFile, lay: SheetLayout, types: list[str], names: list[str]
                     fv = frow[i] if i < len(frow) else None
                     if v is None and isinstance(fv, str) and _FORMULA.match(fv):
                         problem = (names[i],
-                                   f"sheet '{lay.sheet}' cell {get_column_letter(i + 1)}{excel_row}: "
+                                   f"sheet '{lay.sheet}' cell {_column_letter(i + 1)}{excel_row}: "
                                    "formula with no saved value (open the workbook in Excel, let "
                                    "it calculate and save it, or paste values)")
                         break
@@ -207,3 +207,11 @@ def iter_rows(f: InputFile, lay: SheetLayout, types: list[str], names: list[str]
     finally:
         values_wb.close()
         formulas_wb.close()
+
+
+def _column_letter(col: int) -> str:
+    # openpyxl imported here, not at module level: importing it costs most of a second of
+    # every `vru` command's start-up, and only Excel imports need it.
+    from openpyxl.utils.cell import get_column_letter
+
+    return get_column_letter(col)
