@@ -4,6 +4,13 @@
     .venv/bin/python bench/bench_profile.py --quick         # small synthetic world (smoke)
     .venv/bin/python bench/bench_profile.py --workspace WS --area Kingsmere --period 2023/24
     .venv/bin/python bench/bench_profile.py --workspace WS --sna   # the SNA too (vru sna build)
+    .venv/bin/python bench/bench_profile.py --workspace WS --command --baseline-ref 514e8f0
+        # the whole `vru sna build` command (start-up included), this tree against an older
+        # revision of vru (exported with `git archive`) in the same run, alternating
+
+--command is the user's wall time: a fresh `vru sna build --format html,pdf,docx` process,
+interpreter start-up and imports included, for the baseline revision and for this tree, each
+``--repeat`` times, alternating so that both see the same machine load; the goal is < 10 s.
 
 With --sna the SNA runs after the profile in the same process, so its charts (the same specs)
 come from the renderer's cache: its HTML time is not a cold figure; the profile's is.
@@ -52,7 +59,18 @@ def main() -> int:
     ap.add_argument("--sna", action="store_true",
                     help="also time the Strategic Needs Assessment (after the profile, which is "
                          "its baseline in the same run)")
+    ap.add_argument("--command", action="store_true",
+                    help="time the whole `vru sna build` command (start-up included) against "
+                         "--baseline-ref in the same run")
+    ap.add_argument("--baseline-ref", default="514e8f0",
+                    help="git revision of vru to compare with (default: main when the SNA "
+                         "presentation and speed work began)")
     args = ap.parse_args()
+    if args.command:
+        if args.workspace is None:
+            ap.error("--command needs --workspace (an existing demo workspace)")
+        return time_command(args.workspace, args.area, args.period, args.baseline_ref,
+                            args.repeat)
 
     t = time.perf_counter()
     from vru.reports import render_one
@@ -127,6 +145,48 @@ def _time_document(builder, ws, area, period, run, t_sql, render_one, render_htm
     print(f"  total CPU time of the process {cpu_total:7.3f} s  (wall time above "
           f"includes waiting for a shared CPU; load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores)")
+
+
+def time_command(ws: Path, area: str, period: str, ref: str, repeat: int) -> int:
+    """Wall time of `vru sna build` in a fresh process, the baseline revision and this tree."""
+    import statistics
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="vru-bench-sna-") as tmp:
+        base = Path(tmp) / "baseline"
+        base.mkdir()
+        archive = subprocess.run(["git", "-C", str(root), "archive", ref, "src"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        srcs = {f"baseline {ref}": base / "src", "this tree": root / "src"}
+        times: dict[str, list[float]] = {k: [] for k in srcs}
+        print(f"`vru sna build --area {area} --period {period} --format html,pdf,docx`, "
+              f"{repeat} run(s) each, alternating; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} cores")
+        for i in range(repeat):
+            for label, src in srcs.items():
+                out = Path(tmp) / f"out-{i}-{label.split()[0]}"
+                t = time.perf_counter()
+                proc = subprocess.run(
+                    [sys.executable, "-m", "vru.cli", "sna", "build", "--area", area, "--period",
+                     period, "--workspace", str(ws), "--out", str(out)],
+                    capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(src)})
+                wall = time.perf_counter() - t
+                if proc.returncode != 0:
+                    print(f"  {label}: failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
+                    return 1
+                times[label].append(wall)
+                files = sorted(p.suffix for p in out.iterdir())
+                print(f"  run {i + 1} {label:<22} {wall:6.2f} s  {' '.join(files)}")
+        print()
+        for label, ts in times.items():
+            print(f"  {label:<24} median {statistics.median(ts):6.2f} s  min {min(ts):6.2f} s")
+        b, n = (statistics.median(ts) for ts in times.values())
+        print(f"  this tree / baseline      {n / b:6.2f}x  target < {TARGET_S:.0f} s: "
+              f"{'PASS' if n < TARGET_S else 'MISS'} ({n / TARGET_S:.2f} of target); "
+              f"load average {os.getloadavg()[0]:.1f}")
+    return 0
 
 
 def _without_figures(doc):
