@@ -68,7 +68,7 @@ def test_brand_reaches_the_pdf(branded):
     want = np.array([int(COLOUR[i:i + 2], 16) for i in (1, 3, 5)])
     assert (np.abs(px.astype(int) - want).max(axis=1) <= 2).sum() > 500
     fonts = {str(f) for f in _pdf_fonts(paths["pdf"])}
-    assert any("DejaVuSerif" in f for f in fonts), fonts
+    assert any("DejaVu-Serif" in f for f in fonts), fonts
 
 
 def _pdf_fonts(path):
