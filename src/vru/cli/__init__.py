@@ -49,9 +49,24 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if mod.name.startswith("cmd_"):
-            importlib.import_module(f"{__name__}.{mod.name}").register(app)
+    # Start-up: a command whose module says it is SELF_CONTAINED (it registers everything it
+    # runs, e.g. `vru sna`, `vru profile`) is registered alone when it is the one invoked, so
+    # the other commands' imports are not paid for; anything else registers every command.
+    first = sys.argv[1] if len(sys.argv) > 1 else ""
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_"))
+    if f"cmd_{first}" in names:
+        mod = importlib.import_module(f"{__name__}.cmd_{first}")
+        if getattr(mod, "SELF_CONTAINED", False) and _invoked_as_vru():
+            mod.register(app)
+            return
+    for name in names:
+        importlib.import_module(f"{__name__}.{name}").register(app)
+
+
+def _invoked_as_vru() -> bool:
+    """True in the `vru` command (or `python -m vru.cli`), not when imported by other code."""
+    prog = sys.argv[0].rsplit("/", 1)[-1]
+    return prog in ("vru", "__main__.py") or sys.argv[0] == "-m"
 
 
 _register_all()

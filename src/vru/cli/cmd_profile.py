@@ -9,6 +9,9 @@ import typer
 
 from vru.cli.common import WorkspaceOption, console, fail, open_workspace
 
+# Registered alone when it is the command invoked (vru.cli: start-up time).
+SELF_CONTAINED = True
+
 # The options `vru profile` and `vru sna build` share.
 AreaOption = typer.Option(..., "--area", "-a",
                           help="Local authority, community safety partnership or police force "

@@ -17,6 +17,9 @@ from vru.cli.cmd_profile import (
 )
 from vru.cli.common import WorkspaceOption, console, fail, open_workspace
 
+# Registered alone when it is the command invoked (vru.cli: start-up time).
+SELF_CONTAINED = True
+
 sna_app = typer.Typer(help="Strategic Needs Assessment (docs/guide/sna.md).", no_args_is_help=True)
 
 
