@@ -61,3 +61,44 @@ def test_grid_cells_map():
     root = etree.fromstring(svg.encode())
     assert len(root.findall("{http://www.w3.org/2000/svg}path")) == 3
     assert "no mapped locations" in maps.render_svg([], classes, "Empty", "Offences")
+
+
+def _square(e: float, n: float, side: float) -> np.ndarray:
+    return np.array([[e, n], [e + side, n], [e + side, n + side], [e, n + side]])
+
+
+def test_main_town_inset_frames_the_cluster_of_small_areas():
+    # A 20 km district of 2 km squares with a planted town of 200 m squares near its middle.
+    shapes = [maps.Shape([_square(500_000 + 2000 * i, 200_000 + 2000 * j, 2000)], 2)
+              for i in range(10) for j in range(10) if not (4 <= i <= 5 and 4 <= j <= 5)]
+    town = [maps.Shape([_square(508_000 + 200 * i, 208_000 + 200 * j, 200)], 3)
+            for i in range(10) for j in range(10)]
+    box = maps.town_box(shapes + town)
+    assert box is not None
+    x0, y0, x1, y1 = box
+    # The box holds the town (centre 509,000 / 209,000) and is far smaller than the district.
+    assert x0 < 509_000 < x1 and y0 < 209_000 < y1
+    assert 1_000 < x1 - x0 < 20_000 / 3
+    _, classes = maps.class_values([0, "*", 10, 20, 30], "*")
+    svg = maps.render_svg(shapes + town, classes, "Rates", "Per 1,000", inset=box,
+                          inset_title="Main town")
+    root = etree.fromstring(svg.encode())
+    assert root.find(".//{http://www.w3.org/2000/svg}clipPath") is not None
+    assert "Main town" in svg and 'stroke-dasharray="3,2"' in svg
+    # Without a town (all areas alike) there is no inset.
+    assert maps.town_box(shapes) is None
+
+
+def test_suppressed_areas_are_neutral_grey_not_a_scale_colour():
+    _, classes = maps.class_values([0, "*", 10, 20, 30, 40], "*")
+    supp = next(c for c in classes if c.label == "Suppressed")
+    r, g, b = (int(supp.colour[i:i + 2], 16) for i in (1, 3, 5))
+    assert r == g == b  # grey
+    assert supp.colour not in maps.PALETTE and supp.colour != maps.ZERO
+
+
+def test_profile_map_shows_rates_with_labels(toy_docs):
+    doc, _ = toy_docs[False]
+    m = next(x for x in doc.maps() if x.id == "m_lsoa")
+    assert "rate per 1,000 residents" in m.title and "Per 1,000 residents" in m.svg
+    assert m.svg.count('paint-order="stroke"') >= 1  # place labels

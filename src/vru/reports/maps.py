@@ -119,9 +119,34 @@ class Label:
     text: str
 
 
+def town_box(shapes: list[Shape]) -> tuple[float, float, float, float] | None:
+    """The main town's box (BNG) for an inset: where the smallest areas (a town's dense
+    neighbourhoods) cluster, when that is small beside the whole map; None otherwise."""
+    if len(shapes) < 12:
+        return None
+    cent, area = [], []
+    for s in shapes:
+        r = max(s.rings, key=len)
+        x, y = r[:, 0], r[:, 1]
+        area.append(abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))) / 2)
+        cent.append((float(x.mean()), float(y.mean())))
+    c, a = np.array(cent), np.array(area)
+    small = c[a <= np.quantile(a, 0.3)]
+    ce, cn = np.median(small[:, 0]), np.median(small[:, 1])
+    half = float(np.quantile(np.hypot(small[:, 0] - ce, small[:, 1] - cn), 0.8)) + 300
+    allpts = np.vstack([r for s in shapes for r in s.rings])
+    span = float(max(np.ptp(allpts[:, 0]), np.ptp(allpts[:, 1])))
+    if 2 * half > span / 3:
+        return None  # the town is most of the map: no inset needed
+    return ce - half, cn - half, ce + half, cn + half
+
+
 def render_svg(shapes: list[Shape], classes: list[MapClass], title: str, legend_title: str,
-               width: int = 560, note: str = "", labels: list[Label] | None = None) -> str:
-    """A self-contained SVG map with a legend, a scale bar and place labels (white halo)."""
+               width: int = 560, note: str = "", labels: list[Label] | None = None,
+               inset: tuple[float, float, float, float] | None = None,
+               inset_title: str = "Main town") -> str:
+    """A self-contained SVG map with a legend, a scale bar, place labels (white halo) and an
+    optional inset: the box ``inset`` (BNG) enlarged below the legend, framed on the map."""
     if not shapes:
         return _empty_svg(title, width)
     allpts = np.vstack([r for s in shapes for r in s.rings])
@@ -135,7 +160,9 @@ def render_svg(shapes: list[Shape], classes: list[MapClass], title: str, legend_
         map_h = 520
         map_w = span_x * scale
     pad, top = 10, 34
-    height = int(max(map_h, 30 + 20 * len(classes)) + top + 40)
+    legend_h = 30 + 20 * len(classes)
+    inset_px = min(150, width - (pad + map_w + 20) - 5) if inset else 0
+    height = int(max(map_h, legend_h + (inset_px + 30 if inset_px > 40 else 0)) + top + 40)
 
     def path(ring: np.ndarray) -> str:
         x = pad + (ring[:, 0] - xmin) * scale
@@ -168,6 +195,10 @@ def render_svg(shapes: list[Shape], classes: list[MapClass], title: str, legend_
         parts.append(f'<rect x="{lx}" y="{y}" width="14" height="14" fill="{c.colour}" '
                      'stroke="#777" stroke-width="0.5"/>')
         parts.append(f'<text x="{lx + 20}" y="{y + 11}" font-size="11">{escape(c.label)}</text>')
+    if inset and inset_px > 40:
+        parts.extend(_inset(shapes, classes, inset, lx, top + legend_h + 20, inset_px,
+                            inset_title, lambda e, n: (pad + (e - xmin) * scale,
+                                                       top + (ymax - n) * scale)))
     # Scale bar: a round number of kilometres about a fifth of the map's width.
     km = max(1, int(round(span_x / 5000)))
     bar = km * 1000 * scale
@@ -179,6 +210,39 @@ def render_svg(shapes: list[Shape], classes: list[MapClass], title: str, legend_
                      f'{escape(note)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _inset(shapes, classes, box, x0: float, y0: float, size: float, title: str, to_map
+           ) -> list[str]:
+    """The inset's SVG: the shapes in ``box`` enlarged into a ``size`` square at (x0, y0),
+    clipped to it, and the box framed on the main map."""
+    bx0, by0, bx1, by1 = box
+    k = size / max(bx1 - bx0, by1 - by0)
+
+    def path(ring: np.ndarray) -> str:
+        x = x0 + (ring[:, 0] - bx0) * k
+        y = y0 + (by1 - ring[:, 1]) * k
+        return "M" + "L".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y, strict=True)) + "Z"
+
+    out = [f'<text x="{x0}" y="{y0 - 5}" font-size="11" font-weight="bold">{escape(title)}</text>',
+           f'<clipPath id="inset-clip"><rect x="{x0}" y="{y0}" width="{size}" height="{size}"/>'
+           "</clipPath>", '<g clip-path="url(#inset-clip)">']
+    for s in shapes:
+        pts = np.vstack(s.rings)
+        if pts[:, 0].max() < bx0 or pts[:, 0].min() > bx1 or pts[:, 1].max() < by0 \
+                or pts[:, 1].min() > by1:
+            continue
+        colour = classes[s.cls].colour if 0 <= s.cls < len(classes) else NO_DATA
+        out.append(f'<path d="{" ".join(path(r) for r in s.rings)}" fill="{colour}" '
+                   'stroke="#777" stroke-width="0.3" fill-rule="evenodd"/>')
+    out.append("</g>")
+    out.append(f'<rect x="{x0}" y="{y0}" width="{size}" height="{size}" fill="none" '
+               'stroke="#222" stroke-width="1"/>')
+    (fx0, fy0), (fx1, fy1) = to_map(bx0, by1), to_map(bx1, by0)
+    out.append(f'<rect x="{fx0:.1f}" y="{fy0:.1f}" width="{fx1 - fx0:.1f}" '
+               f'height="{fy1 - fy0:.1f}" fill="none" stroke="#222" stroke-width="1" '
+               'stroke-dasharray="3,2"/>')
+    return out
 
 
 def _empty_svg(title: str, width: int) -> str:

@@ -156,14 +156,17 @@ def _lsoa_map(ctx: ProfileContext, s: Section, geo, counts: dict[str, int],
         labels.append(maps.Label(float(ring[:, 0].mean()), float(ring[:, 1].mean()),
                                  names.get(code, code)))
     what = "rate per 1,000 residents" if by_rate else "offences"
+    inset = maps.town_box(shapes)
     svg = maps.render_svg(shapes, classes, f"Serious violence {what} by LSOA, "
                           f"{ctx.period.label}", "Per 1,000 residents" if by_rate
-                          else "Offences", labels=labels,
+                          else "Offences", labels=labels, inset=inset,
+                          inset_title="Main town (dashed box)",
                           note="Labelled: the five neighbourhoods with most serious violence."
                           + (" Grey: suppressed (a small number)." if symbol else ""))
     s.add(MapFigure("m_lsoa", f"Serious violence {what} by neighbourhood (LSOA)", svg,
                     f"Choropleth map of the serious violence {what} by LSOA, with the five "
-                    "neighbourhoods with most serious violence labelled.",
+                    "neighbourhoods with most serious violence labelled"
+                    + (" and the main town enlarged in an inset." if inset else "."),
                     "t_lsoa" if counts else None))
 
 
