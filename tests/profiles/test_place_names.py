@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from vru.reports.place_names import cell_names, street_of
+from vru.reports.place_names import cell_names, place_of, street_of
 from vru.testing import new_workspace
 from vru.testing.crimes import insert_crimes
 
@@ -40,7 +40,7 @@ def test_cells_are_named_by_street_and_neighbourhood(tmp_path):
         ws.close()
     assert names == [
         "Bromham Road, Bedford 012A",      # the street most records are near; their LSOA
-        "Bedford 020C",                    # "Supermarket" names no street
+        "Supermarket, Bedford 020C",       # no street: the place police.uk names
         "near Bedford 040D",               # no record: the nearest LSOA centroid
         "Ford End Road, Bedford 030A (south)",
         "Ford End Road, Bedford 030A (north)",
@@ -54,3 +54,4 @@ def test_street_of_police_uk_locations():
     assert street_of("On or near Nightclub") is None
     assert street_of("No Location") is None
     assert street_of(None) is None
+    assert place_of("On or near Nightclub") == "Nightclub" and place_of("No Location") is None

@@ -9,26 +9,34 @@ import re
 
 from vru.workspace import Workspace
 
-# police.uk's location text is "On or near <place>"; these places name no street.
-_NOT_A_STREET = re.compile(r"^(no location|parking area|supermarket|petrol station|"
-                           r"shopping area|sports/recreation area|further/higher educational "
-                           r"building|nightclub|hospital|police station|theatre/concert hall)$",
-                           re.IGNORECASE)
+# police.uk's location text is "On or near <place>"; these places name no street (a street is
+# preferred; one of them names the cell only when its records give no street).
+_NOT_A_STREET = re.compile(r"^(parking area|supermarket|petrol station|shopping area|"
+                           r"sports/recreation area|further/higher educational building|"
+                           r"nightclub|hospital|police station|theatre/concert hall|"
+                           r"bus/coach station|conference/exhibition centre|pedestrian subway|"
+                           r"airport/airfield|prison)$", re.IGNORECASE)
 
 
-def street_of(location: str | None) -> str | None:
-    """The street in a police.uk location ("On or near Bromham Road" -> "Bromham Road")."""
+def place_of(location: str | None) -> str | None:
+    """The place in a police.uk location ("On or near Bromham Road" -> "Bromham Road")."""
     if not location:
         return None
     text = re.sub(r"^\s*on or near\s+", "", location, flags=re.IGNORECASE).strip()
-    return None if not text or _NOT_A_STREET.match(text) else text
+    return None if not text or text.lower() == "no location" else text
+
+
+def street_of(location: str | None) -> str | None:
+    """The street in a police.uk location; None for a place that is not a street."""
+    text = place_of(location)
+    return None if text is None or _NOT_A_STREET.match(text) else text
 
 
 def cell_names(ws: Workspace, cells: list[tuple[float, float]], size: float,
                first, last) -> list[str]:
     """A name for each grid cell (lower-left easting and northing, side ``size`` metres) from
-    the records located in it between months ``first`` and ``last``: "Street, LSOA name", or
-    "LSOA name" when no record names a street, or "near LSOA name" (nearest centroid) when the
+    the records located in it between months ``first`` and ``last``: "Street, LSOA name" (or
+    "Supermarket, LSOA name" when no record names a street), or "near LSOA name" (nearest centroid) when the
     cell holds no record with a neighbourhood. Names repeated in the list get a compass hint
     ("north", "south-west"...) of where the cell sits among its namesakes."""
     if not cells:
@@ -45,7 +53,8 @@ def cell_names(ws: Workspace, cells: list[tuple[float, float]], size: float,
     names = []
     for i, (e, n) in enumerate(cells):
         locs, lsoa = found.get(i, ([], None))
-        streets = [s for s in (street_of(x) for x in locs or []) if s]
+        streets = [s for s in (street_of(x) for x in locs or []) if s] or [
+            p for p in (place_of(x) for x in locs or []) if p]
         street = max(sorted(set(streets)), key=streets.count) if streets else None
         if lsoa is None:
             lsoa = _nearest_lsoa(ws, e + size / 2, n + size / 2)
