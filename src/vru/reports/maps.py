@@ -162,7 +162,8 @@ def render_svg(shapes: list[Shape], classes: list[MapClass], title: str, legend_
     pad, top = 10, 34
     legend_h = 30 + 20 * len(classes)
     inset_px = min(150, width - (pad + map_w + 20) - 5) if inset else 0
-    height = int(max(map_h, legend_h + (inset_px + 30 if inset_px > 40 else 0)) + top + 40)
+    height = int(max(map_h, legend_h + (inset_px + 30 if inset_px > 40 else 0)) + top + 40
+                 + (14 if note else 0))
 
     def path(ring: np.ndarray) -> str:
         x = pad + (ring[:, 0] - xmin) * scale
@@ -181,8 +182,14 @@ def render_svg(shapes: list[Shape], classes: list[MapClass], title: str, legend_
         tip = f"<title>{escape(s.title)}</title>" if s.title else ""
         parts.append(f'<path d="{d}" fill="{colour}" stroke="#777" stroke-width="0.3" '
                      f'fill-rule="evenodd">{tip}</path>')
+    placed: list[tuple[float, float, float, float]] = []
     for lb in labels or []:
         x, y = pad + (lb.e - xmin) * scale, top + (ymax - lb.n) * scale
+        box = (x, y - 13, x + 4 + 5.6 * len(lb.text), y)  # the label's extent, roughly
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+               for b in placed):
+            continue  # never print a label over another
+        placed.append(box)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="#222"/>')
         parts.append(f'<text x="{x + 4:.1f}" y="{y - 3:.1f}" font-size="10" fill="#111" '
                      'stroke="white" stroke-width="3" paint-order="stroke">'
