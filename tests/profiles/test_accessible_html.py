@@ -66,3 +66,22 @@ def test_axe_finds_what_it_should(browser, tmp_path):
     finally:
         page.close()
     assert {"image-alt", "color-contrast"} <= ids
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # may be the test whose setup builds the session's demo
+def test_demo_sna_html_passes_axe(browser, demo_run, tmp_path):
+    from vru.reports import render
+    from vru.reports.sna import build_sna
+    from vru.workspace import Workspace
+
+    assert demo_run.result.exit_code == 0, demo_run.result.output
+    ws = Workspace.open(demo_run.workspace, read_only=True)
+    try:
+        lad = ws.scalar("SELECT lad_name FROM geo_lad ORDER BY lad_code LIMIT 1")
+        doc = build_sna(ws, lad, "2023/24")
+    finally:
+        ws.close()
+    assert doc.charts() and doc.maps()
+    paths = {p.suffix[1:]: p for p in render(doc, "html", tmp_path)}
+    check_html(browser, paths["html"])
