@@ -536,7 +536,8 @@ class _Builder(ProfileContext):
                         rows, note="From the recorded time the offence started."))
         s.add(Chart("c_tod", "Serious violence by hour of day and day of week",
                     charts.heatmap(pub, "Serious violence by hour and day"),
-                    "Heat map of offences by hour (columns) and weekday (rows).", t.id))
+                    "Heat map of offences by hour (columns, 0 to 23) and weekday (rows); grey "
+                    "cells are suppressed small numbers.", t.id))
         c, d, h = flat[0]
         # Weekend nights: Friday and Saturday 22:00 to 03:59 the next morning.
         night = int(grid[4, 22:].sum() + grid[5, :4].sum() + grid[5, 22:].sum()
