@@ -74,3 +74,22 @@ def test_heat_map_has_every_hour_and_grey_suppressed_cells():
     assert svg.count(charts.SUPPRESSED_GREY) >= 2  # the cell and its legend swatch
     no_supp = [[0] * 24 for _ in range(7)]
     assert "Suppressed" not in charts.to_svg(charts.heatmap(no_supp, "Heat map"))
+
+
+def test_docx_findings_cross_reference_their_table_caption(tmp_path):
+    import docx
+
+    from vru.reports import render
+    from vru.reports.document import Finding, FindingList
+
+    doc = _doc()
+    doc.sections[0].blocks.insert(0, FindingList([Finding("Mondays were busy.", "t_some")]))
+    doc.finalise()
+    path = render(doc, "docx", tmp_path)[0]
+    d = docx.Document(io.BytesIO(path.read_bytes()))
+    xml = d.element.xml
+    # The caption of Table 2 carries a bookmark, and the finding a REF field to it.
+    assert 'w:name="_Ref_t_some"' in xml
+    assert "REF _Ref_t_some \\h" in xml
+    bullet = next(p for p in d.paragraphs if p.text.startswith("Mondays were busy."))
+    assert bullet.text == "Mondays were busy. (Table 2)"

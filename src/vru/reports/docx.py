@@ -10,6 +10,7 @@ once."""
 from __future__ import annotations
 
 import io
+import re
 
 from docx import Document as WordDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -76,7 +77,10 @@ def _block(d, doc: Document, b) -> None:
         d.add_paragraph(b.text)
     elif isinstance(b, FindingList):
         for f in b.findings:
-            d.add_paragraph(f"{f.text} ({doc.table_ref(f.table_id)})", style="List Bullet")
+            # A real cross-reference: a REF field to the table caption's bookmark.
+            p = d.add_paragraph(f"{f.text} (", style="List Bullet")
+            _field(p, f"REF {_bookmark(f.table_id)} \\h", doc.table_ref(f.table_id))
+            p.add_run(")")
     elif isinstance(b, Table):
         _table(d, b)
     elif isinstance(b, Chart):
@@ -111,11 +115,26 @@ def _field(paragraph, instruction: str, shown: str) -> None:
     run_with(end)
 
 
-def _caption(d, kind: str, number: int, title: str) -> None:
-    """A real caption: Caption style, 'Table {SEQ Table}: title'."""
+def _bookmark(block_id: str) -> str:
+    """Word bookmark names: letters, digits and underscores, starting with a letter."""
+    return "_Ref_" + re.sub(r"[^A-Za-z0-9_]", "_", block_id)[:34]
+
+
+def _caption(d, kind: str, number: int, title: str, block_id: str | None = None) -> None:
+    """A real caption: Caption style, 'Table {SEQ Table}: title', with 'Table N' bookmarked
+    (``block_id``) so that cross-references (REF fields) point at it."""
     cap = d.add_paragraph(style="Caption")
+    if block_id:
+        start = OxmlElement("w:bookmarkStart")
+        start.set(qn("w:id"), str(number))
+        start.set(qn("w:name"), _bookmark(block_id))
+        cap._p.append(start)
     cap.add_run(f"{kind} ")
     _field(cap, f"SEQ {kind} \\* ARABIC", str(number))
+    if block_id:
+        end = OxmlElement("w:bookmarkEnd")
+        end.set(qn("w:id"), str(number))
+        cap._p.append(end)
     cap.add_run(f": {title}")
 
 
@@ -138,7 +157,7 @@ def _logo(d, brand, doc: Document) -> None:
 
 
 def _table(d, t: Table) -> None:
-    _caption(d, "Table", t.number, t.title)
+    _caption(d, "Table", t.number, t.title, t.id)
     if t.withheld:
         d.add_paragraph(t.withheld_text)
         return
