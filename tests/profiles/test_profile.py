@@ -51,6 +51,22 @@ def test_headline_numbers_match_the_generated_records(toy_ws, toy_docs):
     assert knife[1] == truth.count("Alderton", *FY, lambda c: c["knife"])
 
 
+def test_controlled_rates_are_rates_of_the_published_count(toy_ws, toy_docs):
+    """Rounding is never undone: a controlled rate (and its interval) times the population gives
+    the published (rounded) count, not the exact one."""
+    ws, truth = toy_ws
+    doc, _ = toy_docs[False]
+    vso = truth.count("Alderton", *FY, lambda c: c["type"] == "Violence and sexual offences")
+    row = headline_row(doc, "Violence and sexual offences")
+    published = disclosure.apply(vso, ws.settings.disclosure)
+    assert row[1] == published
+    assert published != vso  # the toy's count is not a multiple of the rounding base
+    assert row[2] * LAD_POP_2023 / 1000 == pytest.approx(published)
+    lo, hi = ind.byar_limits(published)
+    assert row[3][0] == pytest.approx(float(lo) * 1000 / LAD_POP_2023)
+    assert row[3][1] == pytest.approx(float(hi) * 1000 / LAD_POP_2023)
+
+
 def test_partner_indicators_counted_by_lsoa(toy_ws, toy_docs):
     ws, truth = toy_ws
     doc, _ = toy_docs[True]
