@@ -12,29 +12,23 @@ from vru.cli.common import WorkspaceOption, console, fail, open_workspace
 # Registered alone when it is the command invoked (vru.cli: start-up time).
 SELF_CONTAINED = True
 
-# The options `vru profile` and `vru sna build` share.
-AreaOption = typer.Option(..., "--area", "-a",
-                          help="Local authority, community safety partnership or police force "
-                               "(code or name, e.g. E06000055 or Bedford).")
-PeriodOption = typer.Option(..., "--period", "-p",
-                            help="Financial year (2023/24) or months (2023-05..2024-04).")
-FormatsOption = typer.Option("html,pdf,docx", "--format", "-f",
-                             help="Comma-separated: html, pdf, docx.")
-OutOption = typer.Option(Path("."), "--out", "-o", help="Folder for the files.")
-PrivilegedOption = typer.Option(False, "--privileged", help="Show unrounded counts (no "
-                                "disclosure control). Never publish such a document.")
-
 
 def register(app: typer.Typer) -> None:
     app.command("profile")(profile_cmd)
 
 
 def profile_cmd(
-    area: str = AreaOption,
-    period: str = PeriodOption,
-    formats: str = FormatsOption,
-    out: Path = OutOption,
-    privileged: bool = PrivilegedOption,
+    area: str = typer.Option(..., "--area", "-a",
+                             help="Local authority, community safety partnership or police force "
+                                  "(code or name, e.g. E06000055 or Bedford)."),
+    period: str = typer.Option(..., "--period", "-p",
+                               help="Financial year (2023/24) or months (2023-05..2024-04)."),
+    formats: str = typer.Option("html,pdf,docx", "--format", "-f",
+                                help="Comma-separated: html, pdf, docx."),
+    out: Path = typer.Option(Path("."), "--out", "-o", help="Folder for the files."),
+    privileged: bool = typer.Option(
+        False, "--privileged",
+        help="Show unrounded counts (no disclosure control). Never publish such a profile."),
     workspace: Path = WorkspaceOption,
 ) -> None:
     """Build the problem profile for an area and period."""

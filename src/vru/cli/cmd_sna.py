@@ -7,14 +7,6 @@ from pathlib import Path
 
 import typer
 
-from vru.cli.cmd_profile import (
-    AreaOption,
-    FormatsOption,
-    OutOption,
-    PeriodOption,
-    PrivilegedOption,
-    build_and_render,
-)
 from vru.cli.common import WorkspaceOption, console, fail, open_workspace
 
 # Registered alone when it is the command invoked (vru.cli: start-up time).
@@ -22,6 +14,10 @@ SELF_CONTAINED = True
 
 sna_app = typer.Typer(help="Strategic Needs Assessment (docs/guide/sna.md).", no_args_is_help=True)
 
+AreaOption = typer.Option(..., "--area", "-a", help="Local authority, community safety "
+                          "partnership or police force (code or name).")
+PeriodOption = typer.Option(..., "--period", "-p",
+                            help="Financial year (2023/24) or months (2023-05..2024-04).")
 
 
 def register(app: typer.Typer) -> None:
@@ -32,12 +28,15 @@ def register(app: typer.Typer) -> None:
 def build(
     area: str = AreaOption,
     period: str = PeriodOption,
-    formats: str = FormatsOption,
-    out: Path = OutOption,
-    privileged: bool = PrivilegedOption,
+    formats: str = typer.Option("html,pdf,docx", "--format", "-f",
+                                help="Comma-separated: html, pdf, docx."),
+    out: Path = typer.Option(Path("."), "--out", "-o", help="Folder for the files."),
+    privileged: bool = typer.Option(False, "--privileged",
+                                    help="Unrounded counts (no disclosure control). Never publish."),
     workspace: Path = WorkspaceOption,
 ) -> None:
     """Build the SNA for an area and period as HTML, PDF and DOCX."""
+    from vru.cli.cmd_profile import build_and_render
     from vru.reports.sna import build_sna
 
     doc, paths, t_build, t_render = build_and_render(build_sna, area, period, formats, out,
