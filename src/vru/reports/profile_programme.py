@@ -1,7 +1,8 @@
 """The profile's programme section: what the VRU funds and who it reaches. A section function
 of the profile (``vru.reports.profile``): it takes the ``ProfileContext`` (workspace, area,
 period, publisher). Every count of people or referrals goes through the publisher (disclosure control);
-money is not a count of people and is shown exactly.
+money is not a count of people and is not suppressed; it is shown to the pound
+(``publish.pounds``).
 
 The programme is reported for the profile's financial year (the year the period ends in). For
 a local authority profile, reach is the young people living in that authority; interventions,
@@ -13,11 +14,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vru.programme import stats
-from vru.programme.model import gbp
 from vru.programme.periods import fy_of
 from vru.programme.toolkit import BAND_TEXT, WARN_BANDS
 from vru.reports.document import COUNT, LABEL, PERCENT, TEXT, Column, Paragraph, Section, Table
 from vru.reports.profile_data import table_exists
+from vru.reports.publish import pounds
 
 if TYPE_CHECKING:
     from vru.reports.profile import ProfileContext
@@ -51,8 +52,8 @@ def programme(ctx: ProfileContext, s: Section) -> None:
         hidden = pub.hidden(r["people"]) or pub.hidden(uni)
         rows.append([r["name"], r["theme"], BAND_TEXT.get(r["band"], r["band"]),
                      pub.count(r["people"]), pub.count(r["completions"]), pub.count(uni),
-                     gbp(r["spent_pence"]),
-                     "" if hidden or not denom else gbp(r["spent_pence"] // denom)])
+                     pounds(r["spent_pence"]),
+                     "" if hidden or not denom else pounds(r["spent_pence"] // denom)])
     t = s.add(Table("t_programme", f"Interventions, {fy}",
                     [Column("Intervention", LABEL), Column("Theme", TEXT),
                      Column("YEF Toolkit evidence", TEXT), Column("Young people engaged",
@@ -63,7 +64,7 @@ def programme(ctx: ProfileContext, s: Section) -> None:
                          "reach); withheld where a count is suppressed."))
     weak = [r for r in ivs if r["band"] in WARN_BANDS and r["spent_pence"] > 0]
     if weak:
-        ctx._find(f"{gbp(sum(r['spent_pence'] for r in weak))} of programme spend in {fy} "
+        ctx._find(f"{pounds(sum(r['spent_pence'] for r in weak))} of programme spend in {fy} "
                    "went to interventions whose YEF Toolkit strand has no clear, "
                    "insufficient or harmful evidence: "
                    + ", ".join(r["name"] for r in weak) + ".", t.id)
@@ -94,7 +95,7 @@ def programme(ctx: ProfileContext, s: Section) -> None:
     spent = sum(p for _, p in spend)
     s.add(Table("t_programme_spend", f"Spend by theme, {fy}",
                 [Column("Theme", LABEL), Column("Spent", TEXT), Column("Share", PERCENT)],
-                [[t_, gbp(p), 100.0 * p / spent if spent else None] for t_, p in spend]
-                + [["Total", gbp(spent), 100.0 if spent else None]],
-                note=f"Received from funders in {fy}: {gbp(int(received))}. From the "
+                [[t_, pounds(p), 100.0 * p / spent if spent else None] for t_, p in spend]
+                + [["Total", pounds(spent), 100.0 if spent else None]],
+                note=f"Received from funders in {fy}: {pounds(int(received))}. From the "
                      "funding ledger (vru funding check reconciles it)."))

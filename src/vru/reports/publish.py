@@ -58,6 +58,12 @@ def codes(codes) -> str:
     return ", ".join(f"'{c}'" for c in codes)
 
 
+def pounds(pence: int) -> str:
+    """Money in a published document: whole pounds (the ledger keeps pence; a needs assessment
+    printing £128,029.21 claims a precision no reader needs)."""
+    return f"£{round(int(pence) / 100):,}"
+
+
 def fmt(v) -> str:
     return v if isinstance(v, str) else f"{v:,}"
 
