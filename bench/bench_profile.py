@@ -160,6 +160,8 @@ def time_command(ws: Path, area: str, period: str, ref: str, repeat: int) -> int
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
         srcs = {f"baseline {ref}": base / "src", "this tree": root / "src"}
+        wss = {f"baseline {ref}": _baseline_workspace(ws, Path(tmp) / "baseline-ws", base / "src"),
+               "this tree": ws}
         times: dict[str, list[float]] = {k: [] for k in srcs}
         print(f"`vru sna build --area {area} --period {period} --format html,pdf,docx`, "
               f"{repeat} run(s) each, alternating; load average {os.getloadavg()[0]:.1f} "
@@ -170,7 +172,7 @@ def time_command(ws: Path, area: str, period: str, ref: str, repeat: int) -> int
                 t = time.perf_counter()
                 proc = subprocess.run(
                     [sys.executable, "-m", "vru.cli", "sna", "build", "--area", area, "--period",
-                     period, "--workspace", str(ws), "--out", str(out)],
+                     period, "--workspace", str(wss[label]), "--out", str(out)],
                     capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(src)})
                 wall = time.perf_counter() - t
                 if proc.returncode != 0:
@@ -187,6 +189,40 @@ def time_command(ws: Path, area: str, period: str, ref: str, repeat: int) -> int
               f"{'PASS' if n < TARGET_S else 'MISS'} ({n / TARGET_S:.2f} of target); "
               f"load average {os.getloadavg()[0]:.1f}")
     return 0
+
+
+def _baseline_workspace(ws: Path, dst: Path, base_src: Path) -> Path:
+    """A copy of the workspace the baseline can open: settings sections it does not know are
+    left out, and only when they hold nothing but this tree's defaults (so both runs build the
+    same document)."""
+    import shutil
+    import subprocess
+
+    shutil.copytree(ws, dst, ignore=shutil.ignore_patterns("exports", "tmp", "logs", "*.lock"))
+    code = ("import sys, tomllib, tomli_w\n"
+            "from vru.settings import Settings\n"
+            "p = sys.argv[1]\n"
+            "data = tomllib.load(open(p, 'rb'))\n"
+            "known = set(Settings().to_dict())\n"
+            "extra = {k: data.pop(k) for k in list(data) if k not in known}\n"
+            "open(p, 'wb').write(tomli_w.dumps(data).encode())\n"
+            "print(repr(extra))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(dst / "settings.toml")], check=True,
+                         capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(base_src)}).stdout.strip()
+    import ast
+
+    from vru.settings import Settings
+
+    extra = ast.literal_eval(out)
+    defaults = Settings().to_dict()
+    changed = [k for k, v in extra.items() if defaults.get(k) != v]
+    if changed:
+        raise SystemExit(f"the workspace sets {changed}, which the baseline does not know")
+    if extra:
+        print(f"  baseline workspace: settings sections left out (defaults only): "
+              f"{', '.join(extra)}")
+    return dst
 
 
 def _without_figures(doc):
