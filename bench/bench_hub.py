@@ -180,6 +180,9 @@ def main() -> None:
             print(f"{source:8} {'import':9} {i_sec:8.1f} {n / i_sec:11,.0f} {i_cpu:8.1f} "
                   f"{i_mb:8.0f} {i_sec / b_sec:10.2f} {i_cpu / b_cpu:9.2f}   ({size_mb:,.0f} MB "
                   f"CSV; loaded {loaded:,}, rejected {rejected:,})", flush=True)
+            goal = ("met" if i_mb < 1000 and i_sec / b_sec <= 3 else "MISSED")
+            print(f"{source:8} goal (peak < 1,000 MB, wall <= 3x bare): {goal} "
+                  f"(peak {i_mb:,.0f} MB, {i_sec / b_sec:.2f}x)", flush=True)
             results.append({"source": source, "rows": n, "csv_mb": round(size_mb, 1),
                             "baseline": {"seconds": b_sec, "cpu_seconds": b_cpu, "peak_mb": b_mb},
                             "import": {"seconds": i_sec, "cpu_seconds": i_cpu, "peak_mb": i_mb,

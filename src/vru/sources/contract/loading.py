@@ -3,6 +3,7 @@ counting inserted rows."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import duckdb
@@ -13,15 +14,44 @@ from vru.geo.bng import to_bng, to_lonlat
 from vru.sources.contract.sql import q
 
 
+class ArrowSlot:
+    """An Arrow table that DuckDB reads by the name of a variable holding this slot (its
+    replacement scan takes any object with ``__arrow_c_stream__``), filled after the variable
+    is bound: the engine binds ``hub_xy`` to the chunk's slot before the loader runs, and
+    ``project_bng`` fills it. (Neither ``con.register`` nor a temp table: inside the import's
+    transaction both keep every chunk's data until commit; see ``engine._import_chunk``.)"""
+
+    def __init__(self) -> None:
+        self.table: pa.Table | None = None
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        if self.table is None:
+            raise RuntimeError("hub_xy is empty: call project_bng/project_lonlat first")
+        return self.table.__arrow_c_stream__(requested_schema)
+
+
+_slots = threading.local()
+
+
+def chunk_slot() -> ArrowSlot:
+    """A fresh ``hub_xy`` slot for this thread's chunk (see ``ArrowSlot``)."""
+    _slots.xy = ArrowSlot()
+    return _slots.xy
+
+
+def chunk_slot_clear() -> None:
+    _slots.xy = None
+
+
 def project_bng(con: duckdb.DuckDBPyConnection, lon: str = "v_longitude",
                 lat: str = "v_latitude") -> None:
-    """Temp table hub_xy(file_id, row_number, easting, northing) for valid rows with lon/lat."""
+    """The table hub_xy(file_id, row_number, easting, northing) for valid rows with lon/lat."""
     _project(con, lon, lat, ("easting", "northing"), to_bng)
 
 
 def project_lonlat(con: duckdb.DuckDBPyConnection, e: str = "v_easting",
                    n: str = "v_northing") -> None:
-    """Temp table hub_xy(file_id, row_number, longitude, latitude) for valid rows with
+    """The table hub_xy(file_id, row_number, longitude, latitude) for valid rows with
     easting/northing."""
     _project(con, e, n, ("longitude", "latitude"), to_lonlat)
 
@@ -41,12 +71,10 @@ def _project(con: duckdb.DuckDBPyConnection, a: str, b: str, out: tuple[str, str
                   batch.column(3).to_numpy(zero_copy_only=False))
         batches.append(pa.record_batch([batch.column(0), batch.column(1), pa.array(x),
                                         pa.array(y)], schema=schema))
-    table = pa.Table.from_batches(batches, schema=schema)
-    con.register("hub_xy_arrow", table)
-    try:
-        con.execute("CREATE TEMP TABLE hub_xy AS SELECT * FROM hub_xy_arrow")
-    finally:
-        con.unregister("hub_xy_arrow")
+    slot = getattr(_slots, "xy", None)
+    if slot is None:
+        raise RuntimeError("project_bng/project_lonlat run only inside an import's loader")
+    slot.table = pa.Table.from_batches(batches, schema=schema)
 
 
 def gps_pings_loader(table: str, who: str) -> Callable:

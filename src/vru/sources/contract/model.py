@@ -148,8 +148,10 @@ class LoadContext:
     count that differs). ``hub_ok`` holds ``file_id`` and ``row_number`` (1 = first data row of
     that file), the typed values ``v_<column>``, the pseudonym columns and ``flags``; store the
     row's own ``file_id`` and ``row_number`` (provenance) and ``import_id`` from here.
-    ``project_bng`` / ``project_lonlat`` make the temp table ``hub_xy`` keyed by
-    ``(file_id, row_number)``: join it ``USING (file_id, row_number)``.
+    ``project_bng`` / ``project_lonlat`` make the table ``hub_xy`` keyed by
+    ``(file_id, row_number)``: join it ``USING (file_id, row_number)``. ``hub_ok`` and
+    ``hub_xy`` are in memory (Arrow) for the loader's statements only: copy what is needed
+    into a temp table of the loader's own if it must outlive the loader.
     """
 
     con: duckdb.DuckDBPyConnection

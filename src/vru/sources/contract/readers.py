@@ -52,11 +52,13 @@ XLSX_EXPANSION = 8   # an .xlsx is compressed: its text is several times its siz
 
 @dataclass
 class Chunk:
-    """Some of a batch's rows: ``sql`` selects file_id, row_number, c0..cN."""
+    """Some of a batch's rows: ``sql`` selects file_id, row_number, c0..cN. Rows held in memory
+    are ``table``, which ``sql`` reads as ``hub_src`` (the engine binds that name to it for
+    DuckDB's replacement scan while the chunk is processed; see ``engine._import_chunk``)."""
 
     sql: str
     bad: list[BadRow] = field(default_factory=list)
-    tables: dict[str, pa.Table] = field(default_factory=dict)   # to register while in use
+    table: pa.Table | None = None
 
 
 def batch_chunks(probe: duckdb.DuckDBPyConnection, source: Source,
@@ -83,7 +85,7 @@ def batch_chunks(probe: duckdb.DuckDBPyConnection, source: Source,
         # A batch of small files: the files DuckDB reads and the others in one chunk.
         first = next(_python_chunks(source, slow, n, chunk_rows))
         sql = f"({scan} UNION ALL {first.sql[1:-1]})" if scan else first.sql
-        return False, iter([Chunk(sql, first.bad, first.tables)])
+        return False, iter([Chunk(sql, first.bad, first.table)])
 
     def chunks() -> Iterator[Chunk]:
         if stream:
@@ -100,9 +102,8 @@ def _stream(probe: duckdb.DuckDBPyConnection, scan: str, chunk_rows: int, n: int
             ) -> Iterator[Chunk]:
     try:
         reader = probe.execute(scan).to_arrow_reader(chunk_rows)
-        for i, rb in enumerate(_batches(reader, chunk_rows)):
-            name = f"hub_src{i % 2}"
-            yield Chunk(f"(SELECT * FROM {name})", tables={name: rb})
+        for rb in _batches(reader, chunk_rows):
+            yield Chunk("(SELECT * FROM hub_src)", table=rb)
             del rb   # loaded: not kept while the next chunk is read
     except duckdb.Error as exc:
         # DuckDB's message may quote the offending line (identifiers): never pass it on.
@@ -131,13 +132,12 @@ def _python_chunks(source: Source, files: list[tuple[Planned, int]], n: int, chu
     bad: list[BadRow] = []
     count = 0
 
-    def flush(i: int) -> Chunk:
+    def flush() -> Chunk:
         table = pa.table({**{f"c{j}": pa.array(cols[j], type=pa.string()) for j in range(n)},
                           "file_id": pa.array(fids, type=pa.int64()),
                           "row_number": pa.array(nums, type=pa.int64())})
-        name = f"hub_src{i % 2}"
         return Chunk(f"(SELECT file_id, row_number, {', '.join(f'c{j}' for j in range(n))} "
-                     f"FROM {name})", list(bad), {name: table})
+                     f"FROM hub_src)", list(bad), table)
 
     chunks = 0
     for p, fid in files:
@@ -152,12 +152,12 @@ def _python_chunks(source: Source, files: list[tuple[Planned, int]], n: int, chu
                 nums.append(num)
                 count += 1
             if count >= chunk_rows:
-                yield flush(chunks)
+                yield flush()
                 chunks += 1
                 cols = [[] for _ in range(n)]
                 fids, nums, bad, count = [], [], [], 0
     if count or bad or chunks == 0:
-        yield flush(chunks)
+        yield flush()
 
 
 def rows_of(source: Source, p: Planned) -> Iterable[Row]:

@@ -30,9 +30,13 @@ def clean(expr: str) -> str:
 
 
 def stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: str,
-           pseudo: Pseudonymiser | None, registered: list[str], maker=None) -> None:
-    """The view hub_stg: the batch's rows as trimmed text, identifiers already pseudonymised
-    (and, for contracts with match keys, ``__mk_id`` into the in-memory features ``hub_mk``)."""
+          pseudo: Pseudonymiser | None, maker=None) -> tuple[pa.Table | None, pa.Table | None]:
+    """The view hub_stg: the batch's rows as trimmed text, identifiers already pseudonymised.
+
+    Returns the in-memory tables the view joins, which the caller must bind as ``hub_map``
+    (every identifier's distinct raw values -> pseudonym or problem, ``g`` = the identifier's
+    number) and ``hub_mk`` (contracts with match keys: the keyed features, by ``__mk_id``) for
+    as long as the view is used (see ``engine._import_chunk``)."""
     pos = {h: i for i, h in enumerate(header)}
     select = ["s.file_id", "s.row_number"]
     for col in c.stored:
@@ -43,34 +47,40 @@ def stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: s
         else:
             select.append(f"NULL::VARCHAR AS {q(col.name)}")
     joins = []
+    parts: list[pa.Table] = []
+    width = max((len(i.columns) for i in c.identifiers), default=0)
     for g, ident in enumerate(c.identifiers):
         assert pseudo is not None
         exprs = [(clean(f"s.c{pos[n]}") if n in pos else "NULL::VARCHAR") for n in ident.columns]
         keys = ", ".join(f"{e} AS k{j}" for j, e in enumerate(exprs))
         distinct = con.execute(f"SELECT DISTINCT {keys} FROM {src} s").fetchall()
         pids, problems = pseudo.map_values(ident.kind, distinct)
-        m = {f"k{j}": pa.array([r[j] for r in distinct], type=pa.string())
-             for j in range(len(exprs))}
+        m = {"g": pa.array([g] * len(distinct), type=pa.int64())}
+        m.update({f"k{j}": pa.array([r[j] if j < len(exprs) else None for r in distinct],
+                                    type=pa.string()) for j in range(width)})
         m["pid"] = pa.array(pids, type=pa.string())
         m["problem"] = pa.array(problems, type=pa.string())
         del distinct
-        name = f"hub_map{g}"
-        con.register(name, pa.table(m))
-        registered.append(name)
-        on = " AND ".join(f"m{g}.k{j} IS NOT DISTINCT FROM {e}" for j, e in enumerate(exprs))
-        joins.append(f"LEFT JOIN {name} m{g} ON {on}")
+        parts.append(pa.table(m))
+        on = " AND ".join([f"m{g}.g = {g}", *(f"m{g}.k{j} IS NOT DISTINCT FROM {e}"
+                                              for j, e in enumerate(exprs))])
+        joins.append(f"LEFT JOIN hub_map m{g} ON {on}")
         select.append(f"m{g}.pid AS {q(ident.name)}")
         select.append(f"m{g}.problem AS {q(ident.name + '__problem')}")
+    hub_map = pa.concat_tables(parts) if parts else None
+    hub_mk = None
     if c.match_keys is not None and maker is not None:
-        _stage_match_keys(con, c, pos, src, maker, registered, select, joins)
-    # A view, not a table: the files are read once more, straight into validation.
+        hub_mk = _stage_match_keys(con, c, pos, src, maker, select, joins)
+    # A view, not a table: the files are read once more, straight into validation. DuckDB binds
+    # hub_map and hub_mk, here and wherever the view is used, to the variables of those names.
     con.execute(
         f"CREATE TEMP VIEW hub_stg AS SELECT {', '.join(select)} FROM {src} s {' '.join(joins)}"
     )
+    return hub_map, hub_mk
 
 
 def _stage_match_keys(con, c: Contract, pos: dict[str, int], src: str, maker,
-                      registered: list[str], select: list[str], joins: list[str]) -> None:
+                      select: list[str], joins: list[str]) -> pa.Table:
     """Distinct raw quasi-identifier tuples -> keyed match features, in memory (Arrow), joined
     in by the raw values like the identifier pseudonyms; only the row's ``__mk_id`` goes on."""
     from vru.privacy.matchkeys import make_features
@@ -88,11 +98,10 @@ def _stage_match_keys(con, c: Contract, pos: dict[str, int], src: str, maker,
     for name in feats.column_names:
         table = table.append_column(name, feats.column(name))
     del distinct, cols
-    con.register("hub_mk", table)
-    registered.append("hub_mk")
     on = " AND ".join(f"mk.k{j} IS NOT DISTINCT FROM {e}" for j, e in enumerate(exprs))
     joins.append(f"LEFT JOIN (SELECT k0, k1, k2, k3, mk_id FROM hub_mk) mk ON {on}")
     select.append("mk.mk_id AS __mk_id")
+    return table
 
 
 # ---------------------------------------------------------------------------- validation
@@ -201,7 +210,8 @@ def start_chunks(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
 
 
 def end_chunk(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
-    """After a chunk of several: remember its unique keys and its valid once-keys."""
+    """After a chunk of several: remember its unique keys (``hub_grp``, from ``validate``) and
+    its valid once-keys."""
     if c.unique:
         groups = ", ".join(f"k{j}" for j in range(len(c.unique)))
         on = " AND ".join(["s.file_id = g.file_id", *(f"s.k{j} = g.k{j}"
@@ -215,7 +225,7 @@ def end_chunk(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
 
 
 def end_chunks(con: duckdb.DuckDBPyConnection) -> None:
-    for t in ("hub_seen", "hub_once_before", "hub_once_loaded", "hub_grp"):
+    for t in ("hub_seen", "hub_once_before", "hub_once_loaded"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
@@ -224,10 +234,18 @@ def _sql_type(col: Column) -> str:
             "time": "TIME", "bool": "BOOLEAN"}.get(col.type, "VARCHAR")
 
 
-def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False) -> None:
-    """Typed values, row problems and flags of the staged rows (hub_stg) into hub_chk; the
-    valid rows are the view hub_ok. ``chunked``: the batch comes in several chunks, and rules
-    that span rows (unique, once) also look at the earlier chunks (see start_chunks)."""
+def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False
+             ) -> tuple[pa.Table, pa.Table | None]:
+    """Typed values, row problems and flags of the staged rows (hub_stg): returns them as the
+    Arrow table the caller binds as ``hub_chk`` (and, for a chunked contract with a unique key,
+    the chunk's keys with their first row, to bind as ``hub_grp`` for ``end_chunk``); the valid
+    rows are the view hub_ok. ``chunked``: the batch comes in several chunks, and rules that
+    span rows (unique, once) also look at the earlier chunks (see start_chunks).
+
+    Arrow tables, not temp tables: the import is one transaction, and DuckDB keeps the data of a
+    temp table dropped inside a transaction until it ends (measured: about 180 MB per ISTV
+    chunk of 491,520 rows), so per-chunk temp tables made memory grow with file size."""
+    hub_grp = hub_dups = None  # the chunk's keys; DuckDB reads hub_dups by name (replacement scan)
     typed = [f"{_typed(col)} AS {q('v_' + col.name)}" for col in c.stored]
     dup_join = ""
     if c.unique:
@@ -238,27 +256,25 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False)
         key_exprs = [f"{_typed(cols[k])} AS k{j}" for j, k in enumerate(c.unique)]
         groups = ", ".join(f"k{j}" for j in range(len(c.unique)))
         if not chunked:
-            con.execute(
-                f"CREATE TEMP TABLE hub_dups AS SELECT file_id, {groups}, "
-                f"min(row_number) AS __first "
+            hub_dups = con.execute(  # noqa: F841 (DuckDB reads it by name)
+                f"SELECT file_id, {groups}, min(row_number) AS __first "
                 f"FROM (SELECT file_id, row_number, {', '.join(key_exprs)} FROM hub_stg) "
                 f"GROUP BY ALL HAVING count(*) > 1"
-            )
+            ).to_arrow_table()
         else:
             # Every key of the chunk with its first row, then the keys repeated within the
             # chunk or already seen in an earlier chunk of the same file.
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE hub_grp AS SELECT file_id, {groups}, "
-                f"min(row_number) AS __first, count(*) AS __n "
+            hub_grp = con.execute(
+                f"SELECT file_id, {groups}, min(row_number) AS __first, count(*) AS __n "
                 f"FROM (SELECT file_id, row_number, {', '.join(key_exprs)} FROM hub_stg) "
-                f"GROUP BY ALL")
+                f"GROUP BY ALL").to_arrow_table()
             on = " AND ".join(["s.file_id = g.file_id", *(f"s.k{j} = g.k{j}"
                                                            for j in range(len(c.unique)))])
-            con.execute(
-                f"CREATE TEMP TABLE hub_dups AS SELECT g.file_id, "
-                f"{groups.replace('k', 'g.k')}, least(g.__first, s.__first) AS __first "
+            hub_dups = con.execute(  # noqa: F841 (DuckDB reads it by name)
+                f"SELECT g.file_id, {groups.replace('k', 'g.k')}, "
+                f"least(g.__first, s.__first) AS __first "
                 f"FROM hub_grp g LEFT JOIN hub_seen s ON {on} "
-                f"WHERE g.__n > 1 OR s.__first IS NOT NULL")
+                f"WHERE g.__n > 1 OR s.__first IS NOT NULL").to_arrow_table()
         on = " AND ".join(["d.file_id = t.file_id",
                            *(f"d.k{j} = t.{q('v_' + k)}" for j, k in enumerate(c.unique))])
         dup_join = f"LEFT JOIN hub_dups d ON {on}"
@@ -310,9 +326,8 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False)
     keep = ", ".join(["file_id", "row_number", *(q("v_" + col.name) for col in c.stored),
                       *(q(i.name) for i in c.identifiers), "problems", "flags",
                       *(["__mk_id"] if c.match_keys is not None else [])])
-    con.execute(
-        f"""CREATE TEMP TABLE hub_chk AS
-            WITH typed AS (SELECT s.*, {', '.join(typed)} FROM hub_stg s),
+    hub_chk = con.execute(
+        f"""WITH typed AS (SELECT s.*, {', '.join(typed)} FROM hub_stg s),
             typed2 AS (SELECT t.*{', d.__first' if c.unique else ''} FROM typed t {dup_join}),
             checked AS (
                 SELECT *, list_filter([{', '.join(problems)}], x -> x IS NOT NULL) AS problems,
@@ -320,8 +335,9 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False)
                 FROM typed2){once}
             SELECT {keep}, CASE WHEN len(problems) > 0 THEN {raw} END AS __raw
             FROM {'once' if once else 'checked'}"""
-    )
+    ).to_arrow_table()
     con.execute("CREATE TEMP VIEW hub_ok AS SELECT * FROM hub_chk WHERE len(problems) = 0")
+    return hub_chk, hub_grp
 
 
 def reason_sql(chk: Check) -> str:
