@@ -57,6 +57,11 @@ def test_web_map_and_cli_give_identical_gistar_and_emerging(street_workspace, tm
     assert web["meta"]["distance_m"] == run["params"]["distance_m"]
     assert web["meta"]["study_area"] == run["params"]["study_area"]
     assert web["meta"]["accuracy"] == run["summary"]["accuracy"]
+    # the same significance (FDR, p from the values' own distribution), stated on both maps
+    assert web["meta"]["significance"] == run["summary"]["significance"] == \
+        "FDR-corrected (Benjamini-Hochberg), p from the values' own distribution"
+    assert run["summary"]["significance"] in (tmp_path / "g" / "gistar.html").read_text().replace(
+        "&#x27;", "'")
 
     web = hotspots(ws, f, "emerging")
     _cli(ws, "emerging", *flags, "--out", str(tmp_path / "e"))

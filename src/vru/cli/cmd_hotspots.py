@@ -185,6 +185,10 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
            reach: int = typer.Option(2, "--reach", help="near-events: cells of reach."),
            top: int = TopOpt,
            fdr: bool = typer.Option(True, "--fdr/--no-fdr", help="Benjamini-Hochberg FDR."),
+           inference: str = typer.Option("empirical", "--inference",
+                                         help="empirical (p from the values' own "
+                                              "distribution, the default) | normal (ArcGIS's "
+                                              "normal p)."),
            kde_bandwidth: float = typer.Option(None, "--kde-bandwidth",
                                                help="Also a quartic kernel density surface "
                                                     "(per km2) with this bandwidth (m)."),
@@ -198,7 +202,7 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
     ws = open_workspace(workspace)
     q = _query(ws, crime_type, start, end, source, unit, size, origin_e, origin_n, resolution,
                weighting, harm_table, area=area, distance=distance, study_area=study_area,
-               reach_cells=reach, top=top, fdr=fdr)
+               reach_cells=reach, top=top, fdr=fdr, inference=inference)
     try:
         m = svc.gistar_for(ws, q)
     except ValueError as exc:
@@ -208,7 +212,7 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
     bins = pd.Series(summ["bins"])
     _print_df(pd.DataFrame({"gi_bin": bins.index, "units": bins.values}),
               f"Gi* bins ({units.describe()}, {m.distance_m:g} m neighbourhood, "
-              f"{'FDR' if fdr else 'no FDR'})")
+              f"{summ['significance']})")
     console.print(f"Distance band: {params['distance_method']}")
     console.print(f"Study area: {m.area.describe()}; Gi* hot cells: {summ['hot_cells']:,} "
                   f"({summ['flagged_area_pct']:.2f}% of it)")
@@ -236,7 +240,8 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
     (d / "gistar.html").write_text(pages.class_map_html(
         mapped["x"], mapped["y"], _map_size(units), mapped["gi_bin"].astype(int),
         pages.GI_COLOURS, pages.GI_LABELS, f"Gi* hot and cold spots: {units.describe()}",
-        meta, (mapped["x"], mapped["y"]), m.accuracy.label()))
+        meta, (mapped["x"], mapped["y"]), m.accuracy.label(),
+        f"Confidence levels: {summ['significance']}"))
     _finish(ws, "gistar", d, params, data, summ,
             [d / "gistar.csv", d / "places.csv", d / "gistar.geojson", d / "gistar.html"])
 

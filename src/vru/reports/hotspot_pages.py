@@ -34,9 +34,11 @@ EHS_COLOURS = {
 
 
 def class_map_html(x, y, size: float, classes, colours: dict, labels: dict, title: str,
-                   meta: dict, background_xy: tuple | None = None, accuracy: str = "") -> str:
+                   meta: dict, background_xy: tuple | None = None, accuracy: str = "",
+                   legend_note: str = "") -> str:
     """Squares of ``size`` metres at centres (x, y) filled by ``colours[class]`` (None = not
-    drawn), a legend with counts, and the parameters and data used."""
+    drawn), a legend with counts (and ``legend_note``: how its classes were reached), and the
+    parameters and data used."""
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     cls = np.asarray(classes, dtype=object)
@@ -78,7 +80,8 @@ pre{{font-size:10px;white-space:pre-wrap}}</style></head>
 <p>British National Grid; each square is one {size:g} m unit; grey = analysed, no class.</p>
 <p class="accuracy"><strong>Accuracy:</strong> {html.escape(accuracy or "not backtested")}</p>
 {''.join(parts)}
-<h2>Legend (units)</h2><ul>{legend}</ul>
+<h2>Legend (units)</h2>{f'<p class="legend-note">{html.escape(legend_note)}</p>' if legend_note else ''}
+<ul>{legend}</ul>
 <h2>Parameters and data used</h2><pre>{html.escape(json.dumps(meta, indent=2, default=str))}</pre>
 </body></html>
 """

@@ -96,6 +96,7 @@ def _hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str,
     meta.update(units=len(m.units), params=res.params, distance_m=m.distance_m,
                 distance_method=m.params["distance_method"], extent=m.area.describe(),
                 study_area=m.area.describe(), flagged_area_pct=round(m.flagged_area_pct(), 3),
+                significance=m.params["significance"],
                 accuracy=m.accuracy.as_dict(), accuracy_label=m.accuracy.label(),
                 places=[{"rank": int(r.rank), "unit_id": str(r.unit_id),
                          "value": float(r.value), "share_pct": round(float(r.share_pct), 2)}

@@ -59,6 +59,7 @@ class HotspotQuery:
     study_area: str = "built-up"
     reach_cells: int = 2
     fdr: bool = True
+    inference: str = "empirical"       # Gi* p: empirical | normal (gistar.py); emerging: normal
     alpha: float = 0.05
     step: str = "month"
     rules: str = "arcgis"
@@ -205,6 +206,7 @@ class GiStarMap:
         return {"bins": {int(k): int(bins.get(k, 0)) for k in (3, 2, 1, 0, -1, -2, -3)},
                 "hot_cells": int(self.hot.sum()),
                 "flagged_area_pct": round(self.flagged_area_pct(), 3),
+                "significance": gi.significance_label(self.result.params),
                 "patrol_places": int(len(self.patrol_places())),
                 "patrol_area_pct": round(self.patrol_area_pct(), 4),
                 "distance_m": self.distance_m, "study_area": self.area.describe(),
@@ -293,12 +295,12 @@ def gistar(ev: EventTable, q: HotspotQuery) -> GiStarMap:
     values = cube.sum(axis=1)
     dist, choice = _distance(values, units, q)
     W = un.distance_band_weights(units.x, units.y, dist)
-    res = gi.gi_star(values, W, fdr=q.fdr)
+    res = gi.gi_star(values, W, fdr=q.fdr, inference=q.inference)
     ranking = rank_places(units, values, q.top, res)
     uarea = units.area_m2 if units.has_area else np.ones(len(units))
 
     def select(past: np.ndarray) -> np.ndarray:
-        return gi.gi_star(past.sum(axis=1), W, fdr=q.fdr).bin > 0
+        return gi.gi_star(past.sum(axis=1), W, fdr=q.fdr, inference=q.inference).bin > 0
 
     acc = backtest_selection(cube, uarea, ev.months, select, q.accuracy_months,
                              "Gi* hot cells (any confidence) from the months before each "
@@ -309,7 +311,8 @@ def gistar(ev: EventTable, q: HotspotQuery) -> GiStarMap:
               "moran_curve": choice.curve.records() if choice else [],
               "study_area": area.describe(), "study_area_km2": area.km2,
               "cells_with_events": area.cells_with_events,
-              "missing_months": ev.missing, **res.params}
+              "missing_months": ev.missing, **res.params,
+              "significance": gi.significance_label(res.params)}
     return GiStarMap(q, units, values, res, choice, dist, area, ranking, acc, params, ev.data)
 
 
