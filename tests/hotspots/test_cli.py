@@ -41,11 +41,12 @@ def test_concentration_gistar_emerging_plan(street_workspace, tmp_path):
     g = pd.read_csv(tmp_path / "g" / "gistar.csv")
     peak = g.iloc[int(g["kde_per_km2"].idxmax())]
     assert min(np.hypot(peak["x"] - cx, peak["y"] - cy) for cx, cy in HOT) < 200
-    for cx, cy in HOT:
+    for cx, cy in HOT:  # hot at 95% or more after FDR, p from the values' own distribution
         near = g.iloc[int(np.argmin(np.hypot(g["x"] - cx, g["y"] - cy)))]
-        assert near["gi_bin"] == 3
+        assert near["gi_bin"] >= 2
     page = (tmp_path / "g" / "gistar.html").read_text()
-    assert f"hot spot, 99%: {(g['gi_bin'] == 3).sum()}</li>" in page
+    assert f"hot spot, 95%: {(g['gi_bin'] == 2).sum()}</li>" in page
+    assert "FDR-corrected (Benjamini-Hochberg)" in page
     assert "<script" not in page and "https://" not in page
     gj = json.loads((tmp_path / "g" / "gistar.geojson").read_text())
     assert gj["features"] and gj["properties"]["params"]["fdr"] is True
