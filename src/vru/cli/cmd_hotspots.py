@@ -4,9 +4,7 @@ functions, print, write files with a run.json beside them, record the run."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +37,13 @@ WeightOpt = typer.Option("count", "--weighting", help="count | harm")
 HarmOpt = typer.Option(None, "--harm-table",
                        help="CSV replacing the default harm table (category + weight columns).")
 OutOpt = typer.Option(None, "--out", help="Output folder (default: <workspace>/exports/...).")
+# dated events from a CSV instead of the workspace (vru.sources.event_files)
+CsvX = typer.Option("x", help="CSV: x column.")
+CsvY = typer.Option("y", help="CSV: y column.")
+CsvDate = typer.Option("date", help="CSV: date column.")
+CsvCrs = typer.Option("EPSG:27700", help="CSV: projected CRS of x/y.")
+CsvDedupe = typer.Option(None, help="CSV: keep one row per value of this column (e.g. "
+                                    "INCIDENT_KEY).")
 
 
 def register(root: typer.Typer) -> None:
@@ -88,21 +93,11 @@ def _prepare(ws, crime_type, period, unit, size, origin_e, origin_n, resolution,
     return events, f, units, idx, w, params
 
 
-def _out_dir(ws, kind: str, out: Path | None) -> Path:
-    d = out or ws.path / "exports" / "hotspots" / f"{kind}-{datetime.now():%Y%m%d-%H%M%S}"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 def _finish(ws, kind: str, d: Path, params: dict, data: dict, summary: dict,
             files: list[Path]) -> None:
-    from vru.analysis.hotspots import store
+    from vru.reports import hotspot_outputs as outputs
 
-    meta = {"kind": kind, "params": params, "data": data, "summary": summary,
-            "created_at": datetime.now().isoformat(timespec="seconds")}
-    (d / "run.json").write_text(json.dumps(meta, indent=2, default=str))
-    outputs = [str(p) for p in files] + [str(d / "run.json")]
-    run_id = store.record_run(ws, kind, params, data, summary, outputs)
+    run_id = outputs.finish(ws, kind, d, params, data, summary, files)
     console.print(f"run {run_id}: outputs in {d}")
 
 
@@ -126,6 +121,7 @@ def concentration(workspace: Path = WorkspaceOption, crime_type: list[str] = Cri
                   harm_table: Path = HarmOpt, out: Path = OutOpt) -> None:
     """Share of harm in the top x% of area (table and curve) and the Gini coefficient."""
     from vru.analysis.hotspots import concentration as conc
+    from vru.reports import hotspot_outputs as outputs
 
     ws = open_workspace(workspace)
     ev, f, units, idx, w, params = _prepare(ws, crime_type, (start, end, source), unit, size, origin_e,
@@ -139,7 +135,7 @@ def concentration(workspace: Path = WorkspaceOption, crime_type: list[str] = Cri
     params.update({"share_of": basis, "area": "units with at least one event"})
     _print_df(table, f"Concentration ({units.describe()}, {weighting}; share of {basis})")
     console.print(f"Gini {g:.3f}; 50% of {weighting} in {half:.2f}% of the {basis}.")
-    d = _out_dir(ws, "concentration", out)
+    d = outputs.out_dir(ws, "concentration", out)
     curve = conc.concentration_curve(values, area)
     curve["unit_id"] = units.ids[curve["unit"]]
     table.to_csv(d / "concentration_table.csv", index=False)
@@ -195,8 +191,8 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
            out: Path = OutOpt) -> None:
     """Gi* at patrol scale (distance band and study area from the data) with the harm-ranked
     places a team can patrol; CSV, GeoJSON and a printable map, each with its accuracy."""
-    from vru.analysis.hotspots import patrol as pt
     from vru.analysis.hotspots import service as svc
+    from vru.reports import hotspot_outputs as outputs
     from vru.reports import hotspot_pages as pages
 
     ws = open_workspace(workspace)
@@ -222,7 +218,7 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
     _print_df(m.ranking.top_area, "Share of harm in the top 1/2/5% of the study area")
     console.print(f"Map accuracy: {m.accuracy.label()}")
     _print_missing(data)
-    d = _out_dir(ws, "gistar", out)
+    d = outputs.out_dir(ws, "gistar", out)
     df = m.table()
     if kde_bandwidth:
         from vru.analysis.hotspots.kde import kde_at
@@ -231,19 +227,14 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
         df["kde_per_km2"] = kde_at(units.x, units.y, ev.x, ev.y, kde_bandwidth, ev.weight,
                                    "quartic")
         params.update({"kde_bandwidth_m": kde_bandwidth, "kde_kernel": "quartic"})
-    df.to_csv(d / "gistar.csv", index=False)
-    m.ranking.table.to_csv(d / "places.csv", index=False)
     meta = {"params": params, "data": data, "accuracy": m.accuracy.as_dict()}
-    mapped = df[(df["value"] > 0) | (df["gi_bin"] != 0)]
-    (d / "gistar.geojson").write_text(json.dumps(pt.to_geojson(mapped, units, meta),
-                                                 default=str))
-    (d / "gistar.html").write_text(pages.class_map_html(
-        mapped["x"], mapped["y"], _map_size(units), mapped["gi_bin"].astype(int),
-        pages.GI_COLOURS, pages.GI_LABELS, f"Gi* hot and cold spots: {units.describe()}",
-        meta, (mapped["x"], mapped["y"]), m.accuracy.label(),
-        f"Confidence levels: {summ['significance']}"))
-    _finish(ws, "gistar", d, params, data, summ,
-            [d / "gistar.csv", d / "places.csv", d / "gistar.geojson", d / "gistar.html"])
+    mapped = df[(df["value"] > 0) | (df["gi_bin"] != 0)].astype({"gi_bin": int})
+    files = outputs.write_class_map(
+        d, "gistar", df, mapped, mapped, units, "gi_bin", pages.GI_COLOURS, pages.GI_LABELS,
+        f"Gi* hot and cold spots: {units.describe()}", meta, m.accuracy.label(),
+        f"Confidence levels: {summ['significance']}")
+    files += outputs.write_tables(d, {"places.csv": m.ranking.table})
+    _finish(ws, "gistar", d, params, data, summ, files)
 
 
 def _print_missing(data: dict) -> None:
@@ -265,8 +256,8 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
                                                       "default) | vru (vru's earlier variant)."),
              out: Path = OutOpt) -> None:
     """Emerging hot spot analysis: Gi* per step, Mann-Kendall trend, 8 hot + 8 cold categories."""
-    from vru.analysis.hotspots import patrol as pt
     from vru.analysis.hotspots import service as svc
+    from vru.reports import hotspot_outputs as outputs
     from vru.reports import hotspot_pages as pages
 
     ws = open_workspace(workspace)
@@ -283,18 +274,14 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
                                        f"{len(m.labels)} {step}s, {rules} rules)")
     console.print(f"Map accuracy: {m.accuracy.label()}")
     _print_missing(data)
-    d = _out_dir(ws, "emerging", out)
+    d = outputs.out_dir(ws, "emerging", out)
     tab = m.table()
-    tab.to_csv(d / "emerging.csv", index=False)
     meta = {"params": params, "data": data, "accuracy": m.accuracy.as_dict()}
-    (d / "emerging.geojson").write_text(json.dumps(pt.to_geojson(
-        tab[tab["category"] != "no pattern"], units, meta), default=str))
-    (d / "emerging.html").write_text(pages.class_map_html(
-        tab["x"], tab["y"], _map_size(units), tab["category"], pages.EHS_COLOURS, {},
-        f"Emerging hot spots: {units.describe()}, {len(m.labels)} {step}s",
-        meta, (tab["x"], tab["y"]), m.accuracy.label()))
-    _finish(ws, "emerging", d, params, data, m.summary(),
-            [d / "emerging.csv", d / "emerging.geojson", d / "emerging.html"])
+    files = outputs.write_class_map(
+        d, "emerging", tab, tab[tab["category"] != "no pattern"], tab, units, "category",
+        pages.EHS_COLOURS, {}, f"Emerging hot spots: {units.describe()}, {len(m.labels)} {step}s",
+        meta, m.accuracy.label())
+    _finish(ws, "emerging", d, params, data, m.summary(), files)
 
 
 @app.command()
@@ -302,12 +289,8 @@ def nearrepeat(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeT
                start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
                csv: Path = typer.Option(None, help="Read events from this CSV instead of the "
                                                    "workspace (e.g. a force or NYC extract)."),
-               x_col: str = typer.Option("x", help="CSV: x column."),
-               y_col: str = typer.Option("y", help="CSV: y column."),
-               date_col: str = typer.Option("date", help="CSV: date column."),
-               crs: str = typer.Option("EPSG:27700", help="CSV: projected CRS of x/y."),
-               dedupe: str = typer.Option(None, help="CSV: keep one row per value of this "
-                                                     "column (e.g. INCIDENT_KEY)."),
+               x_col: str = CsvX, y_col: str = CsvY, date_col: str = CsvDate,
+               crs: str = CsvCrs, dedupe: str = CsvDedupe,
                distance_bands: str = typer.Option("100,200,300,400",
                                                   help="Upper edges, metres."),
                time_bands: str = typer.Option(None, help="Upper edges: days for dated events "
@@ -319,11 +302,15 @@ def nearrepeat(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeT
     """Knox near-repeat test: observed/expected ratios and p over distance x time bands."""
     from vru.analysis.hotspots import near_repeat as nr
     from vru.analysis.hotspots import store
+    from vru.reports import hotspot_outputs as outputs
 
     ws = open_workspace(workspace)
     dbands = _floats(distance_bands, "--distance-bands")
     if csv is not None:
-        x, y, t, data, tunit = _csv_events(csv, x_col, y_col, date_col, crs, dedupe)
+        from vru.sources.event_files import read_dated_events
+
+        e = read_dated_events(csv, x_col, y_col, date_col, crs, dedupe)
+        x, y, t, data, tunit = e.x, e.y, e.t, e.data, "days"
     else:
         try:
             ev = store.load_events(ws, crime_type, start, end, source)
@@ -356,20 +343,11 @@ def nearrepeat(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeT
     lines = r.summary()
     for line in lines:
         console.print(line)
-    d = _out_dir(ws, "nearrepeat", out)
+    d = outputs.out_dir(ws, "nearrepeat", out)
     r.long_table().to_csv(d / "knox.csv", index=False)
     (d / "summary.txt").write_text("\n".join(lines) + "\n")
     _finish(ws, "nearrepeat", d, params, data, {"summary": lines},
             [d / "knox.csv", d / "summary.txt"])
-
-
-def _map_size(units) -> float:
-    """Side of the squares drawn for units on the HTML maps (grid: the cell size)."""
-    if units.kind == "grid":
-        return float(units.params["size"])
-    if units.has_area:
-        return float(np.sqrt(np.mean(units.area_m2)))
-    return 100.0
 
 
 def _window_label(win) -> str:
@@ -377,40 +355,6 @@ def _window_label(win) -> str:
         return ""
     r = win.iloc[0]
     return f"{int(r.start_hour):02d}:00-{int(r.end_hour):02d}:00 ({r.share_pct:.0f}%)"
-
-
-def _csv_events(path: Path, x_col: str, y_col: str, date_col: str, crs: str,
-                dedupe: str | None):
-    from pyproj import CRS
-
-    try:
-        df = pd.read_csv(path, low_memory=False)
-    except (OSError, ValueError) as exc:
-        fail(f"{path}: cannot read: {exc}")
-    missing = [c for c in (x_col, y_col, date_col, dedupe) if c and c not in df.columns]
-    if missing:
-        fail(f"{path}: no column(s) {', '.join(missing)}")
-    rows_read = len(df)
-    if dedupe:
-        df = df.drop_duplicates(dedupe)
-    dates = pd.to_datetime(df[date_col], errors="coerce")
-    bad = dates.isna()
-    if bad.all():
-        fail(f"{path}: field {date_col!r}: no row holds a date (row 1: {df[date_col].iloc[0]!r})")
-    try:
-        factor = CRS.from_user_input(crs).axis_info[0].unit_conversion_factor
-    except Exception as exc:  # noqa: BLE001 - pyproj raises several kinds
-        fail(f"--crs {crs!r}: {exc}")
-    x = pd.to_numeric(df[x_col], errors="coerce").to_numpy(float) * factor
-    y = pd.to_numeric(df[y_col], errors="coerce").to_numpy(float) * factor
-    t = ((dates - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(float)
-    t = np.floor(t)
-    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(t)
-    data = {"file": str(path), "rows_read": rows_read, "deduplicated_on": dedupe,
-            "events": int(len(df)), "events_used": int(ok.sum()),
-            "rejected_no_date_or_location": int((~ok).sum()), "crs": crs,
-            "metres_per_unit": factor}
-    return x[ok], y[ok], t[ok], data, "days"
 
 
 @app.command()
@@ -421,12 +365,8 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
              weighting: str = WeightOpt, harm_table: Path = HarmOpt,
              csv: Path = typer.Option(None, help="Read dated events from this CSV instead of "
                                                  "the workspace (e.g. the NYC shootings)."),
-             x_col: str = typer.Option("x", help="CSV: x column."),
-             y_col: str = typer.Option("y", help="CSV: y column."),
-             date_col: str = typer.Option("date", help="CSV: date column."),
-             crs: str = typer.Option("EPSG:27700", help="CSV: projected CRS of x/y."),
-             dedupe: str = typer.Option(None, help="CSV: keep one row per value of this "
-                                                   "column (e.g. INCIDENT_KEY)."),
+             x_col: str = CsvX, y_col: str = CsvY, date_col: str = CsvDate,
+             crs: str = CsvCrs, dedupe: str = CsvDedupe,
              eval_months: int = typer.Option(12, help="Evaluate the last N months."),
              coverages: str = typer.Option("1,2,5,10", help="Area coverage %, comma list."),
              methods: str = typer.Option("naive,count,kde,prospective,hawkes,gbm",
@@ -446,6 +386,7 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
     from vru.analysis.hotspots import service as svc
     from vru.analysis.hotspots import units as un
     from vru.analysis.hotspots.emerging import space_time_cube
+    from vru.reports import hotspot_outputs as outputs
 
     ws = open_workspace(workspace)
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
@@ -455,8 +396,14 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
     specs = {m: dict(fc.DEFAULT_SPECS[m]) for m in chosen}
     context = None
     if csv is not None:
-        x, y, step, labels, data = _csv_months(csv, x_col, y_col, date_col, crs, dedupe,
-                                               start, end)
+        from vru.sources.event_files import read_dated_events
+
+        e = read_dated_events(csv, x_col, y_col, date_col, crs, dedupe)
+        try:
+            x, y, step, labels = e.by_month(start, end)
+        except ValueError as exc:
+            fail(str(exc))
+        data = e.data
         w = np.ones(len(x))
         cell = float(size if size is not None else ws.settings.grid.cell_size_m)
         oe = float(origin_e or 0.0)
@@ -531,7 +478,7 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
     if missing:
         console.print(f"[yellow]Missing months (never scored, never a zero in a model): "
                       f"{', '.join(missing)}[/]")
-    d = _out_dir(ws, "backtest", out)
+    d = outputs.out_dir(ws, "backtest", out)
     res.to_csv(d / "backtest_steps.csv", index=False)
     summ.to_csv(d / "backtest_summary.csv", index=False)
     boot.to_csv(d / "backtest_bootstrap.csv", index=False)
@@ -552,32 +499,6 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
     _finish(ws, "backtest", d, params, data, headline, files)
 
 
-def _csv_months(path: Path, x_col: str, y_col: str, date_col: str, crs: str,
-                dedupe: str | None, start: str | None, end: str | None):
-    """Dated events from a CSV as (x, y, month step, month labels, data); every month from the
-    first to the last is taken as covered (a file of events cannot tell a gap from a quiet
-    month)."""
-    from vru.analysis.hotspots import store
-
-    x, y, t, data, _ = _csv_events(path, x_col, y_col, date_col, crs, dedupe)
-    months = (pd.Timestamp("1970-01-01") + pd.to_timedelta(t, unit="D")).to_period("M")
-    lab = months.astype(str).to_numpy()
-    keep = np.ones(len(lab), bool)
-    if start:
-        keep &= lab >= store._month(start).strftime("%Y-%m")
-    if end:
-        keep &= lab <= store._month(end).strftime("%Y-%m")
-    if not keep.any():
-        fail(f"{path}: no events in that period")
-    x, y, lab = x[keep], y[keep], lab[keep]
-    first = store._month(min(lab))
-    last = store._month(max(lab))
-    labels = [m.strftime("%Y-%m") for m in store.month_range(first, last)]
-    pos = {m: i for i, m in enumerate(labels)}
-    data.update(months=[labels[0], labels[-1]], events_in_period=int(keep.sum()))
-    return x, y, np.array([pos[m] for m in lab], np.int64), labels, data
-
-
 @app.command()
 def plan(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
          start: str = FromOpt, end: str = ToOpt, source: str = SourceOpt,
@@ -594,7 +515,7 @@ def plan(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
     with the plan's backtested hit rate and PAI."""
     from vru.analysis.hotspots import patrol as pt
     from vru.analysis.hotspots import service as svc
-    from vru.reports import hotspot_pages as pages
+    from vru.reports import hotspot_outputs as outputs
 
     ws = open_workspace(workspace)
     if top is not None and coverage is not None:
@@ -630,17 +551,14 @@ def plan(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes,
         _print_df(win, "Patrol windows (hour of day)")
     else:
         console.print("No event times (police.uk data has months only): no patrol windows.")
-    d = _out_dir(ws, "plan", out)
+    d = outputs.out_dir(ws, "plan", out)
     meta = {"params": params, "data": ev.data, "accuracy": p.accuracy.as_dict()}
-    spots.to_csv(d / "plan.csv", index=False)
-    (d / "plan.geojson").write_text(json.dumps(pt.to_geojson(spots, units, meta), default=str))
-    (d / "plan.html").write_text(pages.plan_html(spots, units, title, meta, win, (ev.x, ev.y),
-                                                 p.accuracy.label()))
+    files = outputs.write_plan(d, spots, units, title, meta, win, (ev.x, ev.y),
+                               p.accuracy.label())
     _finish(ws, "plan", d, params, ev.data,
             {"spots": len(spots), "share_pct": float(spots["cumulative_share_pct"].iloc[-1]),
              "area_pct": float(spots["cumulative_area_pct"].iloc[-1]),
-             "windows": win.to_dict("records"), "accuracy": p.accuracy.as_dict()},
-            [d / "plan.csv", d / "plan.geojson", d / "plan.html"])
+             "windows": win.to_dict("records"), "accuracy": p.accuracy.as_dict()}, files)
 
 
 @app.command()
@@ -660,20 +578,16 @@ def dosage(workspace: Path = WorkspaceOption,
     """Minutes in each planned spot per day from patrol GPS, against the target."""
     from vru.analysis.hotspots import dosage as dos
     from vru.analysis.hotspots import store
+    from vru.reports import hotspot_outputs as outputs
+    from vru.sources import event_files
 
     ws = open_workspace(workspace)
-    try:
-        plan_df = pd.read_csv(plan_csv)
-    except (OSError, ValueError) as exc:
-        fail(f"{plan_csv}: cannot read: {exc}")
-    for c in ("unit_id", "x", "y"):
-        if c not in plan_df.columns:
-            fail(f"{plan_csv}: no column {c!r}")
+    plan_df = event_files.read_plan(plan_csv)
     if radius is None and size is None:
         size = float(ws.settings.grid.cell_size_m)
     spots = dos.spots_from_plan(plan_df, size=None if radius else size, radius=radius)
     if gps is not None:
-        pings = _read_gps(gps)
+        pings = event_files.read_gps(gps)
         gps_data = {"gps": str(gps)}
         if start:
             pings = pings[pings["timestamp"] >= pd.Timestamp(start)]
@@ -695,7 +609,7 @@ def dosage(workspace: Path = WorkspaceOption,
     console.print(f"Overall: {summ['spot_days_met']} of {summ['spot_days']} spot-days met the "
                   f"target ({summ['compliance_pct']:.1f}%). GPS gaps > {max_gap:g} min: "
                   f"{int(gaps['gaps'].sum())} ({gaps['gap_minutes'].sum():.0f} min unseen).")
-    d = _out_dir(ws, "dosage", out)
+    d = outputs.out_dir(ws, "dosage", out)
     mins.to_csv(d / "minutes_per_spot_day.csv", index=False)
     per.to_csv(d / "compliance.csv", index=False)
     gaps.to_csv(d / "gps_gaps.csv", index=False)
@@ -705,38 +619,3 @@ def dosage(workspace: Path = WorkspaceOption,
             "patrols": int(pings["patrol_id"].nunique())}
     _finish(ws, "dosage", d, params, data, summ,
             [d / "minutes_per_spot_day.csv", d / "compliance.csv", d / "gps_gaps.csv"])
-
-
-def _read_gps(path: Path) -> pd.DataFrame:
-    from vru.geo.bng import to_bng
-
-    try:
-        df = pd.read_csv(path, dtype=str)
-    except (OSError, ValueError) as exc:
-        fail(f"{path}: cannot read: {exc}")
-    for c in ("patrol_id", "timestamp"):
-        if c not in df.columns:
-            fail(f"{path}: no column {c!r}")
-    ts = pd.to_datetime(df["timestamp"], errors="coerce")
-    if ts.isna().any():
-        i = int(np.flatnonzero(ts.isna().to_numpy())[0])
-        fail(f"{path}: row {i + 1}, field 'timestamp': {df['timestamp'].iloc[i]!r} is not a "
-             f"date-time")
-    if {"easting", "northing"} <= set(df.columns):
-        cols = ("easting", "northing")
-    elif {"lon", "lat"} <= set(df.columns) or {"longitude", "latitude"} <= set(df.columns):
-        cols = ("lon", "lat") if "lon" in df.columns else ("longitude", "latitude")
-    else:
-        fail(f"{path}: needs easting/northing or lon/lat columns")
-    a = pd.to_numeric(df[cols[0]], errors="coerce")
-    b = pd.to_numeric(df[cols[1]], errors="coerce")
-    bad = a.isna() | b.isna()
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        field = cols[0] if a.isna().iloc[i] else cols[1]
-        fail(f"{path}: row {i + 1}, field {field!r}: {df[field].iloc[i]!r} is not a number")
-    if cols[0] == "easting":
-        x, y = a.to_numpy(float), b.to_numpy(float)
-    else:
-        x, y = to_bng(a.to_numpy(float), b.to_numpy(float))
-    return pd.DataFrame({"patrol_id": df["patrol_id"], "timestamp": ts, "x": x, "y": y})

@@ -102,19 +102,23 @@ class KnoxResult:
         nxt = next((j for j in range(len(self.time_bands)) if tl[j] == "1 month apart"), None)
         if tl[0] == "same month" and nxt is not None:
             head += f"; {part(nxt)}"
-        lines = [head + "."]
-        for i in range(r.shape[0]):
-            for j in range(r.shape[1]):
-                if self.p_value[i, j] <= alpha and r[i, j] > 1:
-                    lines.append(f"{dl[i]}, {tl[j]}: {(r[i, j] - 1) * 100:.0f}% more pairs "
-                                 f"than expected (p = {self.p_value[i, j]:.3f}).")
-        if len(lines) == 1:
-            lines.append(f"No distance-month band shows significantly more pairs than chance "
-                         f"at p <= {alpha:g} ({self.permutations} permutations).")
-        else:
-            lines.append(f"Significance from {self.permutations} random permutations of the "
-                         f"months; the smallest possible p is {1 / (self.permutations + 1):.3f}.")
-        return lines
+        return [head + "."] + self._band_lines(dl, tl, ", ", alpha, "month", "months")
+
+    def _band_lines(self, dl: list[str], tl: list[str], sep: str, alpha: float, kind: str,
+                    shuffled: str) -> list[str]:
+        """One sentence per significant band with more pairs than expected, then how
+        significance was reached (or that no band is significant)."""
+        r = self.ratio
+        lines = [f"{dl[i]}{sep}{tl[j]}: {(r[i, j] - 1) * 100:.0f}% more pairs than expected "
+                 f"(p = {self.p_value[i, j]:.3f})."
+                 for i in range(r.shape[0]) for j in range(r.shape[1])
+                 if self.p_value[i, j] <= alpha and r[i, j] > 1]
+        if not lines:
+            return [f"No distance-{kind} band shows significantly more pairs than chance at "
+                    f"p <= {alpha:g} ({self.permutations} permutations)."]
+        return lines + [f"Significance from {self.permutations} random permutations of the "
+                        f"{shuffled}; the smallest possible p is "
+                        f"{1 / (self.permutations + 1):.3f}."]
 
     def long_table(self) -> pd.DataFrame:
         rows = []
@@ -148,21 +152,9 @@ class KnoxResult:
         lines.append(first)
         lows_d = np.concatenate([[0], self.distance_bands[:-1]])
         lows_t = np.concatenate([[0], self.time_bands[:-1]])
-        for i in range(r.shape[0]):
-            for j in range(r.shape[1]):
-                if self.p_value[i, j] <= alpha and r[i, j] > 1:
-                    lines.append(
-                        f"{lows_d[i]:g}-{self.distance_bands[i]:g} {du} and "
-                        f"{lows_t[j]:g}-{self.time_bands[j]:g} {tu}: "
-                        f"{(r[i, j] - 1) * 100:.0f}% more pairs than expected "
-                        f"(p = {self.p_value[i, j]:.3f}).")
-        if len(lines) == 1:
-            lines.append(f"No distance-time band shows significantly more pairs than chance "
-                         f"at p <= {alpha:g} ({self.permutations} permutations).")
-        else:
-            lines.append(f"Significance from {self.permutations} random permutations of the "
-                         f"dates; the smallest possible p is {1 / (self.permutations + 1):.3f}.")
-        return lines
+        dl = [f"{lo:g}-{hi:g} {du}" for lo, hi in zip(lows_d, self.distance_bands, strict=True)]
+        tl = [f"{lo:g}-{hi:g} {tu}" for lo, hi in zip(lows_t, self.time_bands, strict=True)]
+        return lines + self._band_lines(dl, tl, " and ", alpha, "time", "dates")
 
 
 def close_pairs(x, y, max_distance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -421,18 +421,8 @@ def events_for(ws, q: HotspotQuery) -> tuple[EventTable, HotspotQuery]:
         # The workspace definition, the same on both police sources (vru.crime_view).
         where.append("c.serious_violence")
         what = "serious violence (the workspace definition)"
-    if q.area:
-        where.append("c.lad_name = ?")
-        params.append(q.area)
-    if q.start:
-        where.append("c.month >= ?")
-        params.append(q.start)
-    if q.end:
-        where.append("c.month <= ?")
-        params.append(q.end)
-    if q.source:
-        where.append("c.source = ?")
-        params.append(q.source)
+    store.add_filters(where, params, (q.area, "c.lad_name = ?"), (q.start, "c.month >= ?"),
+            (q.end, "c.month <= ?"), (q.source, "c.source = ?"))
     df = ws.df(f"""SELECT c.month, c.easting, c.northing, c.lsoa_code, c.crime_type,
                           c.occurred_from, c.file_id
                    FROM canonical_crimes c WHERE {' AND '.join(where)}""", params)
@@ -455,12 +445,7 @@ def events_for(ws, q: HotspotQuery) -> tuple[EventTable, HotspotQuery]:
     pos = {m: i for i, m in enumerate(have)}
     df = df[df["month"].isin(pos)]
     fwhere, fparams = ["c.easting IS NOT NULL", "c.month BETWEEN ? AND ?"], [first, last]
-    if q.area:
-        fwhere.append("c.lad_name = ?")
-        fparams.append(q.area)
-    if q.source:
-        fwhere.append("c.source = ?")
-        fparams.append(q.source)
+    store.add_filters(fwhere, fparams, (q.area, "c.lad_name = ?"), (q.source, "c.source = ?"))
     size, oe, on = q.size, q.origin_e, q.origin_n
     fp = ws.df(f"""SELECT DISTINCT floor((c.easting - {oe}) / {size}) * {size} + {oe} + {size / 2}
                           AS x, floor((c.northing - {on}) / {size}) * {size} + {on} + {size / 2}

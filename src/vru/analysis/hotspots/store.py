@@ -45,6 +45,15 @@ class Events:
 
 
 
+def add_filters(where: list[str], params: list, *pairs) -> None:
+    """For each (value, SQL clause with one ``?``) whose value is set, add the clause to
+    ``where`` and the value to ``params`` (the optional filters of a query)."""
+    for value, clause in pairs:
+        if value:
+            where.append(clause)
+            params.append(value)
+
+
 def load_events(ws: Workspace, categories: list[str] | None = None, start: str | None = None,
                 end: str | None = None, source: str | None = None) -> Events:
     """Crimes of ``categories`` (police.uk crime types; default: the workspace's serious
@@ -54,15 +63,7 @@ def load_events(ws: Workspace, categories: list[str] | None = None, start: str |
     s, e = _month(start), _month(end)
     where = ["crime_type IN (SELECT unnest(?))"]
     params: list = [cats]
-    if s:
-        where.append("month >= ?")
-        params.append(s)
-    if e:
-        where.append("month <= ?")
-        params.append(e)
-    if source:
-        where.append("source = ?")
-        params.append(source)
+    add_filters(where, params, (s, "month >= ?"), (e, "month <= ?"), (source, "source = ?"))
     w = " AND ".join(where)
     # The canonical crime view: each crime once, from the source serving its force and month.
     df = ws.df(f"""SELECT month, easting, northing, lsoa_code, crime_type, occurred_from,
@@ -117,12 +118,8 @@ def load_pings(ws: Workspace, start: str | None = None, end: str | None = None
     """Patrol GPS pings imported by the data hub (``vru import patrols``), as patrol_id,
     timestamp, x, y (BNG), between dates ``start`` and ``end`` (YYYY-MM-DD, inclusive)."""
     where, params = ["easting IS NOT NULL"], []
-    if start:
-        where.append("ping_at >= CAST(? AS DATE)")
-        params.append(start)
-    if end:
-        where.append("ping_at < CAST(? AS DATE) + INTERVAL 1 DAY")
-        params.append(end)
+    add_filters(where, params, (start, "ping_at >= CAST(? AS DATE)"),
+                (end, "ping_at < CAST(? AS DATE) + INTERVAL 1 DAY"))
     try:
         df = ws.df(f"""SELECT patrol_id, ping_at AS timestamp, easting AS x, northing AS y,
                               file_id FROM patrol_pings WHERE {' AND '.join(where)}""", params)
