@@ -466,13 +466,16 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
                     "best_simple_baseline_5": b5["best_baseline"].iloc[0] if len(b5) else None}
         console.print(f"PAI at 5% coverage: best = {best} {best_pai:.2f}; naive (last month) "
                       f"= {headline['naive_pai_5']:.2f}  [area: {area_def}]")
-        if "gbm" in b5.index and b5["best_baseline"].iloc[0]:
-            g = b5.loc["gbm"]
-            headline.update(gbm_pai_5=g["pai"], gbm_pai_5_band=[g["pai_lo"], g["pai_hi"]],
-                            gbm_ratio_5=g["ratio"], gbm_ratio_5_band=[g["ratio_lo"],
-                                                                      g["ratio_hi"]])
-            console.print(f"gbm PAI@5% {g['pai']:.2f} [{g['pai_lo']:.2f}, {g['pai_hi']:.2f}]; "
-                          f"best simple baseline {g['best_baseline']} "
+        for model in ("gbm", "ensemble"):  # the models, next to the best simple baseline
+            if model not in b5.index or not b5["best_baseline"].iloc[0]:
+                continue
+            g = b5.loc[model]
+            headline.update({f"{model}_pai_5": g["pai"],
+                             f"{model}_pai_5_band": [g["pai_lo"], g["pai_hi"]],
+                             f"{model}_ratio_5": g["ratio"],
+                             f"{model}_ratio_5_band": [g["ratio_lo"], g["ratio_hi"]]})
+            console.print(f"{model} PAI@5% {g['pai']:.2f} [{g['pai_lo']:.2f}, "
+                          f"{g['pai_hi']:.2f}]; best simple baseline {g['best_baseline']} "
                           f"{b5.loc[g['best_baseline'], 'pai']:.2f}; ratio {g['ratio']:.3f} "
                           f"[{g['ratio_lo']:.3f}, {g['ratio_hi']:.3f}]")
     if missing:
@@ -488,7 +491,7 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
         files.append(d / "gbm_tuning.csv")
     if sizes:
         offs = _floats(offsets, "--offsets")
-        simple = {m: s for m, s in specs.items() if m != "gbm"}
+        simple = {m: s for m, s in specs.items() if m not in ("gbm", "ensemble")}
         sens = bt.sensitivity(events, steps, _floats(sizes, "--sizes"), offs, simple, 5.0,
                               study)
         _print_df(sens[["grid_m", "offset_m", "method", "pai", "hit_rate"]],
