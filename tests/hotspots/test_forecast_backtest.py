@@ -178,3 +178,53 @@ def test_bootstrap_band_and_ratio_to_the_best_simple_baseline():
     assert half == pytest.approx(1.96 * res[res.method == "gbm"]["pai"].std(ddof=0)
                                  / np.sqrt(12), rel=0.2)
     assert b.loc["gbm", "ratio_lo"] < b.loc["gbm", "ratio"] < b.loc["gbm", "ratio_hi"]
+
+
+# ---------------------------------------------------------------- validated ensemble
+def test_ensemble_weights_follow_the_component_that_ranks_best_in_validation():
+    from vru.analysis.hotspots import ensemble
+
+    grid = ensemble.weight_grid(3)
+    assert len(grid) == 66 and all(abs(sum(w) - 1) < 1e-12 for w in grid)
+    rng = np.random.default_rng(1)
+    lam = rng.gamma(0.5, 1.0, 400)
+    validation = []
+    for _ in range(4):
+        actual = rng.poisson(lam).astype(float)
+        validation.append(({"sharp": lam, "blurred": rng.permutation(lam),
+                            "noise": rng.random(400)}, actual))
+    tiebreak = rng.permutation(400)
+    w, trials = ensemble.choose_weights(validation, tiebreak)
+    assert w["sharp"] >= 0.8 and len(trials) == 66
+    assert max(t["val_pai5"] for t in trials) == pytest.approx(
+        np.mean([ensemble.pai_at(ensemble.blend(c, w), a, 5.0, tiebreak)
+                 for c, a in validation]))
+    # shares put components on one scale: blending a map with itself times 1000 changes nothing
+    b = ensemble.blend({"a": lam, "b": 1000 * lam}, {"a": 0.5, "b": 0.5})
+    assert np.allclose(b, lam / lam.sum())
+
+
+def test_ensemble_in_the_backtest_never_sees_the_evaluated_months():
+    from vru.analysis.hotspots import gbm
+
+    u, cube = _planted_cube(T=16, n_side=12)
+    idx = np.repeat(np.arange(len(u)), cube.sum(axis=1).astype(int))
+    step = np.concatenate([np.repeat(np.arange(cube.shape[1]), cube[i].astype(int))
+                           for i in range(len(u))])
+    labels = [f"{2020 + t // 12}-{t % 12 + 1:02d}" for t in range(16)]
+    ev = bt.EventSet(u.x[idx], u.y[idx], step, np.ones(len(idx)), labels)
+    spoiled_step = step.copy()
+    late = step >= 14
+    spoiled = bt.EventSet(np.where(late, u.x[0], u.x[idx]), np.where(late, u.y[0], u.y[idx]),
+                          spoiled_step, np.ones(len(idx)), labels)
+    # small gbm settings given (no tuning): the test is about what the weights may see
+    specs = {"count": {"months": 12},
+             "ensemble": {**gbm.DEFAULT_SETTINGS, "max_iter": 20, "train_steps": 6}}
+    trials_a: list = []
+    trials_b: list = []
+    a = bt.backtest(ev, u, [14], specs, (5.0,), "grid", tuning=trials_a)
+    b = bt.backtest(spoiled, u, [14], specs, (5.0,), "grid", tuning=trials_b)
+    ens_a = a[a.method == "ensemble"]["params"].iloc[0]
+    assert "w_gbm=" in ens_a and ens_a == b[b.method == "ensemble"]["params"].iloc[0]
+    assert [t["val_pai5"] for t in trials_a] == [t["val_pai5"] for t in trials_b]
+    assert a[a.method == "ensemble"]["pai"].iloc[0] > 3

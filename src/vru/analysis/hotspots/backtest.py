@@ -131,7 +131,7 @@ def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
     tiebreak = np.random.default_rng(seed).permutation(len(kept))
     specs = dict(methods)
     nb = moy = None
-    if any(name.split(":")[0] == "gbm" for name in specs):
+    if any(name.split(":")[0] in ("gbm", "ensemble") for name in specs):
         from vru.analysis.hotspots import gbm
 
         nb = gbm.neighbours(ux, uy, cell)
@@ -144,6 +144,19 @@ def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
                 specs[name] = chosen
                 if tuning is not None:
                     tuning.extend({"method": name, **t} for t in trials)
+    gbm_settings = next((p for n, p in specs.items() if n.split(":")[0] == "gbm"), None)
+    for name, params in list(specs.items()):
+        if name.split(":")[0] == "ensemble" and "w_gbm" not in params:
+            if gbm_settings is None and params.get("train_steps"):
+                gbm_settings = params  # the ensemble's own gbm settings, given
+            elif gbm_settings is None:
+                gbm_settings, _ = gbm.tune(cube, first_eval, nb, moy, np.arange(len(kept)),
+                                           ctx, stat, seed=seed)
+            weights, trials = _ensemble_weights(events, inside, cube, ux, uy, cell, first_eval,
+                                                nb, moy, gbm_settings, ctx, stat, tiebreak)
+            specs[name] = {**gbm_settings, **{f"w_{k}": v for k, v in weights.items()}}
+            if tuning is not None:
+                tuning.extend({"method": name, **t} for t in trials)
     models: dict = {}
     rows = []
     for t in eval_steps:
@@ -166,6 +179,11 @@ def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
                     # (refit=False: fitted once, before the first evaluated month)
                     models[name] = gbm.fit(cube[:, :t], t, nb, moy, params, c_t, stat)
                 scores = gbm.predict(models[name], cube[:, :t], t, nb, moy, c_t, stat)
+            elif base == "ensemble":
+                from vru.analysis.hotspots import ensemble
+
+                comps = _components(h, cube, t, nb, moy, params, ctx, stat)
+                scores = ensemble.blend(comps, {k: params[f"w_{k}"] for k in comps})
             else:
                 scores = fc.run(base, h, **params)
             for cov in coverages:
@@ -179,6 +197,30 @@ def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
 
 
 SIMPLE_BASELINES = ("naive", "count", "kde")
+
+
+def _components(h: fc.History, cube, t, nb, moy, settings, ctx, stat) -> dict[str, np.ndarray]:
+    """The ensemble's component scores for step ``t`` from the steps before it."""
+    from vru.analysis.hotspots import gbm
+
+    c_t = ctx[:, :t] if ctx is not None else None
+    g = gbm.fit_predict(cube[:, :t], t, nb, moy, settings, c_t, stat)
+    return {"gbm": g, "count": fc.run("count", h, **fc.DEFAULT_SPECS["count"]),
+            "kde": fc.run("kde", h, **fc.DEFAULT_SPECS["kde"])}
+
+
+def _ensemble_weights(events: EventSet, inside, cube, ux, uy, cell, first_eval, nb, moy,
+                      settings, ctx, stat, tiebreak) -> tuple[dict, list[dict]]:
+    """Weights by rolling-origin validation on the months before ``first_eval`` only."""
+    from vru.analysis.hotspots import ensemble
+
+    validation = []
+    for s in range(max(2, first_eval - ensemble.VAL_STEPS), first_eval):
+        past = inside & (events.step < s)
+        h = fc.History(ux, uy, cube[:, :s], events.x[past], events.y[past], events.step[past],
+                       events.weight[past], cell_size=cell)
+        validation.append((_components(h, cube, s, nb, moy, settings, ctx, stat), cube[:, s]))
+    return ensemble.choose_weights(validation, tiebreak)
 
 
 def bootstrap(results: pd.DataFrame, method: str = "gbm", baselines=SIMPLE_BASELINES,

@@ -188,6 +188,15 @@ METHODS["gbm"] = gbm
 DEFAULT_SPECS["gbm"] = {}
 
 
+def ensemble(h: History, **settings) -> np.ndarray:  # noqa: ARG001 - run by the backtest
+    raise ValueError("the ensemble is run by the backtest, which chooses its weights by "
+                     "rolling-origin validation (vru.analysis.hotspots.ensemble)")
+
+
+METHODS["ensemble"] = ensemble
+DEFAULT_SPECS["ensemble"] = {}
+
+
 def run(method: str, h: History, **params) -> np.ndarray:
     if method not in METHODS:
         raise ValueError(f"unknown forecast method {method!r}; choose from {', '.join(METHODS)}")
