@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_import.py            # Bedfordshire street files + scale run
     .venv/bin/python bench/bench_import.py --quick    # small scale run only
+    ... --before OLD/src                              # also time an older vru, same files, same run
 
 Goals (issue 2): full import within 4x of the bare scan, >= 5x faster than pandas; a scale run
 to 10 million synthetic rows with time growing linearly and peak memory under 2 GB.
@@ -284,8 +285,9 @@ for i in range(files):
 """
 
 
-def scale_run(sizes: list[int]) -> list[dict]:
-    print("\nScale run: synthetic police.uk street files, vru import in a fresh process")
+def scale_run(sizes: list[int], before: str | None = None) -> list[dict]:
+    print("\nScale run: synthetic police.uk street files, vru import in a fresh process"
+          + (f" (and the import from {before}, on the same files)" if before else ""))
     out = []
     with tempfile.TemporaryDirectory() as d:
         for n in sizes:
@@ -298,13 +300,23 @@ def scale_run(sizes: list[int]) -> list[dict]:
             secs, peak, _ = run_child(VRU, pattern, f"{d}/ws{n}")
             cpu = _common.LAST_CPU_SECONDS
             shutil.rmtree(f"{d}/ws{n}", ignore_errors=True)
+            row = {"rows": n, "files": files, "seconds": secs, "bare_seconds": base,
+                   "peak_mb": peak, "us_per_row": secs / n * 1e6, "cpu_seconds": cpu}
+            if before:
+                row["before_seconds"], row["before_peak_mb"], _ = run_child(
+                    VRU, pattern, f"{d}/before{n}", src=before)
+                shutil.rmtree(f"{d}/before{n}", ignore_errors=True)
             shutil.rmtree(folder, ignore_errors=True)
-            out.append({"rows": n, "files": files, "seconds": secs, "bare_seconds": base,
-                        "peak_mb": peak, "us_per_row": secs / n * 1e6, "cpu_seconds": cpu})
+            out.append(row)
     rows = [[f"{r['rows']:,}", r["files"], f"{r['seconds']:.1f}", f"{r['bare_seconds']:.1f}",
              f"{r['seconds'] / r['bare_seconds']:.2f}x", f"{r['us_per_row']:.2f}",
              f"{r['cpu_seconds']:.1f}", f"{r['peak_mb']:.0f}"] for r in out]
     print(table(rows, ["rows", "files", "vru s", "bare s", "ratio", "us/row", "cpu s", "peak MB"]))
+    if before:
+        print(table([[f"{r['rows']:,}", f"{r['seconds']:.1f}", f"{r['before_seconds']:.1f}",
+                      f"{r['seconds'] / r['before_seconds']:.2f}x", f"{r['peak_mb']:.0f}",
+                      f"{r['before_peak_mb']:.0f}"] for r in out],
+                    ["rows", "now s", "before s", "now/before", "now peak MB", "before peak MB"]))
     first, last = out[0], out[-1]
     growth = (last["seconds"] / first["seconds"]) / (last["rows"] / first["rows"])
     cpu_growth = (last["cpu_seconds"] / first["cpu_seconds"]) / (last["rows"] / first["rows"])
@@ -321,15 +333,19 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs of each Bedfordshire step")
     ap.add_argument("--before", default=None, metavar="SRC",
                     help="also run the import from this src folder (an older vru), interleaved")
+    ap.add_argument("--sizes", default=None, metavar="N,N",
+                    help="scale run only, at these row counts (e.g. 1000000,3000000)")
     args = ap.parse_args()
     result = {}
-    if args.real:
+    if args.sizes:
+        result["scale"] = scale_run([int(x) for x in args.sizes.split(",")], args.before)
+    elif args.real:
         result["real"] = real_data_run(args.repeat, args.before)
     elif not args.quick:
         result["real"] = real_data_run(args.repeat, args.before)
-        result["scale"] = scale_run([1_000_000, 2_500_000, 5_000_000, 10_000_000])
+        result["scale"] = scale_run([1_000_000, 2_500_000, 5_000_000, 10_000_000], args.before)
     else:
-        result["scale"] = scale_run([100_000, 300_000])
+        result["scale"] = scale_run([100_000, 300_000], args.before)
     save("import", result)
 
 
