@@ -70,7 +70,7 @@ def small_integers(text: str, upper: int) -> list[str]:
     """Standalone whole numbers from 1 to ``upper`` in running text, with context.
 
     Not counted: digits inside words or codes (E01990001, 1st, 150m), decimals (0.35),
-    percentages (5.0%, 95%), clock times (22:00), ISO timestamps, "2023/24", codes in quotes
+    percentages (5.0%, 95%), money (£5: not a count), clock times (22:00), ISO timestamps, "2023/24", codes in quotes
     ('1' in a list of Home Office offence codes), and table/figure labels ("Table 3").
     Everything else that looks like a small number is reported.
     """
@@ -80,7 +80,7 @@ def small_integers(text: str, upper: int) -> list[str]:
     t = re.sub(r"\bPage\s+\d+\s+of\s+\d+", " ", t)  # the PDF's page numbers
     t = re.sub(r"\b\d{1,3}(?:,\d{3})+\b", lambda m: m.group(0).replace(",", ""), t)
     hits = []
-    for m in re.finditer(r"(?<![\w./+\-−'‘])(\d+)(?![\w.:%/'’]|\s*%)", t):
+    for m in re.finditer(r"(?<![\w./+\-−'‘£])(\d+)(?![\w.:%/'’]|\s*%)", t):
         if 1 <= int(m.group(1)) <= upper:
             hits.append(t[max(0, m.start() - 40):m.end() + 20].replace("\n", " "))
     return hits
