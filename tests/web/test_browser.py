@@ -78,6 +78,8 @@ def test_analyst_session_all_pages_and_map(chromium_browser, server, tmp_path):
         page.click("#filters button[type=submit]")
         expect(page.locator("#map-status")).to_contain_text("points", timeout=60_000)
         assert "cells shown" in page.inner_text("#map-status")
+        # the legend says how the confidence levels were reached (FDR, p from the values)
+        expect(page.locator("#legend")).to_contain_text("FDR-corrected")
     page.select_option("select[name=layer]", "lsoa")
     page.click("#filters button[type=submit]")
     expect(page.locator("#map-status")).to_contain_text("areas", timeout=30_000)
