@@ -3,7 +3,6 @@ the deterministic baseline, in one run), at default and double noise."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from splink import DuckDBAPI
 
@@ -64,7 +63,9 @@ def test_identities_truth_and_noise_rates():
     assert len(set(people["origin"])) == 8
     recs = make_records(people, p)
     assert recs["record_id"].is_unique
-    assert recs.groupby(["file", "row_number"]).size().max() == 1
+    # One record per file row and person on it (a police row: its suspect and its victim).
+    assert recs.groupby(["file", "row_number", "source"]).size().max() == 1
+    assert recs.groupby(["file", "row_number"]).size().max() == 2
     assert set(recs["person_id"]) <= set(people["person_id"])
     typo = recs["noise"].str.contains("typo").mean()
     assert 0.04 < typo < 0.12   # two name fields at 4% each, plus identifier typos
@@ -74,5 +75,13 @@ def test_identities_truth_and_noise_rates():
     double = make_records(people, IdentityParams(seed=5, people=6000,
                                                  noise=p.noise.__class__(scale=2.0)))
     assert (double["postcode"] == "").mean() == pytest.approx(0.20, abs=0.02)
-    assert np.isin(recs["source"].unique(), ["police_rms", "admissions", "education",
-                                              "youth_justice", "em_gps"]).all()
+    assert set(recs["source"]) == {"police_rms", "police_rms:victim", "admissions", "education",
+                                   "youth_justice", "em_gps", "programme"}
+    # Victims and referrals are people of the same world, carrying its noise, with no PNC ID
+    # for victims; a share of each also appears in other sources.
+    vic = recs[recs["source"] == "police_rms:victim"]
+    assert len(vic) > 500 and (vic["pnc_id"] == "").all()
+    assert vic["noise"].str.contains("typo").mean() > 0.03
+    prog = recs[recs["source"] == "programme"]
+    assert len(prog) > 100 and prog["person_id"].isin(recs.loc[recs["source"] == "education",
+                                                                "person_id"]).mean() > 0.4

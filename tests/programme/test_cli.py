@@ -33,10 +33,10 @@ def test_programme_and_funding_commands(tmp_path, key_env):
              "Knitting", "--level", "secondary", "--strand", "mentoring", "--provider", "P",
              "--area", "A", "--start", "2024-04-01", *w)
     assert r.exit_code == 2 and "not one of the workspace's themes" in r.output
-    # Identifiers at hidden prompts: NHS, PNC, UPN, forename, surname, DOB.
+    # Identifiers at hidden prompts: NHS, PNC, UPN, forename, surname, DOB, postcode.
     r = _run("programme", "referral", "add", "--intervention", "MENT", "--agency", "School",
              "--date", "2024-05-01", "--reason", "exclusion risk", "--age", "14", *w,
-             input="\n24/123456A\n\n\n\n\n")
+             input="\n24/123456A\n\n\n\n\n\n")
     assert r.exit_code == 0, r.output
     assert "24/123456A" not in r.output
     for st in ("assessed", "accepted", "engaged"):

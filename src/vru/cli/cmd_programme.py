@@ -145,7 +145,8 @@ def referral_add(
                        for k, label in (("nhs_number", "NHS number"), ("pnc_id", "PNC ID"),
                                         ("upn", "Unique pupil number"), ("forename", "Forename"),
                                         ("surname", "Surname"),
-                                        ("date_of_birth", "Date of birth"))})
+                                        ("date_of_birth", "Date of birth"),
+                                        ("postcode", "Home postcode"))})
     with _ws(workspace) as ws:
         rid = create_referral(ws, NewReferral(intervention_by_code(ws, intervention), agency,
                                               _date(on), reason, ids, age, sex, ethnicity, area),

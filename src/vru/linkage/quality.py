@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -43,6 +44,7 @@ class QualityReport:
     by_sex: pd.DataFrame
     baseline_by_origin: pd.DataFrame
     equal_precision: dict[str, Any]
+    by_source: pd.DataFrame                    # records unlinked per source, Splink and baseline
     seconds: dict[str, float] = field(default_factory=dict)
     params: ModelParams | None = None
     clusters: pd.DataFrame | None = None
@@ -72,7 +74,7 @@ def run_quality(records: pd.DataFrame, key: bytes, db_api: Any, threshold: float
     truth = records.set_index("record_id")["person_id"]
 
     def scored(c: pd.DataFrame) -> tuple[pd.DataFrame, evaluate.Scores]:
-        m = records[["record_id", "person_id", "origin", "true_sex"]].merge(
+        m = records[["record_id", "person_id", "origin", "true_sex", "source"]].merge(
             c, left_on="record_id", right_on="record_key", how="left", validate="1:1")
         m["cluster_key"] = m["cluster_key"].fillna(-m["record_id"])
         return m, evaluate.score_clusters(m["person_id"].to_numpy(), m["cluster_key"].to_numpy())
@@ -112,8 +114,23 @@ def run_quality(records: pd.DataFrame, key: bytes, db_api: Any, threshold: float
         baseline_by_origin=evaluate.by_group(bm["person_id"].to_numpy(),
                                              bm["cluster_key"].to_numpy(),
                                              bm["origin"].to_numpy()),
-        equal_precision=eq, seconds=dict(tm.seconds), params=params,
+        equal_precision=eq, by_source=unlinked_by_source(main, bm), seconds=dict(tm.seconds),
+        params=params,
         clusters=clusters[threshold])
+
+
+def unlinked_by_source(splink: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
+    """Per source: records, those whose true person has other records ("linkable"), and how
+    many of those each method left alone (in no cluster with another record). Both frames
+    hold the same records in the same order (source, person_id, cluster_key)."""
+    def alone(m: pd.DataFrame) -> np.ndarray:
+        return m["cluster_key"].map(m["cluster_key"].value_counts()).eq(1).to_numpy()
+
+    linkable = splink["person_id"].map(splink["person_id"].value_counts()).gt(1).to_numpy()
+    df = pd.DataFrame({"source": splink["source"].to_numpy(), "records": 1,
+                       "linkable": linkable, "splink_unlinked": linkable & alone(splink),
+                       "baseline_unlinked": linkable & alone(base)})
+    return df.groupby("source", sort=True).sum().astype(int).reset_index()
 
 
 def format_report(r: QualityReport) -> str:
@@ -134,6 +151,8 @@ def format_report(r: QualityReport) -> str:
            r.by_origin.to_string(index=False, float_format=lambda x: f"{x:.4f}"),
            "by name origin (deterministic):",
            r.baseline_by_origin.to_string(index=False, float_format=lambda x: f"{x:.4f}"),
+           "linkable records left unlinked, by source:",
+           r.by_source.to_string(index=False),
            "by sex (splink):",
            r.by_sex.to_string(index=False, float_format=lambda x: f"{x:.4f}"),
            "seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in r.seconds.items())]

@@ -33,6 +33,14 @@ PAIRS_KEPT_FROM = 0.01     # scored pairs kept in linkage_pairs (histogram, expl
 ENGINES = ("duckdb", "spark")
 SPLINK_COLUMNS = ["record_key", "source", *FEATURE_COLUMNS, *BLOOM_COLUMNS,
                   "pnc_pid", "nhs_pid", "upn_pid"]
+# A record's source as status, export and explain name it: the source, and the person's role on
+# the row when it is not the row's first person (police_rms:victim).
+FORM_FILE = "web form"  # the file name of referrals typed in the programme's web form (file_id 0)
+
+
+def label_sql(alias: str = "") -> str:
+    a = f"{alias}." if alias else ""
+    return f"{a}source || coalesce(':' || {a}role, '')"
 
 
 class LinkageError(Exception):
@@ -90,7 +98,7 @@ class _Engine:
 
 def features(ws: Workspace, where: str = "TRUE", params: list | None = None) -> pa.Table:
     """Linkage input: record_key, source and the keyed features (no raw values exist)."""
-    cols = ", ".join(SPLINK_COLUMNS)
+    cols = ", ".join(f"{label_sql()} AS source" if c == "source" else c for c in SPLINK_COLUMNS)
     return ws.reader().execute(
         f"SELECT {cols} FROM match_features WHERE {where} ORDER BY record_key", params or []
     ).to_arrow_table()
@@ -198,9 +206,10 @@ def run_linkage(ws: Workspace, threshold: float | None = None, mode: str = "auto
                 con.execute("DELETE FROM person_links WHERE record_key IN "
                             "(SELECT record_key FROM new_links)")
             con.execute(
-                """INSERT INTO person_links
+                """INSERT INTO person_links (record_key, source, file_id, row_number, event_date,
+                          pid, person_id, match_probability, model_version, run_id, role)
                    SELECT n.record_key, f.source, f.file_id, f.row_number, f.event_date, f.pid,
-                          n.person_id, n.match_probability, n.model_version, n.run_id
+                          n.person_id, n.match_probability, n.model_version, n.run_id, f.role
                    FROM new_links n JOIN match_features f USING (record_key)""")
             # Links no longer backed by features (rows purged or replaced) go.
             con.execute("DELETE FROM person_links WHERE record_key NOT IN "
@@ -342,13 +351,13 @@ def status(ws: Workspace) -> dict[str, Any]:
         {"source": s, "records": int(n), "with_features": int(f), "linked": int(lk),
          "unlinked": int(n - lk), "alone": int(alone)}
         for s, n, f, lk, alone in r.execute(
-            """SELECT m.source, count(*),
+            f"""SELECT {label_sql('m')} AS label, count(*),
                       count(*) FILTER (WHERE m.fn_h IS NOT NULL OR m.dob_h IS NOT NULL),
                       count(p.record_key),
                       count(*) FILTER (WHERE p.record_key IS NOT NULL AND
                                        p.match_probability IS NULL)
                FROM match_features m LEFT JOIN person_links p USING (record_key)
-               GROUP BY m.source ORDER BY m.source""").fetchall()]
+               GROUP BY label ORDER BY label""").fetchall()]
     models = [{"model_version": v, "created_at": str(c), "records_trained": int(n),
                "bloom": bool(b)}
               for v, c, n, b in r.execute(
@@ -383,20 +392,23 @@ EXPORT_COLUMNS = ("source", "file", "row_number", "person_id", "match_probabilit
 
 
 def export_links(ws: Workspace) -> pd.DataFrame:
-    """One row per linked source record: source, file (the imported file's name), row_number,
+    """One row per linked source record: source (with the person's role on the row when it is
+    not the first, e.g. police_rms:victim), file (the imported file's name; 'web form' for
+    referrals typed in the programme's form, whose row_number is the referral id), row_number,
     person_id, match_probability (the record's best link within its person; empty alone)."""
     return ws.df(
-        """SELECT p.source, f.name AS file, p.row_number, p.person_id, p.match_probability
-           FROM person_links p JOIN source_files f USING (file_id)
-           ORDER BY p.source, f.name, p.row_number""")[list(EXPORT_COLUMNS)]
+        f"""SELECT {label_sql('p')} AS source, coalesce(f.name, '{FORM_FILE}') AS file,
+                  p.row_number, p.person_id, p.match_probability
+           FROM person_links p LEFT JOIN source_files f USING (file_id)
+           ORDER BY source, file, p.row_number""")[list(EXPORT_COLUMNS)]
 
 
 def pair_keys(ws: Workspace, source: str, file: str, row_number: int) -> int:
     """The record key of a source record named as the export names it."""
     row = ws.reader().execute(
-        "SELECT m.record_key FROM match_features m JOIN source_files f USING (file_id) "
-        "WHERE m.source = ? AND f.name = ? AND m.row_number = ?",
-        [source, file, int(row_number)]).fetchone()
+        f"SELECT m.record_key FROM match_features m LEFT JOIN source_files f USING (file_id) "
+        f"WHERE {label_sql('m')} = ? AND coalesce(f.name, '{FORM_FILE}') = ? "
+        f"AND m.row_number = ?", [source, file, int(row_number)]).fetchone()
     if row is None:
         raise LinkageError(f"no linked record {source} {file} row {row_number}")
     return int(row[0])

@@ -265,6 +265,8 @@ FEATURE_COLUMNS: tuple[str, ...] = (
 BLOOM_COLUMNS: tuple[str, ...] = tuple(
     [f"{f}_bf{i}" for f in ("fn", "sn") for i in range(BLOOM_WORDS)] + ["fn_bfn", "sn_bfn"])
 LIST_COLUMNS = {"fn_tok", "fn_ph", "sn_tok", "sn_ph"}
+# What match_features stores of the keyed features (sex is stored from the typed column).
+STORED_FEATURES: tuple[str, ...] = tuple(c for c in FEATURE_COLUMNS if c != "sex") + BLOOM_COLUMNS
 
 
 def _map_distinct(values: Iterable, fn) -> list[dict]:
@@ -337,3 +339,16 @@ def record_features(maker: MatchKeyMaker, pseudo, records) -> pa.Table:
             arr = pa.nulls(len(records), pa.string())
         t = t.append_column(col, arr)
     return t
+
+
+def person_features(maker: MatchKeyMaker, pseudo, person: dict) -> dict:
+    """The stored features of one person typed in a form (``person``: raw forename, surname,
+    date_of_birth, sex, postcode and any of pnc_id, nhs_number, upn), with the identifier
+    pseudonyms: what a match_features row holds, without any raw value."""
+    import pandas as pd
+
+    cols = ("forename", "surname", "date_of_birth", "sex", "postcode")
+    one = pd.DataFrame([{**{c: person.get(c) for c in cols},
+                         **{k: person[k] for _, k in ID_FEATURES if person.get(k)}}])
+    row = record_features(maker, pseudo, one).to_pylist()[0]
+    return {k: row[k] for k in (*STORED_FEATURES, "pnc_pid", "nhs_pid", "upn_pid")}

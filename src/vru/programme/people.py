@@ -5,9 +5,12 @@ number, or forename + surname + date of birth). Each is replaced by the workspac
 (``vru.privacy.pseudonymise``) before anything is written; every pseudonym is kept in
 ``prog_referral_ids`` so outcomes can be found in each source by its own identifier.
 
-``person_key_sql`` is the hook for record linkage (#15): when the workspace has a
-``person_links`` table mapping pseudonyms to a linked person, two referrals of one person under
-different identifiers count as one person; until then a person is their preferred pseudonym.
+``person_key_sql`` is the hook for record linkage (#15): every referral is a linkage record of
+its own (imported returns through the contract's match keys, form referrals through
+``store_form_features``) whose ``pid`` is the referral's preferred pseudonym, so once linkage has
+run, ``person_links`` maps each referral to a linked person and two referrals of one person
+under different identifiers count as one person; until then a person is their preferred
+pseudonym.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from vru.privacy.pseudonymise import IdentifierError, Pseudonymiser, load_key
+from vru.privacy.pseudonymise import IdentifierError, Pseudonymiser
 from vru.programme.model import ProgrammeError
 
 # Preference when a referral carries several identifiers (the most reliable first).
@@ -32,6 +35,7 @@ class PersonIds:
     forename: str | None = None
     surname: str | None = None
     date_of_birth: str | None = None
+    postcode: str | None = None        # for record linkage only (match features)
 
     def __repr__(self) -> str:  # never print identifiers
         return "PersonIds(<withheld>)"
@@ -46,10 +50,6 @@ def check_key(con, pseudo: Pseudonymiser) -> None:
     elif row[0] != pseudo.fingerprint:
         raise ProgrammeError("the pseudonymisation key differs from the one this workspace's "
                              "data was pseudonymised with (fingerprint mismatch)")
-
-
-def pseudonymiser(ws, key: bytes | None = None) -> Pseudonymiser:
-    return Pseudonymiser(key if key is not None else load_key(ws.path))
 
 
 def pseudonyms(pseudo: Pseudonymiser, ids: PersonIds) -> list[tuple[str, str]]:
@@ -72,6 +72,28 @@ def pseudonyms(pseudo: Pseudonymiser, ids: PersonIds) -> list[tuple[str, str]]:
         raise ProgrammeError("no identifier: give an NHS number, PNC ID, unique pupil number, "
                              "or forename + surname + date of birth")
     return out
+
+
+def store_form_features(con, key: bytes, pseudo: Pseudonymiser, referral_id: int,
+                        ids: PersonIds, sex: str | None, lsoa_code: str | None,
+                        referral_date, pid: str) -> None:
+    """Record linkage (#15): a referral typed in the form becomes a match_features record (keyed
+    features only, made here in memory; the raw values are never written). It has no file:
+    ``file_id`` 0 and ``row_number`` = the referral id (docs/guide/linkage.md)."""
+    from vru.privacy.matchkeys import FEATURE_VERSION, STORED_FEATURES, MatchKeyMaker, person_features
+
+    f = person_features(MatchKeyMaker(key), pseudo, {
+        "forename": ids.forename, "surname": ids.surname, "date_of_birth": ids.date_of_birth,
+        "sex": sex, "postcode": ids.postcode, "pnc_id": ids.pnc_id,
+        "nhs_number": ids.nhs_number, "upn": ids.upn})
+    cols = [*STORED_FEATURES, "pnc_pid", "nhs_pid", "upn_pid"]
+    con.execute(
+        f"INSERT INTO match_features (record_key, source, kind, role, file_id, row_number, "
+        f"import_id, event_date, pid, sex, home_lsoa, {', '.join(cols)}, feature_version) "
+        f"VALUES (?, 'programme', 'referrals', NULL, 0, ?, 0, ?, ?, ?, ?, "
+        f"{', '.join('?' for _ in cols)}, ?)",
+        [referral_id, referral_id, referral_date, pid, sex if sex in ("M", "F") else None,
+         lsoa_code, *(f[c] for c in cols), FEATURE_VERSION])
 
 
 def has_person_links(con) -> bool:

@@ -20,8 +20,9 @@ from datetime import date, datetime
 from typing import Any
 
 from vru.privacy.access import Permission, register_action
+from vru.privacy.pseudonymise import Pseudonymiser, load_key
 from vru.programme.model import ETHNICITIES, SEXES, ProgrammeError
-from vru.programme.people import PersonIds, check_key, pseudonymiser, pseudonyms
+from vru.programme.people import PersonIds, check_key, pseudonyms, store_form_features
 from vru.workspace import Workspace
 
 # The programme's actions in the one access gate (vru.privacy.access): person-level, so a
@@ -99,7 +100,8 @@ def create_referral(ws: Workspace, new: NewReferral, actor: str, provider: str |
         problems.append(f"ethnicity must be one of {', '.join(ETHNICITIES)}")
     if problems:
         raise ProgrammeError("; ".join(problems))
-    pseudo = pseudonymiser(ws, key)
+    key = key if key is not None else load_key(ws.path)
+    pseudo = Pseudonymiser(key)
     pids = pseudonyms(pseudo, new.ids)
     with ws.transaction() as con:
         check_key(con, pseudo)
@@ -120,6 +122,8 @@ def create_referral(ws: Workspace, new: NewReferral, actor: str, provider: str |
                         [(rid, k, p) for k, p in pids])
         con.execute("INSERT INTO prog_referral_events VALUES (?, 1, NULL, 'received', ?, NULL, ?, "
                     "?, NULL)", [rid, new.referral_date, actor, now])
+        store_form_features(con, key, pseudo, rid, new.ids, new.sex, new.lsoa_code,
+                            new.referral_date, pids[0][1])
     return rid
 
 

@@ -3,7 +3,9 @@
 Contract: docs/guide/hub-police-rms.md. Rows land in the same ``crimes`` table as data.police.uk
 (``source = 'police_rms'``) with the richer fields: exact time or a from-to window, Home Office
 offence code, victim age and sex, pseudonymised suspect, knife and domestic-abuse flags,
-easting/northing and grid cell. ``month`` is the month of ``committed_from``; ``crime_type``
+easting/northing and grid cell. The suspect's and the victim's optional names, dates of birth and
+postcodes become keyed match features at the door (record linkage, two records per row).
+``month`` is the month of ``committed_from``; ``crime_type``
 is the police.uk category mapped from the offence code (data/ho_offence_categories.csv, which
 a partnership may extend); an unmapped code loads as 'Other crime' with the flag
 ``offence_code_unmapped``.
@@ -67,6 +69,11 @@ SUSPECT_KEYS = MatchKeys(forename="suspect_forename", surname="suspect_surname",
                          date_of_birth="suspect_date_of_birth", postcode="suspect_postcode",
                          sex="suspect_sex", home_lsoa=None, date_column="committed_from",
                          pid="suspect_pid")
+# The victim is a person of its own on the row (record linkage: police_rms:victim).
+VICTIM_KEYS = MatchKeys(forename="victim_forename", surname="victim_surname",
+                        date_of_birth="victim_date_of_birth", postcode="victim_postcode",
+                        sex="victim_sex", home_lsoa=None, date_column="committed_from",
+                        role="victim")
 BASE_COLUMNS = (
     Column("crime_reference", "text", True, max_length=50,
            description="the force's crime reference (unique per force)"),
@@ -91,7 +98,8 @@ BASE_COLUMNS = (
     Column("suspect_sex", "code", codes=SEXES,
            description="suspect's sex, M, F, X or U; used for record linkage"),
 )
-COLUMNS = BASE_COLUMNS + quasi_identifier_columns(SUSPECT_KEYS, BASE_COLUMNS)
+COLUMNS = (BASE_COLUMNS + quasi_identifier_columns(SUSPECT_KEYS, BASE_COLUMNS)
+           + quasi_identifier_columns(VICTIM_KEYS, BASE_COLUMNS))
 
 CHECKS = (
     Check("ho_offence_code",
@@ -144,7 +152,7 @@ CRIMES = Contract(
     columns=COLUMNS, load=_load, checks=CHECKS, flags=FLAGS, unique=("crime_reference",),
     once=ONCE, identifiers=(Identifier("suspect_pid", "pnc_id", ("suspect_id",)),),
     retention=(RetentionTarget("crimes", "occurred_from", "source = 'police_rms'"),),
-    match_keys=SUSPECT_KEYS,
+    match_keys=(SUSPECT_KEYS, VICTIM_KEYS),
 )
 
 POLICE_RMS = Source(name="police_rms", title="Police force extracts (RMS)", contracts=(CRIMES,))

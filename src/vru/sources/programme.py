@@ -22,9 +22,11 @@ from vru.sources.contract import (
     Contract,
     Identifier,
     LoadContext,
+    MatchKeys,
     RetentionTarget,
     Source,
     inserted,
+    quasi_identifier_columns,
 )
 
 STATUS_CODES = tuple(s.upper() for s in STATUSES)
@@ -88,6 +90,13 @@ REFERRAL_COLUMNS = (
     Column("area", "text", max_length=100, description="local authority of residence"),
     Column("lsoa_code", "lsoa", description="LSOA of residence"),
 )
+# Record linkage (#15): the referral's person becomes keyed match features at the door; its own
+# pseudonym is the preferred one (as prog_referrals.person_pid), and the record stays while a
+# referral with that pseudonym is kept (one referral's rows are several returns).
+REFERRAL_KEYS = MatchKeys(sex="sex", home_lsoa="lsoa_code", date_column="referral_date",
+                          pid=("nhs_pid", "pnc_pid", "upn_pid", "name_dob_pid"),
+                          kept="EXISTS (SELECT 1 FROM prog_referral_ids i WHERE i.pid = m.pid)")
+REFERRAL_COLUMNS = REFERRAL_COLUMNS + quasi_identifier_columns(REFERRAL_KEYS, REFERRAL_COLUMNS)
 _S = "v_status"
 REFERRAL_CHECKS = (
     UNKNOWN_IV,
@@ -240,6 +249,7 @@ REFERRALS = Contract(
         Identifier("name_dob_pid", "name_dob", ("forename", "surname", "date_of_birth")),
     ),
     unique=("provider_ref", "intervention_code"),
+    match_keys=REFERRAL_KEYS,
     # Ended referrals are purged with their pseudonyms and events once past retention.
     retention=(
         RetentionTarget("prog_referral_events", _ENDED),

@@ -195,22 +195,35 @@ SYNTH_NICKNAMES: dict[str, tuple[str, ...]] = {
     "Abdirahman": ("Abdi",), "Mustafa": ("Musti",),
 }
 
-SOURCES: tuple[str, ...] = ("police_rms", "admissions", "education", "youth_justice", "em_gps")
-# Which identifier each source issues or records (and how often it is missing there).
+# Record sources as linkage names them (docs/guide/linkage.md): a police crime row carries its
+# suspect ("police_rms") and its victim ("police_rms:victim"), two records of one file row.
+# (The sources added later come last, so the earlier sources' records are drawn as before.)
+SOURCES: tuple[str, ...] = ("police_rms", "admissions", "education", "youth_justice", "em_gps",
+                            "police_rms:victim", "programme")
+# Which identifier each source issues or records (and how often it is missing there). Victims
+# carry none; the programme's referrers give what they have.
 SOURCE_IDS: dict[str, dict[str, float]] = {
     "police_rms": {"pnc_id": 0.15},
+    "police_rms:victim": {},
     "admissions": {"nhs_number": 0.03},
     "education": {"upn": 0.02},
     "youth_justice": {"pnc_id": 0.30},
     "em_gps": {"pnc_id": 0.0},
+    "programme": {"nhs_number": 0.5, "pnc_id": 0.8, "upn": 0.6},
 }
 # Expected records per person in each source, given the person is known to it.
 SOURCE_RECORDS: dict[str, float] = {
-    "police_rms": 2.2, "admissions": 1.4, "education": 1.8, "youth_justice": 1.6, "em_gps": 1.1}
+    "police_rms": 2.2, "police_rms:victim": 1.3, "admissions": 1.4, "education": 1.8,
+    "youth_justice": 1.6, "em_gps": 1.1, "programme": 1.15}
 # Share of people known to each source.
 SOURCE_REACH: dict[str, float] = {
-    "police_rms": 0.55, "admissions": 0.35, "education": 0.60, "youth_justice": 0.18,
-    "em_gps": 0.05}
+    "police_rms": 0.55, "police_rms:victim": 0.25, "admissions": 0.35, "education": 0.60,
+    "youth_justice": 0.18, "em_gps": 0.05, "programme": 0.05}
+
+
+def file_source(source: str) -> str:
+    """The source whose files hold a record source's rows (police_rms:victim -> police_rms)."""
+    return source.split(":")[0]
 
 
 @dataclass
@@ -541,7 +554,8 @@ def make_records(people: pd.DataFrame, p: IdentityParams, records: int | None = 
             gone = rng.random(k) < min(1.0, missing * nz.id_missing_factor * nz.scale)
             v[gone] = ""
             cols[idk] = v
-        file = np.array([f"{s.replace('_', '-')}/{s}-2024-{m:02d}.csv" for m in month],
+        fs = file_source(s)
+        file = np.array([f"{fs.replace('_', '-')}/{fs}-2024-{m:02d}.csv" for m in month],
                         dtype=object)
         # Row numbers within each monthly file, in order of arrival.
         rown = np.zeros(k, dtype=np.int64)
@@ -586,26 +600,32 @@ def parse_iso_or_dayfirst(s: str) -> tuple[int, int, int] | None:
         return None
 
 
-def write_partner_files(records: pd.DataFrame, out, year: int = 2024) -> dict[str, int]:
-    """The records as the five person-bearing data-hub contracts' files (one per source and
-    month, quasi-identifiers included), plus ``truth/linkage_truth.csv`` (source, file,
-    row_number, person_id, origin, sex). Returns rows written per source."""
+def write_partner_files(records: pd.DataFrame, out, year: int = 2024,
+                        intervention_code: str = "LINK-DEMO") -> dict[str, int]:
+    """The records as the person-bearing data-hub contracts' files (one per source and month,
+    quasi-identifiers included), plus ``truth/linkage_truth.csv`` (source, file, row_number,
+    person_id, origin, sex). A police file's row i carries the month's i-th suspect and i-th
+    victim (either may be absent); programme referrals name ``intervention_code`` (create it
+    before importing them). Returns rows written per file source."""
     from pathlib import Path
 
     out = Path(out)
     rng = np.random.default_rng(1503)
     counts: dict[str, int] = {}
     truth = []
-    for (source, month), g in records.groupby(["source", "month"], sort=True):
-        g = g.sort_values("row_number")
-        n = len(g)
+    records = records.assign(fsource=records["source"].map(file_source))
+    for (source, month), g in records.groupby(["fsource", "month"], sort=True):
+        roles = {s: x.sort_values("row_number") for s, x in g.groupby("source")}
+        n = max(len(x) for x in roles.values())
         day = rng.integers(1, 29, n)
         when = [f"{year}-{month:02d}-{d:02d}" for d in day]
         folder = source.replace("_", "-")
         name = f"{source.replace('_', '-')}-{year}-{month:02d}.csv"
-        q = {"forename": g["forename"], "surname": g["surname"],
-             "date_of_birth": g["date_of_birth"], "postcode": g["postcode"]}
-        sex = g["sex"].to_numpy()
+        g = roles.get(source)
+        if g is not None:
+            q = {"forename": g["forename"], "surname": g["surname"],
+                 "date_of_birth": g["date_of_birth"], "postcode": g["postcode"]}
+            sex = g["sex"].to_numpy()
         if source == "admissions":
             cols = {"nhs_number": g["nhs_number"], "admission_date": when,
                     "icd10_cause": np.where(rng.random(n) < 0.4, "X99", "Y04"),
@@ -621,11 +641,21 @@ def write_partner_files(records: pd.DataFrame, out, year: int = 2024) -> dict[st
                     "outcome_code": "YC", "age": ages, "sex": sex, **q}
         elif source == "police_rms":
             cols = {"crime_reference": [f"KX/{year % 100}/{month:02d}{i:07d}" for i in range(n)],
-                    "ho_offence_code": "8N", "committed_from": [f"{w} 21:00" for w in when],
-                    "suspect_id": g["pnc_id"], "suspect_forename": g["forename"],
-                    "suspect_surname": g["surname"], "suspect_date_of_birth": g["date_of_birth"],
-                    "suspect_postcode": g["postcode"], "suspect_sex": sex}
+                    "ho_offence_code": "8N", "committed_from": [f"{w} 21:00" for w in when]}
+            for role, prefix, ident in (("police_rms", "suspect_", "suspect_id"),
+                                        ("police_rms:victim", "victim_", None)):
+                r = roles.get(role, records.iloc[:0])
+                if ident:
+                    cols[ident] = [*r["pnc_id"], *[""] * (n - len(r))]
+                for c in ("forename", "surname", "date_of_birth", "postcode", "sex"):
+                    cols[prefix + c] = [*r[c], *[""] * (n - len(r))]
             folder = "police-rms"
+        elif source == "programme":
+            cols = {"provider_ref": [f"L{month:02d}-{i:06d}" for i in range(n)],
+                    "intervention_code": intervention_code, "nhs_number": g["nhs_number"],
+                    "pnc_id": g["pnc_id"], "upn": g["upn"], "referring_agency": "Police",
+                    "referral_date": when, "reasons": "linkage test", "status": "RECEIVED",
+                    "sex": sex, **q}
         else:  # em_gps tagged people
             cols = {"person_id": g["pnc_id"], "order_type": "GPS_TRAIL", "start_date": when,
                     "sex": sex, **q}
@@ -635,11 +665,12 @@ def write_partner_files(records: pd.DataFrame, out, year: int = 2024) -> dict[st
         pd.DataFrame({k: (list(v) if not np.isscalar(v) else [v] * n) for k, v in cols.items()}
                      ).to_csv(path, index=False)
         counts[source] = counts.get(source, 0) + n
-        truth.append(pd.DataFrame({"source": source, "file": name,
-                                   "row_number": np.arange(1, n + 1),
-                                   "person_id": g["person_id"].to_numpy(),
-                                   "origin": g["origin"].to_numpy(),
-                                   "sex": g["true_sex"].to_numpy()}))
+        for role, r in roles.items():
+            truth.append(pd.DataFrame({"source": role, "file": name,
+                                       "row_number": np.arange(1, len(r) + 1),
+                                       "person_id": r["person_id"].to_numpy(),
+                                       "origin": r["origin"].to_numpy(),
+                                       "sex": r["true_sex"].to_numpy()}))
     (out / "truth").mkdir(parents=True, exist_ok=True)
     pd.concat(truth, ignore_index=True).to_csv(out / "truth" / "linkage_truth.csv", index=False)
     return counts

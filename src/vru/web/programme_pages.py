@@ -175,7 +175,8 @@ def referral_create(request: Request, intervention_id: int = Form(...),
                     nhs_number: str = Form("", max_length=20), pnc_id: str = Form("", max_length=20),
                     upn: str = Form("", max_length=20), forename: str = Form("", max_length=100),
                     surname: str = Form("", max_length=100),
-                    date_of_birth: str = Form("", max_length=20), age: str = Form(""),
+                    date_of_birth: str = Form("", max_length=20),
+                    postcode: str = Form("", max_length=10), age: str = Form(""),
                     sex: str = Form(""), ethnicity: str = Form(""),
                     area: str = Form("", max_length=100)):
     user = request.state.session.user
@@ -193,7 +194,7 @@ def referral_create(request: Request, intervention_id: int = Form(...),
         new = workflow.NewReferral(
             intervention_id, referring_agency, when, reasons.split(";"),
             PersonIds(nhs_number or None, pnc_id or None, upn or None, forename or None,
-                      surname or None, date_of_birth or None),
+                      surname or None, date_of_birth or None, postcode or None),
             int(age) if age.strip() else None, sex or None, ethnicity or None, area or None)
         prov = _ctx(request).ws.scalar(
             "SELECT p.name FROM prog_interventions i JOIN prog_providers p USING (provider_id) "

@@ -55,7 +55,14 @@ class MatchKeys:
     engine writes one ``match_features`` row per valid row (keyed HMAC features only).
 
     ``date_column`` names the row's event date (typed, ``v_<column>``) kept for retention;
-    ``sex`` and ``home_lsoa`` name stored (typed) columns; ``pid`` the row's own pseudonym."""
+    ``sex`` and ``home_lsoa`` name stored (typed) columns; ``pid`` the row's own pseudonym
+    column (several: the first that is not NULL).
+
+    A row may carry more than one person (a crime's suspect and its victim): a contract then
+    lists several MatchKeys, each after the first with a ``role`` ('victim'), and each person
+    is a record of its own (docs/guide/linkage.md, "Match keys at the door"). ``kept`` is SQL
+    over ``m`` (a match_features row), true while the record's row is still stored (default:
+    the contract's first retention table has its file_id and row_number)."""
 
     forename: str = "forename"
     surname: str = "surname"
@@ -64,7 +71,9 @@ class MatchKeys:
     sex: str | None = "sex"
     home_lsoa: str | None = "lsoa_code"
     date_column: str | None = None
-    pid: str | None = None
+    pid: str | tuple[str, ...] | None = None
+    role: str | None = None
+    kept: str | None = None
 
     @property
     def raw(self) -> tuple[str, str, str, str]:
@@ -181,10 +190,11 @@ class Contract:
     # hold identifiers nobody agreed to share) or "ignore" them with a warning (open data).
     extra_columns: str = "refuse"
     guide: str = ""                 # the contract's user guide page (default: the source's)
-    match_keys: MatchKeys | None = None  # quasi-identifiers -> match_features (record linkage)
     # A reject's reason: every failed rule as "field: reason" (partner files), or as "reason"
     # alone (data.police.uk, whose published reasons name the field themselves).
     reasons_name_field: bool = True
+    # quasi-identifiers -> match_features (record linkage); several when a row has several people
+    match_keys: MatchKeys | tuple[MatchKeys, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.extra_columns not in ("refuse", "ignore"):
@@ -194,6 +204,17 @@ class Contract:
             # would still count as loaded for the files after it.
             raise ValueError(f"{self.source}/{self.kind}: a contract cannot have both a "
                              "`once` key and a `partition`")
+        roles = [k.role for k in self.people]
+        if roles and (roles[0] is not None or None in roles[1:] or len(set(roles)) < len(roles)):
+            raise ValueError(f"{self.source}/{self.kind}: the first person's match keys have no "
+                             "role, every further person's a role of its own")
+
+    @property
+    def people(self) -> tuple[MatchKeys, ...]:
+        """The persons a row carries for record linkage (empty: none)."""
+        if self.match_keys is None:
+            return ()
+        return self.match_keys if isinstance(self.match_keys, tuple) else (self.match_keys,)
 
     @property
     def names(self) -> list[str]:

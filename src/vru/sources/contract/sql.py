@@ -35,8 +35,9 @@ def stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: s
 
     Returns the in-memory tables the view joins, which the caller must bind as ``hub_map``
     (every identifier's distinct raw values -> pseudonym or problem, ``g`` = the identifier's
-    number) and ``hub_mk`` (contracts with match keys: the keyed features, by ``__mk_id``) for
-    as long as the view is used (see ``engine._import_chunk``)."""
+    number) and ``hub_mk`` (contracts with match keys: the keyed features of every person on
+    the row, ``p`` = the person's slot, by ``__mk_id<slot>``) for as long as the view is used
+    (see ``engine._import_chunk``)."""
     pos = {h: i for i, h in enumerate(header)}
     select = ["s.file_id", "s.row_number"]
     for col in c.stored:
@@ -69,8 +70,12 @@ def stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: s
         select.append(f"m{g}.problem AS {q(ident.name + '__problem')}")
     hub_map = pa.concat_tables(parts) if parts else None
     hub_mk = None
-    if c.match_keys is not None and maker is not None:
-        hub_mk = _stage_match_keys(con, c, pos, src, maker, select, joins)
+    if c.people and maker is not None:
+        mks: list[pa.Table] = []
+        for slot, mk in enumerate(c.people):
+            mks.append(_stage_match_keys(con, mk, slot, sum(t.num_rows for t in mks), pos, src,
+                                         maker, select, joins))
+        hub_mk = pa.concat_tables(mks)
     # A view, not a table: the files are read once more, straight into validation. DuckDB binds
     # hub_map and hub_mk, here and wherever the view is used, to the variables of those names.
     con.execute(
@@ -79,14 +84,13 @@ def stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: s
     return hub_map, hub_mk
 
 
-def _stage_match_keys(con, c: Contract, pos: dict[str, int], src: str, maker,
+def _stage_match_keys(con, mk, slot: int, first_id: int, pos: dict[str, int], src: str, maker,
                       select: list[str], joins: list[str]) -> pa.Table:
-    """Distinct raw quasi-identifier tuples -> keyed match features, in memory (Arrow), joined
-    in by the raw values like the identifier pseudonyms; only the row's ``__mk_id`` goes on."""
+    """Distinct raw quasi-identifier tuples of the row's person ``slot`` -> keyed match
+    features, in memory (Arrow; ``mk_id`` from ``first_id``, ``p`` = slot), joined in by the
+    raw values like the identifier pseudonyms; only the row's ``__mk_id<slot>`` goes on."""
     from vru.privacy.matchkeys import make_features
 
-    mk = c.match_keys
-    assert mk is not None
     exprs = [(clean(f"s.c{pos[n]}") if n in pos else "NULL::VARCHAR") for n in mk.raw]
     keys = ", ".join(f"{e} AS k{j}" for j, e in enumerate(exprs))
     distinct = con.execute(f"SELECT DISTINCT {keys} FROM {src} s").fetchall()
@@ -94,13 +98,15 @@ def _stage_match_keys(con, c: Contract, pos: dict[str, int], src: str, maker,
     feats = make_features(maker, cols[0], cols[1], cols[2], [None] * len(distinct), cols[3])
     feats = feats.drop_columns(["sex"])
     table = pa.table({**{f"k{j}": pa.array(list(cols[j]), type=pa.string()) for j in range(4)},
-                      "mk_id": pa.array(range(len(distinct)), type=pa.int64())})
+                      "mk_id": pa.array(range(first_id, first_id + len(distinct)), type=pa.int64()),
+                      "p": pa.array([slot] * len(distinct), type=pa.int64())})
     for name in feats.column_names:
         table = table.append_column(name, feats.column(name))
     del distinct, cols
-    on = " AND ".join(f"mk.k{j} IS NOT DISTINCT FROM {e}" for j, e in enumerate(exprs))
-    joins.append(f"LEFT JOIN (SELECT k0, k1, k2, k3, mk_id FROM hub_mk) mk ON {on}")
-    select.append("mk.mk_id AS __mk_id")
+    on = " AND ".join(f"mk{slot}.k{j} IS NOT DISTINCT FROM {e}" for j, e in enumerate(exprs))
+    joins.append(f"LEFT JOIN (SELECT k0, k1, k2, k3, mk_id FROM hub_mk WHERE p = {slot}) "
+                 f"mk{slot} ON {on}")
+    select.append(f"mk{slot}.mk_id AS __mk_id{slot}")
     return table
 
 
@@ -325,7 +331,7 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False
     raw = "json_object(" + ", ".join(f"{lit(n)}, {q(n)}" for n in raw_cols) + ")"
     keep = ", ".join(["file_id", "row_number", *(q("v_" + col.name) for col in c.stored),
                       *(q(i.name) for i in c.identifiers), "problems", "flags",
-                      *(["__mk_id"] if c.match_keys is not None else [])])
+                      *(f"__mk_id{slot}" for slot in range(len(c.people)))])
     hub_chk = con.execute(
         f"""WITH typed AS (SELECT s.*, {', '.join(typed)} FROM hub_stg s),
             typed2 AS (SELECT t.*{', d.__first' if c.unique else ''} FROM typed t {dup_join}),
@@ -377,50 +383,64 @@ def write_rejects(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int,
 
 # Identifier pseudonym kinds -> their match_features column.
 _ID_FEATURE = {"pnc_id": "pnc_pid", "nhs_number": "nhs_pid", "upn": "upn_pid"}
+# A row's further persons (a crime's victim) are records of their own, keyed after the first's:
+# record_key = file_id * 100,000,000 + slot * 50,000,000 + row_number.
+RECORDS_PER_FILE = 100_000_000
+ROLE_OFFSET = 50_000_000
 
 
 def store_match_features(con: duckdb.DuckDBPyConnection, c: Contract, import_id: int) -> None:
-    """One match_features row per valid row of the batch: its identifier pseudonyms, sex,
-    home LSOA and the keyed features made at staging (record linkage, vru.linkage)."""
-    from vru.privacy.matchkeys import FEATURE_VERSION
+    """One match_features row per person on each valid row of the batch: its identifier
+    pseudonyms, sex, home LSOA and the keyed features made at staging (record linkage,
+    vru.linkage)."""
+    for slot, mk in enumerate(c.people):
+        _store_person(con, c, mk, slot, import_id)
 
-    mk = c.match_keys
-    assert mk is not None
+
+def _store_person(con: duckdb.DuckDBPyConnection, c: Contract, mk, slot: int,
+                  import_id: int) -> None:
+    from vru.privacy.matchkeys import FEATURE_VERSION, STORED_FEATURES
+
     names = {col.name for col in c.stored}
     ids = {}
-    for ident in c.identifiers:
-        col = _ID_FEATURE.get(ident.kind)
-        if col and col not in ids:
-            ids[col] = q(ident.name)
-    own_col = mk.pid or next(iter(i.name for i in c.identifiers), None)
-    own = f"o.{q(own_col)}" if own_col else "NULL"
+    if slot == 0:  # the row's identifiers belong to its first person
+        for ident in c.identifiers:
+            col = _ID_FEATURE.get(ident.kind)
+            if col and col not in ids:
+                ids[col] = f"o.{q(ident.name)}"
+    own_cols = ((mk.pid,) if isinstance(mk.pid, str) else mk.pid) if mk.pid else (
+        (c.identifiers[0].name,) if c.identifiers and slot == 0 else ())
+    own = (f"coalesce({', '.join('o.' + q(x) for x in own_cols)})" if own_cols else "NULL")
     sex = (f"CASE WHEN o.{q('v_' + mk.sex)} IN ('M', 'F') THEN o.{q('v_' + mk.sex)} END"
            if mk.sex in names else "NULL")
     lsoa = f"o.{q('v_' + mk.home_lsoa)}" if mk.home_lsoa in names else "NULL"
     when = f"CAST(o.{q('v_' + mk.date_column)} AS DATE)" if mk.date_column else "NULL"
-    feats = ("fn_h, fn_c, fn_tok, fn_ph, fn_dm1, sn_h, sn_tok, sn_ph, sn_dm1, dob_h, dob_sw, "
-             "dob_y, dob_m, dob_d, pc_sector_h, pc_district_h, fn_bf0, fn_bf1, fn_bf2, fn_bf3, "
-             "fn_bfn, sn_bf0, sn_bf1, sn_bf2, sn_bf3, sn_bfn")
+    if slot and con.execute(f"SELECT max(row_number) >= {ROLE_OFFSET} FROM hub_ok").fetchone()[0]:
+        raise ValueError(f"{c.source}/{c.kind}: a file with more than {ROLE_OFFSET:,} rows "
+                         "cannot carry a second person per row for record linkage")
+    feats = ", ".join(STORED_FEATURES)
     con.execute(
-        f"""INSERT INTO match_features (record_key, source, kind, file_id, row_number, import_id,
-                event_date, pid, pnc_pid, nhs_pid, upn_pid, sex, home_lsoa, {feats},
+        f"""INSERT INTO match_features (record_key, source, kind, role, file_id, row_number,
+                import_id, event_date, pid, pnc_pid, nhs_pid, upn_pid, sex, home_lsoa, {feats},
                 feature_version)
-            SELECT CAST(o.file_id AS BIGINT) * 100000000 + o.row_number, ?, ?, o.file_id, o.row_number, ?,
+            SELECT CAST(o.file_id AS BIGINT) * {RECORDS_PER_FILE} + {slot * ROLE_OFFSET}
+                   + o.row_number, ?, ?, ?, o.file_id, o.row_number, ?,
                    {when}, {own}, {ids.get('pnc_pid', 'NULL')}, {ids.get('nhs_pid', 'NULL')},
                    {ids.get('upn_pid', 'NULL')}, {sex}, {lsoa},
-                   {', '.join('mk.' + f.strip() for f in feats.split(','))}, ?
-            FROM hub_ok o LEFT JOIN hub_mk mk ON mk.mk_id = o.__mk_id
+                   {', '.join('mk.' + f for f in STORED_FEATURES)}, ?
+            FROM hub_ok o LEFT JOIN hub_mk mk ON mk.mk_id = o.__mk_id{slot}
             WHERE {own} IS NOT NULL OR mk.fn_h IS NOT NULL OR mk.sn_h IS NOT NULL
                OR mk.dob_h IS NOT NULL""",
-        [c.source, c.kind, import_id, FEATURE_VERSION])
+        [c.source, c.kind, mk.role, import_id, FEATURE_VERSION])
 
 
 def drop_linkage_rows(con: duckdb.DuckDBPyConnection, c: Contract) -> int:
     """Record linkage's rows (match features, person links) follow their canonical rows: those
     whose row is gone (purged by retention, replaced by a resubmission) are deleted."""
     table = c.retention[0]
-    gone = (f"source = ? AND kind = ? AND NOT EXISTS (SELECT 1 FROM {table.table} t "
-            f"WHERE t.file_id = m.file_id AND t.row_number = m.row_number)")
+    kept = c.people[0].kept or (f"EXISTS (SELECT 1 FROM {table.table} t "
+                                f"WHERE t.file_id = m.file_id AND t.row_number = m.row_number)")
+    gone = f"source = ? AND kind = ? AND NOT ({kept})"
     keys = [r[0] for r in con.execute(
         f"SELECT record_key FROM match_features m WHERE {gone}", [c.source, c.kind]).fetchall()]
     if keys:
