@@ -36,8 +36,9 @@ def test_demo_builds_everything_offline(demo_run):
         # Record linkage ran over the partner sources' quasi-identifiers (#15): every
         # person-bearing row with features is linked, and the links agree with the truth.
         assert ws.scalar("SELECT count(*) FROM linkage_models") == 1
-        links = ws.df("SELECT p.source, f.name AS file, p.row_number, p.person_id "
-                      "FROM person_links p JOIN source_files f USING (file_id)")
+        from vru.linkage.service import export_links
+
+        links = export_links(ws)  # named as exported: a police row's victim is police_rms:victim
         assert len(links) == ws.scalar("SELECT count(*) FROM match_features") > 100
         truth = pd.read_csv(data / "truth" / "identity_links.csv", dtype={"row_number": int})
         truth["file"] = truth["file"].str.split("/").str[-1]

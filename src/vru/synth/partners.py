@@ -1,7 +1,8 @@
 """Partner agencies' files, in the data hub's contracts (docs/guide/hub-*.md).
 
 Driven month by month from the crime batches (bounded memory):
-- police-rms/      the force's own extract: exact times, offence codes, victims, suspects (PNC)
+- police-rms/      the force's own extract: exact times, offence codes, victims, suspects (PNC),
+                   suspects' and victims' names for record linkage
 - istv/<site>/     ED assault attendances: reported injury assaults that reach the ED, plus
                    assaults never reported to police (share ``ed_unknown_to_police``)
 - admissions/      HES-like admissions: assaults from the ED (sharp objects X99 often), plus
@@ -161,6 +162,9 @@ class PartnerFiles:
         loc = np.where(nolo, "", self.points.name[pts])
         sus = det.suspect[keep]
         ids = noisy(self.people, np.maximum(sus, 0), self.p.noise, rng)
+        vic = self._victims(batch, det, keep)
+        vids = noisy(self.people, np.maximum(vic, 0), self.p.noise,
+                     np.random.default_rng([self.p.seed, 614, batch.rng_key]))
         suspect_id = np.where(sus >= 0, ids.pnc_id, "")
         fname = f"{_ym(batch.month)}-{self.p.force_slug}-crimes.csv"
         offset = self.rms_rows.get(fname, 0) if batch.part > 0 else 0
@@ -187,15 +191,37 @@ class PartnerFiles:
             "suspect_sex": np.where(sus >= 0, ids.sex, ""),
             **_quasi(self.people, np.maximum(sus, 0), ids, self.p.seed, self.p.noise.postcode_missing,
                      "suspect_", present=sus >= 0),
+            **_quasi(self.people, np.maximum(vic, 0), vids, self.p.seed + 1,
+                     self.p.noise.postcode_missing, "victim_", present=vic >= 0),
         })
-        # Written as we go (police links are the many): memory stays bounded.
-        rows = np.flatnonzero(sus >= 0)
-        write_csv(self.truth / "identity_links.csv", append=True, columns={
-            "source": np.full(rows.size, "police_rms", dtype=object),
-            "file": np.full(rows.size, f"police-rms/{fname}", dtype=object),
-            "row_number": rows + offset + 1,
-            "person_id": self.people.person_id[sus[rows]]})
+        # Written as we go (police links are the many): memory stays bounded. A row's victim is
+        # a record of its own for linkage (police_rms:victim).
+        for label, who in (("police_rms", sus), ("police_rms:victim", vic)):
+            rows = np.flatnonzero(who >= 0)
+            write_csv(self.truth / "identity_links.csv", append=True, columns={
+                "source": np.full(rows.size, label, dtype=object),
+                "file": np.full(rows.size, f"police-rms/{fname}", dtype=object),
+                "row_number": rows + offset + 1,
+                "person_id": self.people.person_id[who[rows]]})
         self.counts["police_rms"] += n
+
+    def _victims(self, batch: CrimeBatch, det: CrimeDetails, keep: np.ndarray) -> np.ndarray:
+        """The person behind each kept row's victim: someone of the victim's age and sex, or -1
+        (no victim, or no one of that age in the people table, e.g. older adults). Its own
+        random stream, so the rest of the world is drawn exactly as before victims had names.
+        Kept per batch row for the ED: an admitted victim known to police is this person."""
+        rng = np.random.default_rng([self.p.seed, 613, batch.rng_key])
+        age, sex = det.victim_age[keep], det.victim_sex[keep]
+        out = np.full(keep.size, -1, dtype=np.int64)
+        ages = self.people.age_on(np.datetime64(batch.month.isoformat(), "D"))
+        for a, s in sorted({(int(a), str(s)) for a, s in zip(age, sex, strict=True) if a >= 0}):
+            pool = np.flatnonzero((ages == a) & (self.people.sex == s))
+            if pool.size:
+                sel = np.flatnonzero((age == a) & (sex == s))
+                out[sel] = rng.choice(pool, size=sel.size)
+        self.batch_victims = np.full(len(batch), -1, dtype=np.int64)
+        self.batch_victims[keep] = out
+        return out
 
     # ------------------------------------------------------------------ youth justice
     def _youth_justice(self, batch: CrimeBatch, det: CrimeDetails,
@@ -292,6 +318,8 @@ class PartnerFiles:
             "hotspot": np.concatenate([batch.hotspot[known] >= 0, at_hotspot]),
             "police_ref": np.concatenate([refs_np[known], np.full(n_unknown, "", dtype=object)]),
             "police_uid": np.concatenate([batch.uid[known], np.full(n_unknown, -1)]),
+            "victim_person": np.concatenate([self.batch_victims[known],
+                                             np.full(n_unknown, -1, dtype=np.int64)]),
         }
         k = rows["t"].size
         delay = np.round(rng.lognormal(np.log(90), 0.8, k)).astype(int)  # minutes
@@ -393,6 +421,8 @@ class PartnerFiles:
         if not cand.size:
             return  # no one of that age in the people table (very old victims)
         who = int(rng.choice(cand))
+        if r["victim_person"] >= 0:  # the police record's victim (drawn as before: same stream)
+            who = int(r["victim_person"])
         self.adm_rows[_fy(day.astype(object))].append({
             "person": who, "date": day, "icd": ICD_BY_METHOD[r["method"]],
             "stay": int(rng.integers(0, 8)), "ed_ref": ed_ref, "age": int(age[who]),

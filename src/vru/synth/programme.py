@@ -32,8 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+from vru.synth.identities import zone_postcodes
 from vru.synth.params import SynthParams
-from vru.synth.people import People
+from vru.synth.people import People, noisy
 from vru.synth.world import World
 from vru.synth.writers import write_csv
 
@@ -299,9 +300,11 @@ def write_programme(out: Path, pw: ProgrammeWorld, people: People) -> dict[str, 
         months.append(m)
         m = date(m.year + (m.month == 12), m.month % 12 + 1, 1)
     ref_cols = ("provider_ref", "intervention_code", "nhs_number", "pnc_id", "upn", "forename",
-                "surname", "date_of_birth", "referring_agency", "referral_date", "reasons",
-                "status", "assessed_date", "decision_date", "engaged_date", "ended_date",
-                "status_reason", "age", "sex", "ethnicity", "area", "lsoa_code")
+                "surname", "date_of_birth", "postcode", "referring_agency", "referral_date",
+                "reasons", "status", "assessed_date", "decision_date", "engaged_date",
+                "ended_date", "status_reason", "age", "sex", "ethnicity", "area", "lsoa_code")
+    names = _typed_names(pw, people)
+    links: dict[str, list] = {"source": [], "file": [], "row_number": [], "person_id": []}
     n_ref = n_att = n_reach = n_spend = 0
     for m in months:
         end = _month_end(m)
@@ -317,13 +320,10 @@ def write_programme(out: Path, pw: ProgrammeWorld, people: People) -> dict[str, 
                 stage_dates = (r.received, r.assessed, r.decision, r.engaged, r.ended)
                 if any(d is not None and m <= d <= end for d in stage_dates):
                     st = _state(r, end)
-                    dob = people.dob[r.person].astype("datetime64[D]").astype(object)
                     row = {"provider_ref": r.ref, "intervention_code": spec.code,
                            "nhs_number": people.nhs_number[r.person],
                            "pnc_id": people.pnc_id[r.person], "upn": people.upn[r.person],
-                           "forename": people.forename[r.person],
-                           "surname": people.surname[r.person],
-                           "date_of_birth": dob.isoformat(), "referring_agency": r.agency,
+                           **names[r.ref], "referring_agency": r.agency,
                            "referral_date": r.received.isoformat(), "reasons": r.reasons,
                            **st, "age": r.age, "sex": r.sex, "ethnicity": r.ethnicity,
                            "area": r.area, "lsoa_code": r.lsoa}
@@ -337,8 +337,15 @@ def write_programme(out: Path, pw: ProgrammeWorld, people: People) -> dict[str, 
                         att["attended"].append("Y" if went else "N")
                         att["minutes"].append(str(mins) if went else "")
             if rows["provider_ref"]:
-                write_csv(folder / f"1-referrals-{slug(pname)}.csv", rows)
-                n_ref += len(rows["provider_ref"])
+                # The month in the name too: linkage exports name a record by its file's name.
+                fname = f"1-referrals-{slug(pname)}-{folder.name}.csv"
+                write_csv(folder / fname, rows)
+                k = len(rows["provider_ref"])
+                links["source"] += ["programme"] * k
+                links["file"] += [f"programme/returns/{folder.name}/{fname}"] * k
+                links["row_number"] += list(range(1, k + 1))
+                links["person_id"] += [names[ref]["person_id"] for ref in rows["provider_ref"]]
+                n_ref += k
             if att["provider_ref"]:
                 write_csv(folder / f"2-attendance-{slug(pname)}.csv", att)
                 n_att += len(att["provider_ref"])
@@ -359,7 +366,22 @@ def write_programme(out: Path, pw: ProgrammeWorld, people: People) -> dict[str, 
     counts.update({"programme attendance": n_att, "programme reach": n_reach,
                    "programme spend lines": n_spend})
     _truth(out / "truth", pw, people)
+    write_csv(out / "truth" / "identity_links.csv", links, append=True)
     return counts
+
+
+def _typed_names(pw: ProgrammeWorld, people: People) -> dict[str, dict[str, str]]:
+    """Per referral, the person's names, date of birth and home postcode as the provider typed
+    them (record linkage): the partner files' identifier noise, fixed for the referral across
+    its monthly returns; its own random stream, so the rest is drawn as before."""
+    refs = pw.referrals
+    who = np.array([r.person for r in refs], dtype=np.int64)
+    ids = noisy(people, who, pw.p.noise, np.random.default_rng([pw.p.seed, 804]))
+    miss = np.random.default_rng([pw.p.seed, 805]).random(who.size) < pw.p.noise.postcode_missing
+    pc = np.where(miss, "", zone_postcodes(people.home_zone[who]))
+    return {r.ref: {"forename": ids.forename[j], "surname": ids.surname[j],
+                    "date_of_birth": ids.dob[j], "postcode": pc[j],
+                    "person_id": people.person_id[r.person]} for j, r in enumerate(refs)}
 
 
 def _reach_rows(pw: ProgrammeWorld, rng, provider: int, m: date) -> dict[str, list]:
@@ -526,7 +548,7 @@ def load_programme(ws, folder: Path, key: bytes | None = None) -> dict[str, tupl
                                    description=s["description"]), "vru demo", con=con)
         agreements.add(con, "programme", "Kingsmere VRU providers",
                        "Serious Violence Duty; grant agreements with providers",
-                       ["programme monitoring", "evaluation", "demonstration"], 120,
+                       ["programme monitoring", "evaluation", "record linkage", "demonstration"], 120,
                        reference="DEMO-DSA-PROGRAMME")
     src = SOURCES["programme"]
     returns = folder / "returns"
