@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -23,15 +26,17 @@ def register(app: typer.Typer) -> None:
     app.add_typer(link_app, name="link")
 
 
-def _gate(ws, user: str | None, action: str) -> str:
-    from vru.linkage.access import LinkageAccessDenied, require
+@contextmanager
+def _person_level(workspace: Path, user: str | None, action: str) -> Iterator[tuple[Any, str]]:
+    """The workspace and the user's role, for a person-level action the user may do; closed
+    after. A refusal or a LinkageError is a VruError: the CLI reports it once."""
+    from vru.linkage.access import require
 
+    ws = open_workspace(workspace)
     try:
-        return require(ws, user, action)
-    except LinkageAccessDenied as exc:
+        yield ws, require(ws, user, action)
+    finally:
         ws.close()
-        fail(str(exc))
-        raise
 
 
 @link_app.command("train")
@@ -42,19 +47,12 @@ def train(workspace: Path = WorkspaceOption, user: str = UserOption,
     """Train a new model version (u by random sampling, m by EM) on all match features."""
     from vru.linkage import access, service
 
-    ws = open_workspace(workspace)
-    role = _gate(ws, user, "linkage.train")
-    try:
+    with _person_level(workspace, user, "linkage.train") as (ws, role):
         with console.status("training the linkage model..."):
             version, params, seconds = service.train_model(ws, bloom=bloom, engine=engine,
                                                            user=user)
         access.audit(ws, user, role, "linkage.train",
                      {"model_version": version, "engine": engine, "bloom": bloom})
-    except service.LinkageError as exc:
-        fail(str(exc))
-        return
-    finally:
-        ws.close()
     console.print(f"model version {version} trained in {seconds:.1f} s "
                   f"(lambda {params.lambda_:.3g})")
     t = Table(title="match weights by level (log2 m/u)")
@@ -82,20 +80,13 @@ def run(workspace: Path = WorkspaceOption, user: str = UserOption,
     """Link every record into persons (person_links); new files link incrementally."""
     from vru.linkage import access, service
 
-    ws = open_workspace(workspace)
-    role = _gate(ws, user, "linkage.run")
-    try:
+    with _person_level(workspace, user, "linkage.run") as (ws, role):
         with console.status("linking..."):
             s = service.run_linkage(ws, threshold, mode, engine, user=user)
         access.audit(ws, user, role, "linkage.run",
                      {"run_id": s.run_id, "kind": s.kind, "engine": engine,
                       "model_version": s.model_version, "threshold": s.threshold,
                       "records": s.records, "persons": s.persons, "changes": s.changes})
-    except service.LinkageError as exc:
-        fail(str(exc))
-        return
-    finally:
-        ws.close()
     console.print(f"run {s.run_id} ({s.kind}, {s.engine}, model {s.model_version}, threshold "
                   f"{s.threshold}): {s.records} records ({s.new_records} new) -> {s.persons} "
                   f"persons; {s.pairs} scored pairs")
@@ -147,20 +138,12 @@ def explain(source: str = typer.Argument(..., help="source of the record, e.g. a
     """Why a record is linked (Splink's waterfall of comparison levels; no values shown)."""
     from vru.linkage import access, service
 
-    ws = open_workspace(workspace)
-    role = _gate(ws, user, "linkage.explain")
-    try:
-        if other and len(other) != 3:
-            fail("--with takes SOURCE FILE ROW (use it three times, or quote)")
-        e = service.explain_record(ws, source, file, row,
-                                   tuple(other) if other else None)
+    if other and len(other) != 3:
+        fail("--with takes SOURCE FILE ROW (use it three times, or quote)")
+    with _person_level(workspace, user, "linkage.explain") as (ws, role):
+        e = service.explain_record(ws, source, file, row, tuple(other) if other else None)
         access.audit(ws, user, role, "linkage.explain",
                      {"record_key_l": e.record_key_l, "record_key_r": e.record_key_r})
-    except service.LinkageError as exc:
-        fail(str(exc))
-        return
-    finally:
-        ws.close()
     console.print(e.text(), highlight=False)
     if svg:
         svg.write_text(e.svg())
@@ -173,13 +156,9 @@ def export(out: Path = typer.Option(..., "--out", "-o", help="CSV file to write.
     """One row per linked record: source, file, row_number, person_id, match_probability."""
     from vru.linkage import access, service
 
-    ws = open_workspace(workspace)
-    role = _gate(ws, user, "linkage.export")
-    try:
+    with _person_level(workspace, user, "linkage.export") as (ws, role):
         df = service.export_links(ws)
         access.audit(ws, user, role, "linkage.export", {"rows": len(df), "out": str(out)})
-    finally:
-        ws.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(out, index=False)
     console.print(f"{len(df)} linked records, {df['person_id'].nunique()} persons -> {out}")

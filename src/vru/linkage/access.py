@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from vru.errors import VruError
 from vru.privacy import agreements
 from vru.privacy.access import Actor, Permission, Resource, register_action, why_not
 from vru.privacy.audit import AuditLog, Entry
@@ -30,7 +31,7 @@ EXPORT = register_action("linkage.export", Permission.LINKAGE, purpose=PURPOSE,
 ACTIONS = {a.name: a for a in (TRAIN, RUN, EXPLAIN, EXPORT)}
 
 
-class LinkageAccessDenied(Exception):
+class LinkageAccessDenied(VruError):
     """The user may not see or make person-level linkage (role or agreement)."""
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from vru.errors import VruError
 from vru.linkage import model, spec
 from vru.linkage.spec import ModelParams
 from vru.privacy.matchkeys import BLOOM_COLUMNS, FEATURE_COLUMNS, FEATURE_VERSION
@@ -43,7 +44,7 @@ def label_sql(alias: str = "") -> str:
     return f"{a}source || coalesce(':' || {a}role, '')"
 
 
-class LinkageError(Exception):
+class LinkageError(VruError):
     """A linkage step the user can act on (no model, no features, unknown engine...)."""
 
 

@@ -38,12 +38,14 @@ concatenated) makes "Mac Giolla" = "MacGiolla" and "Al-Sayed" = "Alsayed".
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from importlib import resources
 
 import jellyfish
 import numpy as np
@@ -54,42 +56,16 @@ from vru.privacy.pseudonymise import MIN_KEY_BYTES, PseudonymKeyError, fingerpri
 
 FEATURE_VERSION = "mk1"
 
-# Forename variants and nicknames -> canonical form (all normalised). Documented in
-# docs/guide/linkage.md; extend it for your area (it changes fn_c/fn_tok only).
-VARIANTS: dict[str, str] = {
-    # transliterations and spellings
-    "mohammed": "muhammad", "mohammad": "muhammad", "mohamed": "muhammad",
-    "muhammed": "muhammad", "mohamad": "muhammad", "muhamad": "muhammad", "mohd": "muhammad",
-    "mohamud": "muhammad", "mohamoud": "muhammad", "mahamud": "muhammad", "mo": "muhammad",
-    "ahmad": "ahmed", "ahmet": "ahmed", "yousef": "yusuf", "yusef": "yusuf", "yousuf": "yusuf",
-    "youssef": "yusuf", "ayesha": "aisha", "aysha": "aisha", "ayesah": "aisha",
-    "fatimah": "fatima", "fatema": "fatima", "mariam": "maryam", "miriam": "maryam",
-    "abdulrahman": "abdulrahman", "abdurrahman": "abdulrahman", "abdirahman": "abdulrahman",
-    "abdi": "abdulrahman",
-    "catherine": "katherine", "kathryn": "katherine", "kathrine": "katherine",
-    "shaun": "sean", "shawn": "sean", "shevaun": "siobhan", "eefa": "aoife",
-    "jazmin": "jasmine", "andrey": "andrei", "oluwasheun": "oluwaseun",
-    # nicknames and short forms
-    "alex": "alexander", "alec": "alexander", "sandy": "alexander",
-    "will": "william", "bill": "william", "billy": "william", "liam": "william",
-    "rob": "robert", "bob": "robert", "bobby": "robert", "robbie": "robert",
-    "tom": "thomas", "tommy": "thomas", "jim": "james", "jimmy": "james", "jamie": "james",
-    "dan": "daniel", "danny": "daniel", "joe": "joseph", "joey": "joseph",
-    "sam": "samuel", "sammy": "samuel", "mike": "michael", "mick": "michael",
-    "mickey": "michael", "chris": "christopher", "matt": "matthew", "ben": "benjamin",
-    "benji": "benjamin", "jon": "jonathan", "johnny": "jonathan", "ed": "edward",
-    "eddie": "edward", "ned": "edward", "fred": "frederick", "freddie": "frederick",
-    "harry": "henry", "hal": "henry", "josh": "joshua", "nate": "nathan", "cal": "callum",
-    "liz": "elizabeth", "lizzie": "elizabeth", "beth": "elizabeth", "betty": "elizabeth",
-    "kate": "katherine", "katie": "katherine", "kath": "katherine", "kathy": "katherine",
-    "becky": "rebecca", "becca": "rebecca", "jess": "jessica", "abbie": "abigail",
-    "abi": "abigail", "abby": "abigail", "liv": "olivia", "sammie": "samantha",
-    "lottie": "charlotte", "vicky": "victoria", "tori": "victoria", "jen": "jennifer",
-    "jenny": "jennifer", "dani": "danielle", "tasha": "natasha", "gem": "gemma",
-    "ibby": "ibrahim", "abdul": "abdullah", "seun": "oluwaseun", "tobi": "oluwatobi",
-    "dami": "oluwadamilola", "lola": "oluwadamilola", "emeka": "chukwuemeka",
-    "ike": "ikechukwu", "tope": "temitope", "krzys": "krzysztof", "musti": "mustafa",
-}
+# Forename spellings and nicknames -> a canonical form (all normalised), from the shipped table
+# data/name_variants.csv (canonical, kind, the space-separated variants that map to it).
+# Documented in docs/guide/linkage.md; extend it for your area (it changes fn_c/fn_tok only).
+def _variants() -> dict[str, str]:
+    text = resources.files("vru.privacy").joinpath("data/name_variants.csv").read_text()
+    return {v: row["canonical"] for row in csv.DictReader(text.splitlines())
+            for v in row["variants"].split()}
+
+
+VARIANTS: dict[str, str] = _variants()
 
 _SPECIAL = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "ß": "ss", "æ": "ae",
                           "Æ": "ae", "œ": "oe", "Œ": "oe", "đ": "d", "Đ": "d", "þ": "th",

@@ -37,6 +37,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from vru.synth.people import nhs_numbers, pnc_ids, typo
+
 # --------------------------------------------------------------------------- name origins
 # origin -> (share of people, male forenames, female forenames, surnames)
 ORIGINS: dict[str, tuple[float, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
@@ -318,8 +320,8 @@ def build_people(p: IdentityParams) -> pd.DataFrame:
     })
     _plant_twins(df, rng, p)
     _plant_namesakes(df, rng, p)
-    df["pnc_id"] = _pnc(rng, n)
-    df["nhs_number"] = _nhs(rng, n)
+    df["pnc_id"] = pnc_ids(rng, n, (15, 25), 8_000_000)
+    df["nhs_number"] = nhs_numbers(rng, n)
     df["upn"] = _upn(rng, n)
     return df
 
@@ -370,16 +372,6 @@ def _plant_namesakes(df: pd.DataFrame, rng: np.random.Generator, p: IdentityPara
     df.loc[dst, "namesake_of"] = df.loc[src, "person_id"].to_numpy()
 
 
-def _nhs(rng: np.random.Generator, n: int) -> np.ndarray:
-    body = rng.choice(10**8, size=int(n * 1.15) + 20, replace=False) + 9 * 10**8
-    digits = (body[:, None] // 10 ** np.arange(8, -1, -1)) % 10
-    check = 11 - (digits * np.arange(10, 1, -1)).sum(axis=1) % 11
-    check = np.where(check == 11, 0, check)
-    ok = check != 10
-    nums = body[ok][:n] * 10 + check[ok][:n]
-    return np.array([f"{v:010d}" for v in nums], dtype=object)
-
-
 def _upn(rng: np.random.Generator, n: int) -> np.ndarray:
     letters = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
     serial = rng.choice(10**8, size=n, replace=False)
@@ -388,37 +380,7 @@ def _upn(rng: np.random.Generator, n: int) -> np.ndarray:
         dtype=object)
 
 
-def _pnc(rng: np.random.Generator, n: int) -> np.ndarray:
-    yy = rng.integers(15, 25, n)
-    serial = rng.permutation(n) + 8_000_000
-    letters = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
-    chk = letters[rng.integers(0, 23, n)]
-    return np.array([f"{y:02d}/{s}{c}" for y, s, c in zip(yy, serial, chk, strict=True)],
-                    dtype=object)
-
-
 # --------------------------------------------------------------------------- noise
-_KEYS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def typo(s: str, rng: np.random.Generator) -> str:
-    """One realistic slip (substitute, transpose, delete or double a letter; never a no-op)."""
-    if len(s) < 3:
-        return s + s[-1]
-    kind = int(rng.integers(0, 4))
-    i = int(rng.integers(1, len(s) - 1))
-    if kind == 0:
-        c = _KEYS[int(rng.integers(0, 26))]
-        if c == s[i].lower():
-            c = "e" if c != "e" else "a"
-        return s[:i] + c + s[i + 1:]
-    if kind == 1 and s[i] != s[i + 1]:
-        return s[:i] + s[i + 1] + s[i] + s[i + 2:]
-    if kind == 2:
-        return s[:i] + s[i + 1:]
-    return s[:i] + s[i] + s[i:]
-
-
 def restyle(s: str, rng: np.random.Generator) -> str:
     """The same name as another system keeps it: case, accents, punctuation, spacing."""
     import unicodedata

@@ -109,11 +109,11 @@ def build_people(world: World, p: SynthParams) -> People:
     pop = world.total_population()
     home = np.where(of_interest, rng.choice(world.n, n, p=w / w.sum()),
                     rng.choice(world.n, n, p=pop / pop.sum()))
-    nhs = _nhs_numbers(rng, n)
+    nhs = nhs_numbers(rng, n)
     school_age_end = age + p.years
     upn = np.where(school_age_end >= 5, _upns(rng, n), "")
     upn = np.where(age <= 18, upn, "")
-    pnc = np.where(of_interest, _pnc_ids(rng, n, p.start_year), "")
+    pnc = np.where(of_interest, pnc_ids(rng, n, (p.start_year - 8, p.start_year + 3), 9_000_000), "")
     activity = np.where(of_interest, rng.pareto(1.6, n) + 0.2, 0.0)
     return People(
         person_id=np.array([f"P{i + 1:07d}" for i in range(n)], dtype=object),
@@ -124,7 +124,7 @@ def build_people(world: World, p: SynthParams) -> People:
 
 
 # ------------------------------------------------------------------------------ identifiers
-def _nhs_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
+def nhs_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     """Distinct valid NHS numbers (modulus 11) starting 9: a test range never issued."""
     body = rng.choice(10**8, size=int(n * 1.15) + 20, replace=False) + 9 * 10**8
     digits = (body[:, None] // 10 ** np.arange(8, -1, -1)) % 10
@@ -149,10 +149,12 @@ def _upns(rng: np.random.Generator, n: int) -> np.ndarray:
                      for c, a, s, t in zip(chk, la, serial, tail, strict=True)], dtype=object)
 
 
-def _pnc_ids(rng: np.random.Generator, n: int, start_year: int) -> np.ndarray:
-    """PNC-shaped IDs YY/NNNNNNNA with serials in a range no force uses (9,000,000+)."""
-    yy = rng.integers(start_year - 8, start_year + 3, n) % 100
-    serial = rng.permutation(n) + 9_000_000
+def pnc_ids(rng: np.random.Generator, n: int, years: tuple[int, int], serial_from: int
+            ) -> np.ndarray:
+    """PNC-shaped IDs YY/NNNNNNNA, YY drawn from the years [from, to), with serials from
+    ``serial_from`` up (a range no force uses: 8,000,000+ for linkage, 9,000,000+ here)."""
+    yy = rng.integers(years[0], years[1], n) % 100
+    serial = rng.permutation(n) + serial_from
     letters = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
     chk = letters[rng.integers(0, letters.size, n)]
     return np.array([f"{y:02d}/{s}{c}" for y, s, c in zip(yy, serial, chk, strict=True)],
