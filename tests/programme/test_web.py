@@ -122,3 +122,25 @@ def test_create_move_and_stale_edit(web):
     assert ("nyt", "referral.create") in actions and ("nyt", "referral.move") in actions
     assert ("analyst", "referral.move.stale") in actions
     assert ("nyt", "programme.referral") in actions  # every view of a referral is audited
+
+
+def test_form_referral_becomes_linkage_features_without_raw_values(web):
+    """Record linkage (#15): a referral typed in the form is a match_features record (file 0,
+    row = referral id) made before anything is written; the raw names, date of birth and
+    postcode are stored nowhere (positive control: the features are there)."""
+    ws, _app, c = web
+    iid = ws.scalar("SELECT intervention_id FROM prog_interventions WHERE code = 'MENT'")
+    planted = {"forename": "Philomenia", "surname": "Drusklebeck", "date_of_birth": "2010-03-17",
+               "postcode": "QX4 7RT"}
+    r = c["nyt"].post("/referrals", data={
+        "intervention_id": iid, "referring_agency": "School", "referral_date": "2024-09-05",
+        "reasons": "exclusion", **planted, "sex": "F"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    rid = int(r.headers["location"].split("/")[2].split("?")[0])
+    row = ws.df("SELECT * FROM match_features WHERE file_id = 0 AND row_number = ?", [rid])
+    assert len(row) == 1 and row["source"][0] == "programme" and row["sex"][0] == "F"
+    assert row[["fn_h", "sn_h", "dob_h", "pc_sector_h", "pid"]].notna().all(axis=None)
+    stored = repr(ws.sql("SELECT * FROM match_features")) + repr(ws.sql("SELECT * FROM "
+                                                                        "prog_referrals"))
+    for v in (*planted.values(), "philomenia", "drusklebeck", "17/03/2010", "QX47RT"):
+        assert v.lower() not in stored.lower()
