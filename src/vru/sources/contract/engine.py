@@ -27,7 +27,7 @@ BATCH_BYTES = 64 << 20  # ...and about this much content, so that memory stays b
 XLSX_WEIGHT = 8         # an .xlsx is a ZIP: its cells take several times its size in memory
 
 
-IMPORT_MEMORY_LIMIT = "512MB"  # DuckDB buffer memory during a partner import (chunks keep it enough)
+IMPORT_MEMORY_LIMIT = "256MB"  # DuckDB buffer memory during a partner import (chunks keep it enough)
 
 
 def import_source(ws: Workspace, source: Source, paths: list[Path | str],
