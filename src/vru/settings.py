@@ -187,6 +187,21 @@ def contrast_on_white(colour: str) -> float:
 
 
 @dataclass
+class Benchmarks:
+    """Comparators for the Strategic Needs Assessment (docs/guide/sna.md, "Benchmarks").
+
+    ``most_similar_groups`` maps a police force to the forces of its most similar group (MSG),
+    e.g. ``{"Bedfordshire" = ["Hertfordshire", "Kent"]}``: the Home Office / HMICFRS MSG list,
+    which the partnership copies from the current iQuanta or HMICFRS publication (vru ships
+    none: the groups are revised and are not published as an open file). Names may be written
+    as the force, "<force> Police" or the ONS police force area name ("London, City of").
+    England and Wales is always the pooled rate of every force imported for the whole period.
+    """
+
+    most_similar_groups: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
 class Settings:
     area_name: str = "Unnamed VRU area"
     serious_violence: SeriousViolence = field(default_factory=SeriousViolence)
@@ -198,6 +213,7 @@ class Settings:
     imports: Imports = field(default_factory=Imports)
     map: MapSettings = field(default_factory=MapSettings)
     report: Report = field(default_factory=Report)
+    benchmarks: Benchmarks = field(default_factory=Benchmarks)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -205,7 +221,7 @@ class Settings:
     @classmethod
     def from_dict(cls, data: dict) -> Settings:
         known = {"area_name", "serious_violence", "grid", "disclosure", "programme", "tags",
-                 "crime_sources", "imports", "map", "report"}
+                 "crime_sources", "imports", "map", "report", "benchmarks"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown settings keys: {', '.join(sorted(unknown))}")
@@ -220,6 +236,7 @@ class Settings:
             imports=_section(Imports, data.get("imports", {})),
             map=_section(MapSettings, data.get("map", {})),
             report=_section(Report, data.get("report", {})),
+            benchmarks=_section(Benchmarks, data.get("benchmarks", {})),
         )
 
     def validate(self) -> None:
@@ -278,6 +295,13 @@ class Settings:
                 v = o.get(k)
                 if v is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(v)):
                     raise ValueError(f"{where}: {k} = {v!r} is not a month (YYYY-MM)")
+
+        groups = self.benchmarks.most_similar_groups
+        if not isinstance(groups, dict) or any(
+                not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v)
+                for v in groups.values()):
+            raise ValueError('benchmarks.most_similar_groups must be a table of force = [forces], '
+                             'e.g. {"Bedfordshire" = ["Hertfordshire", "Kent"]}')
 
     @classmethod
     def load(cls, path: Path) -> Settings:

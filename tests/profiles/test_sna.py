@@ -23,6 +23,12 @@ VSO_CODES = {"8N", "105A", "8L", "8R", "5D", "8Q", "17A", "19C", "3A", "2", "1"}
 RR99 = {"1": 3_217_740, "8N": 14_050, "5D": 14_050, "2": 14_050, "105A": 5_930, "3A": 5_930,
         "19C": 39_360, "17A": 6_520, "34A": 11_320, "34B": 11_320}
 UPLIFT = 106.96 / 80.54  # HM Treasury GDP deflator, 2023/24 over 2015/16
+# Serious violence in the synthetic world: violence and sexual offences, robbery and weapons.
+SV_CODES = VSO_CODES | {"34A", "34B", "10A", "10C", "10D"}
+ETHNIC_LABELS = {"WHITE": "White", "MIXED": "Mixed or multiple ethnic groups",
+                 "ASIAN": "Asian or Asian British",
+                 "BLACK": "Black, Black British, Caribbean or African",
+                 "OTHER": "Other ethnic group", "UNKNOWN": "Not known"}
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +204,25 @@ def test_demo_sna(demo, tmp_path):
     assert counts["Robbery"] == int(rows["ho_offence_code"].isin(["34A", "34B"]).sum())
     assert counts["Rape"] == int((rows["ho_offence_code"] == "19C").sum())
 
+    # Victims and suspects by ethnicity, and suspects by age and sex, against the source rows.
+    sv = rows[rows["ho_offence_code"].isin(SV_CODES)]
+    eth = {r[0]: r for r in exact.table("t_ethnicity").rows}
+    assert set(eth) == set(ETHNIC_LABELS.values())
+    vic, sus = sv["victim_ethnicity"].value_counts(), sv["suspect_ethnicity"].value_counts()
+    assert vic.sum() > 100 and sus.sum() > 10
+    for code, name in ETHNIC_LABELS.items():
+        assert eth[name][1] == int(vic.get(code, 0)), code
+        assert eth[name][3] == int(sus.get(code, 0)), code
+    ages = pd.to_numeric(sv["suspect_age"])
+    known = sv[ages.notna() | sv["suspect_sex"].notna()]
+    band = {r[0]: r for r in exact.table("t_suspect_age").rows}
+    young = known[pd.to_numeric(known["suspect_age"]).between(18, 24)]
+    assert band["18 to 24"][3] == len(young) and band["18 to 24"][1] == int(
+        (young["suspect_sex"] == "M").sum())
+    assert sum(r[3] for r in band.values()) == len(known)
+    controlled = {r[0]: r for r in doc.table("t_ethnicity").rows}
+    assert all(isinstance(r[1], str) or r[1] == 0 or r[1] > 7 for r in controlled.values())
+
     # The force area over a custom period, and a community safety partnership: the same sections.
     from vru.reports.sna import SECTIONS
 
@@ -224,3 +249,106 @@ def test_bedford_sna(bedford, tmp_path):
     assert "no domestic abuse flag" in dom
     names = [r[0] for r in doc.table("t_cost").rows]
     assert names == ["Violence and sexual offences (lower bound)", "Robbery", "Total"]
+
+
+# --------------------------------------------------------------------------- benchmarks
+BED_LADS = ("E06000032", "E06000055", "E06000056")   # Luton, Bedford, Central Bedfordshire
+COL_LAD = "E09000001"                                 # City of London
+
+
+def _mid_year(codes, year: int) -> float:
+    """ONS mid-year estimates read with pandas from the shared workbook (MYE4, header row 8)."""
+    df = pd.read_excel(shared_path("geography", "population", "LAD23_Mid_Year_pop_2011_to_2023.xlsx"),
+                       sheet_name="MYE4", header=7)
+    return float(df.loc[df["Code"].isin(codes), f"Mid-{year}"].sum())
+
+
+def _sv_count(files, lad_name: str | None = None) -> int:
+    """Serious violence rows of the files (of one local authority: its LSOA names)."""
+    df = pd.concat([pd.read_csv(f, usecols=["Crime type", "LSOA name"]) for f in files])
+    if lad_name:
+        df = df[df["LSOA name"].fillna("").str.match(rf"^{lad_name} \d{{3}}[A-Z]$")]
+    return int(df["Crime type"].isin(["Violence and sexual offences", "Robbery",
+                                      "Possession of weapons"]).sum())
+
+
+@pytest.fixture(scope="module")
+def comparators(tmp_path_factory):
+    """Bedfordshire 2023/24 and City of London 2019/20 (real data.police.uk files), each the
+    other's most similar group, with the ONS geography pack (no boundaries). City of London's
+    2019/20 rows are also filed again as 2023/24 (month relabelled) so that the two forces
+    overlap: that copy tests the pooling arithmetic, never a real comparison."""
+    from vru.sources.geography import import_geography
+    from vru.sources.police_uk import import_police
+    from vru.testing import new_workspace
+
+    bed_dir = shared_path("police-uk", "bedfordshire", "street")
+    col_dir = shared_path("police-uk", "city-of-london", "street")
+    fy = [f"2023-{i:02d}" for i in range(4, 13)] + [f"2024-{i:02d}" for i in (1, 2, 3)]
+    fy19 = [f"2019-{i:02d}" for i in range(4, 13)] + [f"2020-{i:02d}" for i in (1, 2, 3)]
+    bed = [bed_dir / f"{m}-bedfordshire-street.csv.gz" for m in fy]
+    col = [col_dir / f"{m}-city-of-london-street.csv.gz" for m in fy19]
+    if not all(f.exists() for f in bed + col):
+        pytest.skip("Bedfordshire 2023/24 or City of London 2019/20 street files absent from "
+                    "../shared/data")
+    root = tmp_path_factory.mktemp("bench")
+    relabelled = root / "col-relabelled"
+    relabelled.mkdir()
+    for src, m in zip(col, fy, strict=True):
+        df = pd.read_csv(src, dtype=str, keep_default_na=False)
+        df["Month"] = m
+        df.to_csv(relabelled / f"{m}-city-of-london-street.csv", index=False)
+    ws = new_workspace(root / "ws", area_name="Bedfordshire")
+    ws.settings.benchmarks.most_similar_groups = {"Bedfordshire": ["City of London Police"],
+                                                  "London, City of": ["Bedfordshire"]}
+    ws.save_settings()
+    import_police(ws, bed + col)
+    import_geography(ws, shared_path("geography"), boundaries=False)
+    yield ws, bed, col, sorted(relabelled.glob("*.csv"))
+    ws.close()
+
+
+def test_benchmarks_bedford_and_city_of_london(comparators, tmp_path):
+    from vru.reports.sna import build_sna
+    from vru.sources.police_uk import import_police
+
+    ws, bed, col, relabelled = comparators
+    # City of London in 2019/20: its group (Bedfordshire) has no data that year, and it is the
+    # only force imported for the period: both said, no national figure invented.
+    doc = build_sna(ws, "City of London", "2019/20", privileged=True)
+    t = doc.table("t_benchmark")
+    assert "Listed in the group but not imported for the whole period: Bedfordshire" in t.note
+    assert not any(r[0].startswith("England and Wales") for r in t.rows)
+    text = " ".join(b.text for b in doc.sections[2].blocks if hasattr(b, "text"))
+    assert "covers only City of London Police" in text
+    pop19 = _mid_year([COL_LAD], 2019)
+    rows = {r[0]: r for r in t.rows}
+    assert rows["City of London"][1] == _sv_count(col, "City of London")
+    assert rows["City of London"][3] == pytest.approx(
+        1000 * _sv_count(col, "City of London") / pop19)
+    assert rows["City of London Police (the force)"][1] == _sv_count(col)
+
+    # Bedford 2023/24 against City of London (the relabelled copy) and the two pooled.
+    import_police(ws, relabelled)
+    doc = build_sna(ws, "Bedford", "2023/24", privileged=True)
+    t = doc.table("t_benchmark")
+    rows = {r[0].strip(): r for r in t.rows}
+    n_bed, n_col = _sv_count(bed), _sv_count(relabelled)
+    p_bed, p_col = _mid_year(BED_LADS, 2023), _mid_year([COL_LAD], 2023)
+    force = rows["Bedfordshire Police (the force)"]
+    assert force[1] == n_bed and force[3] == pytest.approx(1000 * n_bed / p_bed)
+    assert rows["City of London Police"][3] == pytest.approx(1000 * n_col / p_col)
+    ew = rows["England and Wales (two imported forces)"]
+    assert ew[1] == n_bed + n_col
+    assert ew[3] == pytest.approx(1000 * (n_bed + n_col) / (p_bed + p_col))
+    # The method is stated: pooled counts over pooled residents, population year, the forces.
+    assert "sum of their counts over the sum of their residents" in t.note
+    assert "ONS mid-year population estimate 2023" in t.note
+    assert "Bedfordshire Police and City of London Police" in t.note
+    # Controlled: the same section, with no small count, and the finding names the comparison.
+    pub = build_sna(ws, "Bedford", "2023/24")
+    assert any("England and Wales" in f.text for f in pub.findings())
+    from vru.reports import render
+
+    paths = {p.suffix[1:]: p for p in render(pub, "html", tmp_path)}
+    assert "Comparison with England and Wales and similar forces" in html_text(paths["html"])

@@ -122,7 +122,8 @@ def build_profile(ws: Workspace, area: str | Area, period: str | periods.Period,
 _AREA_COLUMNS = ("source, month, occurred_from, falls_within, easting, northing, cell_e, "
                  "cell_n, lsoa_code, lsoa_name, crime_type, ho_offence_code, victim_age, "
                  "victim_sex, suspect_pid, knife_flag, geo_method, serious_violence, "
-                 "sv_ho_code")
+                 "sv_ho_code, domestic_flag, victim_ethnicity, suspect_age, suspect_sex, "
+                 "suspect_ethnicity")
 
 
 class ProfileContext:

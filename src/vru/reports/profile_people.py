@@ -20,6 +20,7 @@ from vru.reports.document import (
     Section,
     Table,
 )
+from vru.reports.labels import CODE_LISTS
 from vru.reports.labels import label as code_label
 from vru.reports.profile_data import table_exists
 
@@ -49,21 +50,14 @@ def people(ctx: ProfileContext, s: Section) -> None:
         return
     if n_age or n_sex:
         rows = ctx.aq(
-            f"""SELECT CASE WHEN c.victim_age IS NULL THEN 'Not recorded'
-                         WHEN c.victim_age < 18 THEN 'Under 18'
-                         WHEN c.victim_age < 25 THEN '18 to 24'
-                         WHEN c.victim_age < 35 THEN '25 to 34'
-                         WHEN c.victim_age < 50 THEN '35 to 49'
-                         ELSE '50 and over' END AS band,
+            f"""SELECT {_age_band_sql('c.victim_age')} AS band,
                    count(*) FILTER (WHERE lower(c.victim_sex) IN ('m', 'male')),
                    count(*) FILTER (WHERE lower(c.victim_sex) IN ('f', 'female')),
                    count(*)
             FROM area_crimes c WHERE {a.where} AND {sv.predicate}
             AND c.month BETWEEN ? AND ? GROUP BY 1""",
             [*a.params, p.first, p.last])
-        order = ["Under 18", "18 to 24", "25 to 34", "35 to 49", "50 and over",
-                 "Not recorded"]
-        rows.sort(key=lambda r: order.index(r[0]))
+        rows.sort(key=lambda r: AGE_BANDS.index(r[0]))
         out = [[b, ctx.pub.count(m), ctx.pub.count(f), ctx.pub.count(n),
                 ctx.pub.share(n, total)] for b, m, f, n in rows]
         t = s.add(Table("t_victims", "Victims of serious violence by age and sex",
@@ -78,6 +72,8 @@ def people(ctx: ProfileContext, s: Section) -> None:
             ctx._find(f"Under-25s were {100 * u25 / known:.1f}% of serious violence "
                        f"victims whose age was recorded (95% CI {100 * float(lo):.1f}% "
                        f"to {100 * float(hi):.1f}%).", t.id)
+    _ethnicity(ctx, s, sv)
+    _suspect_age_sex(ctx, s, sv)
     if n_sus:
         r = ctx.aq(
             f"""WITH s AS (SELECT c.suspect_pid, count(*) n FROM area_crimes c
@@ -101,6 +97,65 @@ def people(ctx: ProfileContext, s: Section) -> None:
         if isinstance(share, float):
             ctx._find(f"Repeat suspects were linked to {share:.1f}% of serious violence "
                        "offences with a suspect recorded.", t.id)
+
+
+AGE_BANDS = ("Under 18", "18 to 24", "25 to 34", "35 to 49", "50 and over", "Not recorded")
+
+
+def _age_band_sql(col: str) -> str:
+    return (f"CASE WHEN {col} IS NULL THEN 'Not recorded' WHEN {col} < 18 THEN 'Under 18' "
+            f"WHEN {col} < 25 THEN '18 to 24' WHEN {col} < 35 THEN '25 to 34' "
+            f"WHEN {col} < 50 THEN '35 to 49' ELSE '50 and over' END")
+
+
+def _ethnicity(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> None:
+    """Victims and suspects of serious violence by ethnicity (ONS five groups), where the force
+    extract supplies it: offences by the victim's and by the suspect's recorded ethnicity."""
+    p, a = ctx.period, ctx.local
+    where = f"FROM area_crimes c WHERE {a.where} AND {sv.predicate} AND c.month BETWEEN ? AND ?"
+    args = [*a.params, p.first, p.last]
+    vic = dict(ctx.aq(f"SELECT c.victim_ethnicity, count(*) {where} AND c.victim_ethnicity "
+                      "IS NOT NULL GROUP BY 1", args))
+    sus = dict(ctx.aq(f"SELECT c.suspect_ethnicity, count(*) {where} AND c.suspect_ethnicity "
+                      "IS NOT NULL GROUP BY 1", args))
+    if not (vic or sus):
+        return
+    order = [c for c in CODE_LISTS["ethnicity"] if c != "UNKNOWN"] + ["UNKNOWN"]
+    nv, ns = sum(vic.values()), sum(sus.values())
+    rows = [[code_label(g, "ethnicity"), ctx.pub.count(int(vic.get(g, 0))),
+             ctx.pub.share(int(vic.get(g, 0)), nv), ctx.pub.count(int(sus.get(g, 0))),
+             ctx.pub.share(int(sus.get(g, 0)), ns)] for g in order]
+    s.add(Table("t_ethnicity", "Victims and suspects of serious violence by ethnicity",
+                [Column("Ethnic group", LABEL), Column("Victims", COUNT), Column("Share", PERCENT),
+                 Column("Suspects", COUNT), Column("Share", PERCENT)], rows,
+                note="Offences by the victim's and by the suspect's ethnicity as the force "
+                     "recorded it (ONS five groups); a suspect linked to several offences counts "
+                     "once for each. Shares are of offences with the ethnicity recorded or "
+                     "marked not known. Compare with the area's population by ethnic group "
+                     "(Census 2021) before reading over- or under-representation."))
+
+
+def _suspect_age_sex(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> None:
+    """Suspects of serious violence by age and sex (force extracts that supply them)."""
+    p, a = ctx.period, ctx.local
+    rows = ctx.aq(
+        f"""SELECT {_age_band_sql('c.suspect_age')} AS band,
+                   count(*) FILTER (WHERE upper(c.suspect_sex) = 'M'),
+                   count(*) FILTER (WHERE upper(c.suspect_sex) = 'F'), count(*)
+            FROM area_crimes c WHERE {a.where} AND {sv.predicate} AND c.month BETWEEN ? AND ?
+            AND (c.suspect_age IS NOT NULL OR c.suspect_sex IS NOT NULL) GROUP BY 1""",
+        [*a.params, p.first, p.last])
+    if not rows:
+        return
+    rows.sort(key=lambda r: AGE_BANDS.index(r[0]))
+    total = sum(int(r[3]) for r in rows)
+    s.add(Table("t_suspect_age", "Suspects of serious violence by age and sex",
+                [Column("Suspect age", LABEL), Column("Male", COUNT), Column("Female", COUNT),
+                 Column("All", COUNT), Column("Share", PERCENT)],
+                [[b, ctx.pub.count(int(m)), ctx.pub.count(int(f)), ctx.pub.count(int(n)),
+                  ctx.pub.share(int(n), total)] for b, m, f, n in rows],
+                note="Offences with a suspect whose age or sex is recorded, by the suspect's age "
+                     "at the offence; a suspect linked to several offences counts once for each."))
 
 
 def _fte_people(ctx: ProfileContext, s: Section) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from vru import periods
 from vru.analysis import cost_of_violence as cov
-from vru.reports import profile_people, profile_place, profile_programme
+from vru.reports import profile_people, profile_place, profile_programme, sna_benchmarks
 from vru.reports.document import COUNT, LABEL, PERCENT, TEXT, Column, Document, FindingList, Paragraph, Section, Table
 from vru.reports.labels import label
 from vru.reports.profile import _Builder
@@ -38,6 +38,7 @@ SECTIONS: tuple[SnaSection, ...] = (
     SnaSection("summary", "Executive summary and priorities",
                "The partnership's priorities for the coming year and why."),
     SnaSection("definition", "Serious violence: the local definition", None),
+    SnaSection("benchmarks", "Comparison with England and Wales and similar forces", None),
     SnaSection("trends", "Trends and timing", None),
     SnaSection("people", "Victims and suspects", None),
     SnaSection("ed_gap", "The emergency department and police gap", None),
@@ -119,6 +120,7 @@ class _SnaBuilder:
         made = {s.id: d.section(s.id, s.title) for s in SECTIONS}
         gen = {
             "definition": self._definition, "trends": self.ctx._trends,
+            "benchmarks": lambda s: sna_benchmarks.benchmarks(self.ctx, s),
             "people": lambda s: profile_people.people(self.ctx, s),
             "ed_gap": lambda s: profile_people.ed_gap(self.ctx, s),
             "place": lambda s: profile_place.place(self.ctx, s), "cohorts": self._cohorts,

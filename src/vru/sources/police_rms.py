@@ -37,6 +37,8 @@ from vru.sources.contract import (
 )
 
 SEXES = ("M", "F", "X", "U")
+# ONS five ethnic groups (the programme's list; forces map their 6+1 or 18+1 codes to these).
+ETHNICITIES = ("WHITE", "MIXED", "ASIAN", "BLACK", "OTHER", "UNKNOWN")
 
 
 @cache
@@ -97,6 +99,13 @@ BASE_COLUMNS = (
     Column("last_outcome", "text", max_length=100, description="latest outcome, free text"),
     Column("suspect_sex", "code", codes=SEXES,
            description="suspect's sex, M, F, X or U; used for record linkage"),
+    Column("victim_ethnicity", "code", codes=ETHNICITIES,
+           description="victim's ethnicity, ONS five groups (WHITE, MIXED, ASIAN, BLACK, OTHER) "
+                       "or UNKNOWN"),
+    Column("suspect_age", "int", min=0, max=120, description="suspect's age in years at the "
+                                                             "offence"),
+    Column("suspect_ethnicity", "code", codes=ETHNICITIES,
+           description="suspect's ethnicity, ONS five groups or UNKNOWN"),
 )
 COLUMNS = (BASE_COLUMNS + quasi_identifier_columns(SUSPECT_KEYS, BASE_COLUMNS)
            + quasi_identifier_columns(VICTIM_KEYS, BASE_COLUMNS))
@@ -136,13 +145,14 @@ def _load(ctx: LoadContext) -> int:
             falls_within, longitude, latitude, easting, northing, cell_e, cell_n, location,
             lsoa_code, lsoa_name, crime_type, last_outcome, context, ho_offence_code,
             victim_age, victim_sex, suspect_pid, knife_flag, domestic_flag, flags, file_id,
-            row_number, import_id)
+            row_number, import_id, victim_ethnicity, suspect_age, suspect_sex, suspect_ethnicity)
         SELECT 'police_rms', v_crime_reference, CAST(date_trunc('month', v_committed_from) AS DATE),
                v_committed_from, coalesce(v_committed_to, v_committed_from), ?, ?,
                x.longitude, x.latitude, v_easting, v_northing, {ce}, {cn}, v_location,
                v_lsoa_code, NULL, coalesce({category_sql(CODE)}, 'Other crime'), v_last_outcome,
                v_offence_description, {CODE}, v_victim_age, v_victim_sex, suspect_pid,
-               v_knife_flag, v_domestic_flag, flags, o.file_id, o.row_number, ?
+               v_knife_flag, v_domestic_flag, flags, o.file_id, o.row_number, ?,
+               v_victim_ethnicity, v_suspect_age, v_suspect_sex, v_suspect_ethnicity
         FROM hub_ok o LEFT JOIN hub_xy x USING (file_id, row_number)""",
         [agency, agency, ctx.import_id])
 

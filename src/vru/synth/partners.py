@@ -36,6 +36,13 @@ from vru.synth.police_files import MapPoints
 from vru.synth.world import World, sample_in_zones
 from vru.synth.writers import fmt_float, write_csv
 
+# Ethnicity in force extracts (ONS five groups; UNKNOWN where not recorded): Census 2021,
+# England and Wales (White 81.7%, Asian 9.3%, Black 4.0%, Mixed 2.9%, Other 2.1%), scaled so
+# that one record in ten is not recorded.
+ETHNIC_GROUPS = ("WHITE", "ASIAN", "BLACK", "MIXED", "OTHER", "UNKNOWN")
+_CENSUS = np.array([0.817, 0.093, 0.040, 0.029, 0.021])
+ETHNIC_SHARES = np.append(_CENSUS / _CENSUS.sum() * 0.9, 0.1)
+
 ED_SITES = (("R9K01", "Kingsmere General Hospital"), ("R9K02", "Eastmarsh Community Hospital"))
 PROVIDER = "R9K"
 SUSPECT_CATEGORIES = {CATEGORIES.index(c): share for c, share in (
@@ -113,6 +120,7 @@ class PartnerFiles:
         self.noise_rows: list[tuple] = []
         self.end = model.end.astype("datetime64[s]")
         self.tagged = self._choose_tagged()
+        self.person_ethnicity: np.ndarray | None = None  # drawn on first use
         # Victims' and pupils' pools: everyone with an NHS number may be admitted.
         self.age_at_start = people.age_on(np.datetime64(f"{p.start_year}-04-01"))
 
@@ -145,6 +153,25 @@ class PartnerFiles:
         for i in has[np.isin(det.suspect[has], self.tagged)]:
             self.suspect_events.append((int(det.suspect[i]), batch.t[i], float(batch.e[i]),
                                         float(batch.n[i]), "", int(batch.uid[i])))
+
+    def _ethnicity_and_age(self, batch: CrimeBatch, det: CrimeDetails, keep: np.ndarray,
+                           sus: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+        """Victim ethnicity (each crime's own draw), suspect ethnicity (a person's, fixed) and
+        suspect age at the offence, from generators of their own so that adding these columns
+        left every other value of the world as it was."""
+        rng = np.random.default_rng([self.p.seed, 603, batch.rng_key])
+        groups = np.array(ETHNIC_GROUPS, dtype=object)
+        has_victim = det.victim_sex[keep] != ""
+        victim = groups[rng.choice(len(groups), size=keep.size, p=ETHNIC_SHARES)]
+        if self.person_ethnicity is None:
+            prng = np.random.default_rng([self.p.seed, 604])
+            self.person_ethnicity = groups[prng.choice(len(groups), size=len(self.people),
+                                                       p=ETHNIC_SHARES)]
+        idx = np.maximum(sus, 0)
+        age = self.people.age_of(idx, t.astype("datetime64[D]"))
+        return {"victim_ethnicity": np.where(has_victim, victim, ""),
+                "suspect_age": np.where(sus >= 0, age.astype(str), ""),
+                "suspect_ethnicity": np.where(sus >= 0, self.person_ethnicity[idx], "")}
 
     def _write_rms(self, batch: CrimeBatch, det: CrimeDetails, refs: np.ndarray,
                    rng: np.random.Generator) -> None:
@@ -189,6 +216,7 @@ class PartnerFiles:
             "domestic_flag": np.where(det.domestic[keep], "Y", "N"),
             "last_outcome": det.outcome[keep],
             "suspect_sex": np.where(sus >= 0, ids.sex, ""),
+            **self._ethnicity_and_age(batch, det, keep, sus, t),
             **_quasi(self.people, np.maximum(sus, 0), ids, self.p.seed, self.p.noise.postcode_missing,
                      "suspect_", present=sus >= 0),
             **_quasi(self.people, np.maximum(vic, 0), vids, self.p.seed + 1,
