@@ -223,6 +223,18 @@ def test_demo_sna(demo, tmp_path):
     controlled = {r[0]: r for r in doc.table("t_ethnicity").rows}
     assert all(isinstance(r[1], str) or r[1] == 0 or r[1] > 7 for r in controlled.values())
 
+    # Vulnerable cohorts: exclusions of the LAD's resident pupils, from the education files.
+    lsoas = set(pd.read_csv(data_dir / "geography" / "lsoa.csv").query(
+        "lad_code == @code", local_dict={"code": ws.scalar(
+            "SELECT lad_code FROM geo_lad WHERE lad_name = ?", [lad])})["lsoa_code"])
+    edu = pd.concat([pd.read_csv(f, dtype=str) for f in (data_dir / "education").glob("*.csv")])
+    edu = edu[edu["lsoa_code"].isin(lsoas) & (edu["event_date"] >= "2023-04-01")
+              & (edu["event_date"] <= "2024-03-31")]
+    coh = {r[0]: r[1] for r in exact.table("t_cohorts").rows}
+    assert coh["Permanent exclusions"] == int((edu["exclusion_type"] == "PERMANENT").sum())
+    assert coh["Suspensions"] == int((edu["exclusion_type"] == "SUSPENSION").sum()) > 0
+    assert coh["Children in care"] is None  # named as a gap, never a made-up zero
+
     # The force area over a custom period, and a community safety partnership: the same sections.
     from vru.reports.sna import SECTIONS
 

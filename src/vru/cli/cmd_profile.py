@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -12,34 +13,60 @@ from vru.cli.common import WorkspaceOption, console, fail, open_workspace
 # Registered alone when it is the command invoked (vru.cli: start-up time).
 SELF_CONTAINED = True
 
+AREA_OPTION = typer.Option(..., "--area", "-a",
+                           help="Local authority, community safety partnership or police force "
+                                "(code or name, e.g. E06000055 or Bedford).")
+PERIOD_OPTION = typer.Option(..., "--period", "-p",
+                             help="Financial year (2023/24) or months (2023-05..2024-04).")
+FORMATS_OPTION = typer.Option("html,pdf,docx", "--format", "-f",
+                              help="Comma-separated: html, pdf, docx.")
+OUT_OPTION = typer.Option(Path("."), "--out", "-o", help="Folder for the files.")
+PRIVILEGED_OPTION = typer.Option(
+    False, "--privileged",
+    help="Show unrounded counts (no disclosure control). Never publish such a document.")
+
+
+def document_command(builder: Callable[[], Callable], findings: bool, doc: str) -> Callable:
+    """A CLI command building one kind of document (``builder()`` returns its build function,
+    imported only when the command runs): the profile here, the SNA in ``cmd_sna``."""
+
+    def command(
+        area: str = AREA_OPTION,
+        period: str = PERIOD_OPTION,
+        formats: str = FORMATS_OPTION,
+        out: Path = OUT_OPTION,
+        privileged: bool = PRIVILEGED_OPTION,
+        workspace: Path = WorkspaceOption,
+    ) -> None:
+        build_and_print(builder(), area, period, formats, out, privileged, workspace, findings)
+
+    command.__doc__ = doc
+    return command
+
+
+def _profile_builder() -> Callable:
+    from vru.reports.profile import build_profile
+
+    return build_profile
+
+
+profile_cmd = document_command(_profile_builder, True,
+                               "Build the problem profile for an area and period.")
+
 
 def register(app: typer.Typer) -> None:
     app.command("profile")(profile_cmd)
 
 
-def profile_cmd(
-    area: str = typer.Option(..., "--area", "-a",
-                             help="Local authority, community safety partnership or police force "
-                                  "(code or name, e.g. E06000055 or Bedford)."),
-    period: str = typer.Option(..., "--period", "-p",
-                               help="Financial year (2023/24) or months (2023-05..2024-04)."),
-    formats: str = typer.Option("html,pdf,docx", "--format", "-f",
-                                help="Comma-separated: html, pdf, docx."),
-    out: Path = typer.Option(Path("."), "--out", "-o", help="Folder for the files."),
-    privileged: bool = typer.Option(
-        False, "--privileged",
-        help="Show unrounded counts (no disclosure control). Never publish such a profile."),
-    workspace: Path = WorkspaceOption,
-) -> None:
-    """Build the problem profile for an area and period."""
-    from vru.reports.profile import build_profile
-
-    doc, paths, t_build, t_render = build_and_render(build_profile, area, period, formats, out,
+def build_and_print(builder, area: str, period: str, formats: str, out: Path, privileged: bool,
+                    workspace: Path | None, findings: bool) -> None:
+    """Build and render a document (the profile or the SNA) and say what was written."""
+    doc, paths, t_build, t_render = build_and_render(builder, area, period, formats, out,
                                                      privileged, workspace)
     console.print(f"[bold]{doc.title}[/] ({doc.subtitle})")
     if privileged:
-        console.print("[yellow]privileged profile: unrounded counts; do not publish[/]")
-    for f in doc.findings():
+        console.print("[yellow]privileged: unrounded counts; do not publish[/]")
+    for f in doc.findings() if findings else ():
         console.print(f" - {f.text} ({doc.table_ref(f.table_id)})", highlight=False)
     for p in paths:
         console.print(f"wrote {p}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from vru.cli.cmd_profile import AREA_OPTION, PERIOD_OPTION, document_command
 from vru.cli.common import WorkspaceOption, console, fail, open_workspace
 
 # Registered alone when it is the command invoked (vru.cli: start-up time).
@@ -14,43 +15,24 @@ SELF_CONTAINED = True
 
 sna_app = typer.Typer(help="Strategic Needs Assessment (docs/guide/sna.md).", no_args_is_help=True)
 
-AreaOption = typer.Option(..., "--area", "-a", help="Local authority, community safety "
-                          "partnership or police force (code or name).")
-PeriodOption = typer.Option(..., "--period", "-p",
-                            help="Financial year (2023/24) or months (2023-05..2024-04).")
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(sna_app, name="sna")
 
 
-@sna_app.command("build")
-def build(
-    area: str = AreaOption,
-    period: str = PeriodOption,
-    formats: str = typer.Option("html,pdf,docx", "--format", "-f",
-                                help="Comma-separated: html, pdf, docx."),
-    out: Path = typer.Option(Path("."), "--out", "-o", help="Folder for the files."),
-    privileged: bool = typer.Option(False, "--privileged",
-                                    help="Unrounded counts (no disclosure control). Never publish."),
-    workspace: Path = WorkspaceOption,
-) -> None:
-    """Build the SNA for an area and period as HTML, PDF and DOCX."""
-    from vru.cli.cmd_profile import build_and_render
+def _sna_builder():
     from vru.reports.sna import build_sna
 
-    doc, paths, t_build, t_render = build_and_render(build_sna, area, period, formats, out,
-                                                     privileged, workspace)
-    console.print(f"[bold]{doc.title}[/] ({doc.subtitle})")
-    for p in paths:
-        console.print(f"wrote {p}")
-    console.print(f"built in {t_build:.1f} s, rendered in {t_render:.1f} s", style="dim")
+    return build_sna
+
+
+sna_app.command("build")(document_command(
+    _sna_builder, False, "Build the SNA for an area and period as HTML, PDF and DOCX."))
 
 
 @sna_app.command("narrative")
 def narrative(
-    area: str = AreaOption,
-    period: str = PeriodOption,
+    area: str = AREA_OPTION,
+    period: str = PERIOD_OPTION,
     section: str = typer.Option(..., "--section", "-s", help="Narrative section id (see the guide)."),
     text: str = typer.Option("", "--text", help="The section's text (paragraphs apart by a blank "
                                                 "line)."),
@@ -79,8 +61,8 @@ def narrative(
 
 @sna_app.command("signoff")
 def signoff(
-    area: str = AreaOption,
-    period: str = PeriodOption,
+    area: str = AREA_OPTION,
+    period: str = PERIOD_OPTION,
     version: str = typer.Option(..., "--version", help="The version signed off, e.g. 1.0."),
     by: str = typer.Option(..., "--by", help="Who signed it off."),
     role: str = typer.Option(..., "--role", help="Their role, e.g. 'Chair, VRU board'."),

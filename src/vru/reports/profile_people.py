@@ -10,16 +10,7 @@ from typing import TYPE_CHECKING
 
 from vru import periods
 from vru.analysis import indicators as ind
-from vru.reports.document import (
-    COUNT,
-    LABEL,
-    NUMBER,
-    PERCENT,
-    Column,
-    Paragraph,
-    Section,
-    Table,
-)
+from vru.reports.document import COUNT, LABEL, NUMBER, PERCENT, Column, Paragraph, Section, Table
 from vru.reports.labels import CODE_LISTS
 from vru.reports.labels import label as code_label
 from vru.reports.profile_data import table_exists
@@ -147,15 +138,22 @@ def _suspect_age_sex(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> No
         [*a.params, p.first, p.last])
     if not rows:
         return
-    rows.sort(key=lambda r: AGE_BANDS.index(r[0]))
+    _age_sex_table(ctx, s, "t_suspect_age", "Suspects of serious violence by age and sex",
+                   "Suspect age", rows, AGE_BANDS,
+                   "Offences with a suspect whose age or sex is recorded, by the suspect's age at "
+                   "the offence; a suspect linked to several offences counts once for each.")
+
+
+def _age_sex_table(ctx: ProfileContext, s: Section, table_id: str, title: str, first: str,
+                   rows: list[tuple], order: tuple[str, ...] | list[str], note: str) -> None:
+    """A table of (age band, male, female, all) rows in ``order``, with each band's share."""
+    rows = sorted(rows, key=lambda r: order.index(r[0]))
     total = sum(int(r[3]) for r in rows)
-    s.add(Table("t_suspect_age", "Suspects of serious violence by age and sex",
-                [Column("Suspect age", LABEL), Column("Male", COUNT), Column("Female", COUNT),
+    s.add(Table(table_id, title,
+                [Column(first, LABEL), Column("Male", COUNT), Column("Female", COUNT),
                  Column("All", COUNT), Column("Share", PERCENT)],
                 [[b, ctx.pub.count(int(m)), ctx.pub.count(int(f)), ctx.pub.count(int(n)),
-                  ctx.pub.share(int(n), total)] for b, m, f, n in rows],
-                note="Offences with a suspect whose age or sex is recorded, by the suspect's age "
-                     "at the offence; a suspect linked to several offences counts once for each."))
+                  ctx.pub.share(int(n), total)] for b, m, f, n in rows], note=note))
 
 
 def _fte_people(ctx: ProfileContext, s: Section) -> None:
@@ -176,16 +174,10 @@ def _fte_people(ctx: ProfileContext, s: Section) -> None:
         [p.first, periods.add_months(p.last, 1), ctx.area.lsoa_codes])
     if not rows:
         return
-    order = ["Under 15", "15 to 17", "18 and over"]
-    rows.sort(key=lambda r: order.index(r[0]))
-    total = sum(int(r[3]) for r in rows)
-    s.add(Table("t_fte", "Youth justice first-time entrants by age and sex",
-                [Column("Age", LABEL), Column("Male", COUNT), Column("Female", COUNT),
-                 Column("All", COUNT), Column("Share", PERCENT)],
-                [[b, ctx.pub.count(int(m)), ctx.pub.count(int(f)), ctx.pub.count(int(n)),
-                  ctx.pub.share(int(n), total)] for b, m, f, n in rows],
-                note="Residents of the area (LSOA of residence); sex not recorded is "
-                     "included in All."))
+    _age_sex_table(ctx, s, "t_fte", "Youth justice first-time entrants by age and sex", "Age",
+                   rows, ("Under 15", "15 to 17", "18 and over"),
+                   "Residents of the area (LSOA of residence); sex not recorded is included in "
+                   "All.")
 
 
 def _repeat_admissions(ctx: ProfileContext, s: Section) -> bool:

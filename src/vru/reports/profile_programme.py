@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vru.programme import stats
-from vru.programme.periods import fy_of
+from vru.programme.periods import fy_bounds, fy_of
 from vru.programme.toolkit import BAND_TEXT, WARN_BANDS
-from vru.reports.document import COUNT, LABEL, PERCENT, TEXT, Column, Paragraph, Section, Table
+from vru.reports.document import COUNT, LABEL, NUMBER, PERCENT, TEXT, Column, Paragraph, Section, Table
 from vru.reports.profile_data import table_exists
 from vru.reports.publish import pounds
 
@@ -99,3 +99,51 @@ def programme(ctx: ProfileContext, s: Section) -> None:
                 + [["Total", pounds(spent), 100.0 if spent else None]],
                 note=f"Received from funders in {fy}: {pounds(int(received))}. From the "
                      "funding ledger (vru funding check reconciles it)."))
+
+
+def reach_by_area(ctx: ProfileContext, s: Section) -> None:
+    """Provision and gaps (the SNA): young people the programme reached in each local
+    authority, by theme, next to the serious violence recorded there in the same financial year,
+    so that areas with much violence and little provision stand out."""
+    ws, pub = ctx.ws, ctx.pub
+    if not table_exists(ws, "prog_referrals") or not ws.scalar(
+            "SELECT count(*) FROM prog_referrals"):
+        return
+    fy = fy_of(ctx.period.last)
+    by_theme = stats.reach(ws, ("area", "theme"), fy)
+    people = {r["area"]: int(r["people"]) for r in stats.reach(ws, ("area",), fy)}
+    if not people:
+        return
+    themes = [t for t in ws.settings.programme.themes if any(r["theme"] == t for r in by_theme)]
+    themes += sorted({r["theme"] for r in by_theme} - set(themes))
+    cell = {(r["area"], r["theme"]): int(r["people"]) for r in by_theme}
+    first, last = fy_bounds(fy)
+    sv = dict(ws.sql("SELECT c.lad_name, count(*) FROM canonical_crimes c WHERE "
+                     "c.serious_violence AND c.month BETWEEN ? AND ? AND c.lad_name IN "
+                     "(SELECT unnest(?::VARCHAR[])) GROUP BY 1", [first, last, list(people)]))
+    rows, per = [], {}
+    for area in sorted(people, key=lambda a: (a == "unknown", a)):
+        n, v = people[area], int(sv.get(area, 0))
+        ratio = pub.ratio(n, v) if v else None
+        if isinstance(ratio, float):
+            ratio *= 100
+            per[area] = ratio
+        rows.append(["Area not recorded" if area == "unknown" else area,
+                     *[pub.count(cell.get((area, t), 0)) for t in themes], pub.count(n),
+                     pub.count(v) if area != "unknown" else None, ratio])
+    t = s.add(Table(
+        "t_provision_area", f"Young people reached by area and theme, {fy}",
+        [Column("Local authority", LABEL), *[Column(th, COUNT) for th in themes],
+         Column("All themes", COUNT), Column("Serious violence offences", COUNT),
+         Column("Reached per 100 offences", NUMBER)], rows,
+        note="Young people engaged in a one-to-one or group intervention in the financial year, "
+             "by the local authority they live in (each counted once per theme and once in All "
+             "themes). Serious violence: police-recorded offences in the same local authority "
+             "and year (the workspace definition). A low figure in the last column marks a "
+             "possible gap in provision, not a measure of need."))
+    if len(per) >= 2:
+        low = min(per, key=lambda a: per[a])
+        high = max(per, key=lambda a: per[a])
+        ctx._find(f"The programme reached {per[low]:.1f} young people per 100 serious violence "
+                  f"offences in {low}, against {per[high]:.1f} in {high}: a possible gap in "
+                  "provision.", t.id)

@@ -126,7 +126,7 @@ class _SnaBuilder:
             "place": lambda s: profile_place.place(self.ctx, s), "cohorts": self._cohorts,
             "domestic": self._domestic, "vawg": self._vawg, "weapons": self._weapons,
             "cost": self._cost,
-            "provision": lambda s: profile_programme.programme(self.ctx, s),
+            "provision": self._provision,
             "data_gaps": self.ctx._coverage,
             "methods": self.ctx._methods,
         }
@@ -187,21 +187,48 @@ class _SnaBuilder:
             "AND c.month BETWEEN ? AND ?", [*params, *self.ctx.area.params, p.first, p.last])[0]
 
     def _cohorts(self, s: Section) -> None:
+        """Vulnerable cohorts from the partner sources the workspace holds: pupils excluded or
+        suspended (distinct pupils, permanent exclusions, suspensions) and youth justice
+        first-time entrants, residents of the area; cohorts no data hub source carries yet
+        (children in care, NEET) are named as gaps."""
+        ws, p, pub = self.ctx.ws, self.ctx.period, self.ctx.pub
+        lsoas = self.ctx.area.lsoa_codes
+        window = [p.first, periods.add_months(p.last, 1), lsoas]
         rows = []
-        for key in ("exclusions", "fte"):
-            res = self.ctx.partner.get(key)
-            if res is None:
-                continue
-            rows.append([res.indicator.label,
-                         self.ctx.pub.count(int(res.count or 0)) if res.supplied else None,
-                         res.indicator.supplier if res.supplied else "no data supplied"])
-        if rows:
-            s.add(Table("t_cohorts", "Vulnerable cohorts in the partner data",
-                        [Column("Cohort", LABEL), Column(f"Records {self.ctx.period.label}", COUNT),
-                         Column("Source", TEXT)], rows,
-                        note="Residents of the area (LSOA of residence). Children in care and "
-                             "young people not in education, employment or training are not "
-                             "yet imported by the data hub."))
+        if ws.table_exists("education_exclusions") and ws.scalar(
+                "SELECT count(*) FROM education_exclusions"):
+            pupils, perm, susp = ws.sql(
+                """SELECT count(DISTINCT pupil_pid),
+                          count(*) FILTER (WHERE exclusion_type = 'PERMANENT'),
+                          count(*) FILTER (WHERE exclusion_type = 'SUSPENSION')
+                   FROM education_exclusions WHERE event_date >= ? AND event_date < ?
+                   AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))""", window)[0]
+            src = "Education (local authority)"
+            rows += [["Pupils excluded or suspended (distinct pupils)", pub.count(int(pupils)), src],
+                     ["Permanent exclusions", pub.count(int(perm)), src],
+                     ["Suspensions", pub.count(int(susp)), src]]
+        else:
+            rows.append(["School exclusions and suspensions", None, "no data supplied"])
+        if ws.table_exists("youth_justice_events") and ws.scalar(
+                "SELECT count(*) FROM youth_justice_events"):
+            fte = ws.scalar(
+                """SELECT count(DISTINCT person_pid) FROM youth_justice_events
+                   WHERE upper(event_type) = 'FTE' AND event_date >= ? AND event_date < ?
+                   AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))""", window)
+            rows.append(["Youth justice first-time entrants (young people)",
+                         pub.count(int(fte or 0)), "Youth justice service"])
+        else:
+            rows.append(["Youth justice first-time entrants", None, "no data supplied"])
+        rows += [["Children in care", None, "no data hub source yet"],
+                 ["Young people not in education, employment or training (NEET)", None,
+                  "no data hub source yet"]]
+        s.add(Table("t_cohorts", f"Vulnerable cohorts in the partner data, {p.label}",
+                    [Column("Cohort", LABEL), Column("Young people or events", COUNT),
+                     Column("Source", TEXT)], rows,
+                    note="Residents of the area (LSOA of residence) in the period. Children in "
+                         "care and young people not in education, employment or training are "
+                         "not yet imported by the data hub: a data gap to close with the local "
+                         "authority's children's services and careers service."))
 
     def _domestic(self, s: Section) -> None:
         if self.ctx.source != "police_rms":
@@ -352,6 +379,11 @@ class _SnaBuilder:
         if total:
             self.ctx._find(f"Violence in the period cost an estimated {_money(total)} at 2023/24 "
                        "prices" + ("" if split else " at least") + ".", t.id)
+
+    # ------------------------------------------------------------------ provision
+    def _provision(self, s: Section) -> None:
+        profile_programme.programme(self.ctx, s)
+        profile_programme.reach_by_area(self.ctx, s)
 
     # ------------------------------------------------------------------ governance
     def _governance(self, s: Section) -> None:
