@@ -92,6 +92,30 @@ def population_for(ws: Workspace, area: Area, year: int) -> Population:
     return Population(None, None, "no population for this area's LSOAs")
 
 
+def force_populations(ws: Workspace, pfa_codes: list[str], year: int) -> dict[str, Population]:
+    """Residents of police force areas in one query: the ONS mid-year estimate of their local
+    authorities for the year nearest ``year`` (``population_for`` per force, which also sums
+    LSOAs for the under-25s, is the fallback for a force whose authorities lack one)."""
+    if not pfa_codes:
+        return {}
+    rows = ws.sql(
+        """WITH best AS (SELECT year FROM geo_population WHERE area_level = 'lad'
+                         AND age_band = 'all' GROUP BY year ORDER BY abs(year - ?), year DESC
+                         LIMIT 1)
+           SELECT l.pfa_code, any_value(b.year), sum(p.population), count(p.area_code), count(*)
+           FROM geo_lad l CROSS JOIN best b
+           LEFT JOIN geo_population p ON p.area_code = l.lad_code AND p.area_level = 'lad'
+                AND p.age_band = 'all' AND p.year = b.year
+           WHERE l.pfa_code IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1""", [year, pfa_codes])
+    out = {code: Population(float(total), None, f"ONS mid-year population estimate {yr}")
+           for code, yr, total, have, lads in rows if have == lads and total}
+    for code in pfa_codes:
+        if code not in out:
+            name = ws.scalar("SELECT any_value(pfa_name) FROM geo_lad WHERE pfa_code = ?", [code])
+            out[code] = population_for(ws, pfa_area(ws, code, name or code), year)
+    return out
+
+
 def _lsoa_population(ws: Workspace, area: Area, under25: bool) -> float | None:
     lsoas = area.lsoa_codes or area_lsoas(ws, area)
     area.lsoa_codes = lsoas

@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from vru import periods
 from vru.analysis import benchmarks as bm
 from vru.analysis import indicators as ind
 from vru.reports.document import CI, COUNT, LABEL, RATE, TEXT, Column, Paragraph, Section, Table
-from vru.reports.profile_data import pfa_area, population_for
+from vru.reports.profile_data import force_populations
 from vru.reports.publish import join_words, words
 
 if TYPE_CHECKING:
@@ -43,15 +44,13 @@ def force_data(ctx: ProfileContext) -> list[ForceData]:
                    'Anti-social behaviour'), mode(c.pfa_code), {sums}
             FROM canonical_crimes c WHERE c.month BETWEEN ? AND ? GROUP BY 1 ORDER BY 1""",
         [p.first, p.last])
-    year = p.first.year if p.first.month >= 4 else p.first.year - 1
+    pops = force_populations(ctx.ws, sorted({r[2] for r in rows if r[2]}),
+                             periods.financial_year_start(p.first))
     out = []
     for name, months, pfa, *vals in rows:
         pop, src = None, "no population (no ONS geography pack)"
         if pfa:
-            pname = ctx.ws.scalar("SELECT any_value(pfa_name) FROM geo_lad WHERE pfa_code = ?",
-                                  [pfa])
-            got = population_for(ctx.ws, pfa_area(ctx.ws, pfa, pname or name), year)
-            pop, src = got.total, got.source
+            pop, src = pops[pfa].total, pops[pfa].source
         out.append(ForceData(name, int(months), {i.key: int(v) for i, v in zip(inds, vals,
                                                                               strict=True)},
                              pop, src))
