@@ -223,6 +223,16 @@ def test_demo_sna(demo, tmp_path):
     controlled = {r[0]: r for r in doc.table("t_ethnicity").rows}
     assert all(isinstance(r[1], str) or r[1] == 0 or r[1] > 7 for r in controlled.values())
 
+    # Weapon-enabled violence: the knife flag and the weapon codes of the source rows.
+    knife = rows["knife_flag"] == "Y"
+    wt = {r[0]: r for r in exact.table("t_weapons").rows}
+    assert wt["Knife or sharp-instrument crime (flagged)"][1] == int(knife.sum()) > 0
+    assert wt["of which robbery"][1] == int((knife & rows["ho_offence_code"].isin(
+        ["34A", "34B"])).sum())
+    assert wt["Possession of weapons"][1] == int(rows["ho_offence_code"].isin(
+        ["10A", "10C", "10D"]).sum())
+    assert wt["Firearms possession offences"][1] == int((rows["ho_offence_code"] == "10A").sum())
+
     # Vulnerable cohorts: exclusions of the LAD's resident pupils, from the education files.
     lsoas = set(pd.read_csv(data_dir / "geography" / "lsoa.csv").query(
         "lad_code == @code", local_dict={"code": ws.scalar(

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from vru import periods
 from vru.analysis import cost_of_violence as cov
+from vru.analysis import indicators as ind
 from vru.reports import profile_people, profile_place, profile_programme, sna_benchmarks
 from vru.reports.document import COUNT, LABEL, PERCENT, TEXT, Column, Document, FindingList, Paragraph, Section, Table
 from vru.reports.labels import label
 from vru.reports.profile import _Builder
-from vru.reports.profile_data import VWI_OFFENCE_CODES, Area, resolve_area
+from vru.reports.profile_data import VWI_OFFENCE_CODES, Area, police_sources, resolve_area
 from vru.reports.publish import codes
 from vru.reports.sna_store import Narrative, SignOff, area_key, narratives, signoffs
 from vru.workspace import Workspace
@@ -180,8 +181,8 @@ class _SnaBuilder:
         self.ctx._comparison(s)
 
     # ------------------------------------------------------------------ themes
-    def _force_rows(self, extra: str, params: list) -> tuple:
-        p = self.ctx.period
+    def _force_rows(self, extra: str, params: list, period: periods.Period | None = None) -> tuple:
+        p = period or self.ctx.period
         return self.ctx.ws.sql(
             f"SELECT {extra} FROM canonical_crimes c WHERE {self.ctx.area.where} "
             "AND c.month BETWEEN ? AND ?", [*params, *self.ctx.area.params, p.first, p.last])[0]
@@ -301,26 +302,48 @@ class _SnaBuilder:
                          "victim's sex is recorded."))
 
     def _weapons(self, s: Section) -> None:
-        rms = self.ctx.source == "police_rms"
-        row = self._force_rows(
-            "count(*) FILTER (WHERE c.crime_type = 'Possession of weapons'), "
-            "count(*) FILTER (WHERE c.crime_type = 'Robbery')"
-            + (f", count(*) FILTER (WHERE c.ho_offence_code IN ({_in(HOMICIDE_CODES)})), "
-               f"count(*) FILTER (WHERE c.ho_offence_code IN ({_in(FIREARM_CODES)})), "
-               "count(*) FILTER (WHERE c.knife_flag)" if rms else ""), [])
-        vals = [int(x) for x in row]
+        """Weapon-enabled violence in the period and the one before: the police.uk categories on
+        either source; homicide, firearms and the knife flag only from force extracts (and
+        compared only when extracts serve the previous period too)."""
+        ctx = self.ctx
+        rms = ctx.source == "police_rms"
+        prev_rms = police_sources(ctx.ws, ctx.area, ctx.prev) == ["police_rms"]
+        knife = "c.knife_flag"
+        measures = [
+            ("Possession of weapons", "c.crime_type = 'Possession of weapons'", False),
+            ("Robbery", "c.crime_type = 'Robbery'", False),
+            ("Homicide", f"c.ho_offence_code IN ({_in(HOMICIDE_CODES)})", True),
+            ("Firearms possession offences", f"c.ho_offence_code IN ({_in(FIREARM_CODES)})", True),
+            ("Knife or sharp-instrument crime (flagged)", knife, True),
+            ("of which robbery", f"{knife} AND c.crime_type = 'Robbery'", True),
+            ("of which violence and sexual offences",
+             f"{knife} AND c.crime_type = 'Violence and sexual offences'", True),
+        ]
+        use = [(lab, pred) for lab, pred, needs in measures if rms or not needs]
+        sums = ", ".join(f"count(*) FILTER (WHERE {pred})" for _, pred in use)
+        cur = dict(zip([lab for lab, _ in use], self._force_rows(sums, []), strict=True))
+        before = dict(zip([lab for lab, _ in use], self._force_rows(sums, [], ctx.prev),
+                          strict=True))
         na = "not available from data.police.uk"
-        rows = [["Possession of weapons", self.ctx.pub.count(vals[0])],
-                ["Robbery", self.ctx.pub.count(vals[1])],
-                ["Homicide", self.ctx.pub.count(vals[2]) if rms else na],
-                ["Firearms possession offences", self.ctx.pub.count(vals[3]) if rms else na],
-                ["Knife or sharp-instrument crime (flagged)", self.ctx.pub.count(vals[4]) if rms
-                 else na]]
-        s.add(Table("t_weapons", f"Weapon-enabled violence, {self.ctx.period.label}",
-                    [Column("Measure", LABEL), Column("Offences", COUNT)], rows,
+        rows = []
+        for lab, _, needs in measures:
+            if lab not in cur:
+                rows.append([lab, na, None, None])
+                continue
+            c, b = int(cur[lab]), int(before[lab])
+            comparable = not needs or prev_rms
+            rows.append([lab, ctx.pub.count(c), ctx.pub.count(b) if comparable else None,
+                         ctx._change_text(ind.change_between(b, c)) if comparable
+                         else "not compared"])
+        s.add(Table("t_weapons", f"Weapon-enabled violence, {ctx.period.label}",
+                    [Column("Measure", LABEL), Column(ctx.period.label, COUNT),
+                     Column(ctx.prev.label, COUNT), Column("Change", TEXT)], rows,
                     note="Homicide: Home Office offence codes " + codes(HOMICIDE_CODES)
                          + ". Firearms: codes " + codes(FIREARM_CODES) + ". Knife crime: "
-                         "the force's knife or sharp-instrument flag."))
+                         "the force's knife or sharp-instrument flag. Change: exact test of the "
+                         "two periods' counts, '(rose)' or '(fell)' when significant at the 5% "
+                         "level; force-extract measures are compared only when extracts serve "
+                         "both periods."))
 
     # ------------------------------------------------------------------ cost
     def cost_counts(self) -> tuple[dict[str, int], bool]:
