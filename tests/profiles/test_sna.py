@@ -363,6 +363,10 @@ def test_benchmarks_bedford_and_city_of_london(comparators, tmp_path):
     ew = rows["England and Wales (two imported forces)"]
     assert ew[1] == n_bed + n_col
     assert ew[3] == pytest.approx(1000 * (n_bed + n_col) / (p_bed + p_col))
+    # City of London's rate is far the higher (few residents, many visitors): Bedfordshire second.
+    assert 1000 * n_col / p_col > 1000 * n_bed / p_bed
+    assert any(f.text.startswith("Bedfordshire Police had the 2nd highest serious violence rate "
+                                 "of the two forces") for f in doc.findings())
     # The method is stated: pooled counts over pooled residents, population year, the forces.
     assert "sum of their counts over the sum of their residents" in t.note
     assert "ONS mid-year population estimate 2023" in t.note

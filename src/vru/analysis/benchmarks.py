@@ -73,3 +73,12 @@ def group_for(groups: dict[str, list[str]], force: str) -> list[str] | None:
         if force_key(name) == key:
             return [m for m in members if force_key(m) != key]
     return None
+
+
+def rank_of(name: str, figures: list[ForceFigure]) -> int | None:
+    """1 = the highest rate among ``figures`` (those with a population); None if ``name`` has
+    none. Ties share the better rank."""
+    rates = {f.name: f.count / f.population for f in figures if f.population}
+    if name not in rates:
+        return None
+    return 1 + sum(1 for r in rates.values() if r > rates[name])

@@ -13,7 +13,7 @@ from vru.analysis import benchmarks as bm
 from vru.analysis import indicators as ind
 from vru.reports.document import CI, COUNT, LABEL, RATE, TEXT, Column, Paragraph, Section, Table
 from vru.reports.profile_data import force_populations
-from vru.reports.publish import join_words, words
+from vru.reports.publish import join_words, ordinal, words
 
 if TYPE_CHECKING:
     from vru.reports.profile import ProfileContext
@@ -113,6 +113,13 @@ def benchmarks(ctx: ProfileContext, s: Section) -> None:
         ctx._find(f"Serious violence in {ctx.area.name} ({area_rate.value:.2f} per 1,000 "
                   f"residents) was {word} the rate across the {words(len(ew_forces))} forces "
                   f"imported for England and Wales ({ew.rate.value:.2f}).", t.id)
+    group_forces = [f for f in whole if f.name in members]
+    if own_data is not None and own_data.population and group_forces:
+        rank = bm.rank_of(own_data.name, [_fig(f, "sv") for f in [own_data, *group_forces]])
+        if rank is not None:
+            ctx._find(f"{own_data.name} had the {ordinal(rank)} highest serious violence rate "
+                      f"of the {words(len(group_forces) + 1)} forces of its most similar group "
+                      "(itself included).", t.id)
 
 
 def _fig(f: ForceData, key: str) -> bm.ForceFigure:
