@@ -111,8 +111,7 @@ def force_populations(ws: Workspace, pfa_codes: list[str], year: int) -> dict[st
            for code, yr, total, have, lads in rows if have == lads and total}
     for code in pfa_codes:
         if code not in out:
-            name = ws.scalar("SELECT any_value(pfa_name) FROM geo_lad WHERE pfa_code = ?", [code])
-            out[code] = population_for(ws, pfa_area(ws, code, name or code), year)
+            out[code] = population_for(ws, resolve_area(ws, code), year)
     return out
 
 
