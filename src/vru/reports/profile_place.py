@@ -28,6 +28,8 @@ from vru.reports.place_names import cell_names
 from vru.reports.profile_data import lsoa_populations, table_exists
 from vru.reports.publish import ordinal, words
 
+CONFIDENCE = {1: 90, 2: 95, 3: 99}  # Gi* bin -> confidence level, as the map's legend
+
 if TYPE_CHECKING:
     from vru.reports.profile import PoliceIndicator, ProfileContext
 
@@ -211,6 +213,7 @@ def _hotspots(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> None:
     """Gi* hot spots at patrol scale from the hot-spot service (the same answer as the map
     and `vru hotspots gistar`), on the profile's own area and period."""
     from vru.analysis.hotspots import service as svc
+    from vru.analysis.hotspots.gistar import significance_label as gistar_significance
     p, a, g = ctx.period, ctx.local, ctx.ws.settings.grid
     pts = ctx.aq(
         f"""SELECT c.easting, c.northing, strftime(c.month, '%Y-%m') FROM area_crimes c
@@ -236,11 +239,13 @@ def _hotspots(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> None:
                          origin_n=float(g.origin_n), top=10)
     m = svc.gistar(ev, q)
     units, res, y = m.units, m.result, m.values
-    hot = np.flatnonzero(res.bin == 3)
+    # "Hot" is the hot-spot service's one definition (hot at any confidence, as the map and
+    # the CLI flag it), so the profile names the same cells as the map for the same question.
+    hot = np.flatnonzero(m.hot)
+    how = gistar_significance(res.params)
     if not len(hot):
         s.add(Paragraph("Hot spots: no grid cell is a statistically significant hot spot "
-                        "(Getis-Ord Gi*, 99% confidence after false-discovery-rate "
-                        "correction)."))
+                        f"(Getis-Ord Gi*, 90% confidence or more, {how})."))
         return
     order = hot[np.lexsort((-res.z[hot], -y[hot]))]  # busiest first, then strongest
     in_hot = int(y[hot].sum())
@@ -252,7 +257,7 @@ def _hotspots(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> None:
     half = float(g.cell_size_m) / 2
     names = cell_names(ctx.ws, [(float(units.x[i]) - half, float(units.y[i]) - half)
                                 for i in top], float(g.cell_size_m), p.first, p.last)
-    rows = [[name, ctx.pub.count(int(y[i])), float(res.z[i]) if exact else "99%"]
+    rows = [[name, ctx.pub.count(int(y[i])), float(res.z[i]) if exact else f"{CONFIDENCE[int(res.bin[i])]}%"]
             for name, i in zip(names, top, strict=True)]
     rows.append([f"All {words(len(hot))} hot-spot cells" if len(hot) <= 20
                  else f"All {len(hot):,} hot-spot cells", ctx.pub.count(in_hot), None])
@@ -262,8 +267,8 @@ def _hotspots(ctx: ProfileContext, s: Section, sv: PoliceIndicator) -> None:
                                            Column("Confidence", TEXT)], rows,
                     note=f"Getis-Ord Gi* on {g.cell_size_m} m cells over "
                          f"{m.area.describe()}; neighbours within {m.distance_m:,.0f} m "
-                         f"({m.params['distance_method']}); 99% confidence after "
-                         "Benjamini-Hochberg correction; the ten busiest hot-spot cells "
+                         f"({m.params['distance_method']}); hot at 90% confidence or more, {how}; "
+                         "the ten busiest hot-spot cells "
                          "shown, each named by the street most of its records are on or near "
                          "and its neighbourhood (LSOA). Accuracy of the map: {_accuracy_text(m.accuracy)}."))
     share = ctx.pub.share(in_hot, total)
