@@ -58,9 +58,16 @@ def _register_all() -> None:
         mod = importlib.import_module(f"{__name__}.cmd_{first}")
         if getattr(mod, "SELF_CONTAINED", False) and _invoked_as_vru():
             mod.register(app)
+            # A lone command would become the root itself (Typer's single-command mode, where
+            # `vru profile ...` reads "profile" as an extra argument): a callback keeps the group.
+            app.callback()(_root_group)
             return
     for name in names:
         importlib.import_module(f"{__name__}.{name}").register(app)
+
+
+def _root_group() -> None:
+    """vru: the data and analytics workbench for Violence Reduction Units."""
 
 
 def _invoked_as_vru() -> bool:

@@ -169,10 +169,10 @@ class JobRunner:
             for hook in self.before_write:
                 with contextlib.suppress(Exception):
                     hook()
-        status, error = "done", None
+        status, error, result = "done", None, None
         try:
             with acting_as(job.actor):
-                job.result = fn(job)
+                result = fn(job)
         except BaseException as exc:  # noqa: BLE001 - a job's failure is reported, never raised
             status, error = "failed", str(exc) or exc.__class__.__name__
         finally:
@@ -182,11 +182,12 @@ class JobRunner:
                 for hook in self.after_write:
                     with contextlib.suppress(Exception):  # a cache hook must not kill the runner
                         hook()
-            # finished (status set) and the end event in one step: a follower that sees the
-            # job finished also finds its end
+            # result, finished (status set) and the end event in one step: a follower that sees
+            # the result sees the job finished (the page used to show a result while "running"
+            # as the after-write hooks ran), and one that sees it finished also finds its end
             with job._cond:
                 job.finished_at = datetime.now()
-                job.status, job.error = status, error
+                job.result, job.status, job.error = result, status, error
                 job.emit("end", status, seconds=round(time.perf_counter() - t0, 2), error=error)
 
 
