@@ -12,6 +12,9 @@ from vru.sources.education import REASONS as EXCLUSION_REASONS
 from vru.sources.youth_justice import OUTCOMES as YOUTH_OUTCOMES
 
 _SEX = {"M": "Male", "F": "Female", "X": "Other", "U": "Not known"}
+_ETHNICITY = {"WHITE": "White", "MIXED": "Mixed or multiple ethnic groups",
+              "ASIAN": "Asian or Asian British", "BLACK": "Black, Black British, Caribbean or African",
+              "OTHER": "Other ethnic group", "UNKNOWN": "Not known"}
 
 CODE_LISTS: dict[str, dict[str, str]] = {
     "location_type": {
@@ -39,9 +42,9 @@ CODE_LISTS: dict[str, dict[str, str]] = {
     "status": {"RECEIVED": "Received", "ASSESSED": "Assessed", "ACCEPTED": "Accepted",
                "DECLINED": "Declined", "ENGAGED": "Engaged", "COMPLETED": "Completed",
                "DISENGAGED": "Disengaged"},
-    "ethnicity": {"WHITE": "White", "MIXED": "Mixed or multiple ethnic groups",
-                  "ASIAN": "Asian or Asian British", "BLACK": "Black, Black British, Caribbean "
-                  "or African", "OTHER": "Other ethnic group", "UNKNOWN": "Not known"},
+    "ethnicity": _ETHNICITY,
+    "victim_ethnicity": _ETHNICITY,   # the force extract's columns (ONS five groups)
+    "suspect_ethnicity": _ETHNICITY,
     "source": {"police_uk": "data.police.uk street-level crime",
                "police_rms": "force crime extracts"},
 }
