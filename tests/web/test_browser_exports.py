@@ -7,15 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
+from tests.browser import serve
 from tests.profiles.toy import LADS, build
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import _free_port, _pixel_spread, _signed_in_page, chromium_browser
+from tests.web.test_browser import _pixel_spread, _signed_in_page, chromium_browser
 from vru.privacy import users
 from vru.web.app import create_app
 from vru.workspace import Workspace
@@ -26,22 +25,11 @@ __all__ = ["chromium_browser"]
 
 @pytest.fixture(scope="module")
 def toy_server(tmp_path_factory):
-    uvicorn = pytest.importorskip("uvicorn")
     ws = Workspace.init(tmp_path_factory.mktemp("toyweb") / "ws", area_name="Testshire")
     build(ws, partners=False)
     users.add_user(ws, "analyst", PASSWORD, "analyst")
-    app = create_app(ws, audit_durable=False)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    t.join(10)
+    with serve(create_app(ws, audit_durable=False)) as url:
+        yield url
     ws.close()
 
 
