@@ -24,6 +24,7 @@ from vru.cli import app
 from vru.sources.contract import import_source
 from vru.sources.files import ImportRefused
 from vru.sources.registry import SOURCES
+from vru.testing import leaks
 
 CONTROL = "CTRLMARKER7731QX"
 EXTRA_NHS = "4010232137"
@@ -33,29 +34,12 @@ PLANTED = [*NHS, NHS_BAD_CHECK, *UPN, *PNC, "2023/0123456A", "99/4455667B", NAME
            "A12345678901X", "7654321Z", "1234567X"]
 
 
-def _needles() -> list[bytes]:
-    out = []
-    for s in PLANTED:
-        for enc in ("utf-8", "utf-16-le", "utf-16-be"):
-            out.append(s.encode(enc))
-        out.append(s.upper().encode())
-        out.append(s.lower().encode())
-    return out
-
-
 def _files_under(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
 def _hits(root: Path) -> list[tuple[str, str]]:
-    hits = []
-    needles = _needles()
-    for p in _files_under(root):
-        data = p.read_bytes()
-        for n in needles:
-            if n in data:
-                hits.append((str(p.relative_to(root)), n.decode("utf-8", "replace")))
-    return hits
+    return leaks.find(root, leaks.needles(PLANTED))
 
 
 def _partner_files(d: Path) -> dict[str, list[Path]]:

@@ -29,6 +29,7 @@ from vru.privacy.pseudonymise import KEY_ENV, KEY_FILE_ENV
 from vru.settings import Settings
 from vru.sources.contract import import_source
 from vru.sources.registry import SOURCES
+from vru.testing import leaks
 from vru.workspace import Workspace
 
 KEY = "reliability-key-not-a-secret-4411"
@@ -96,25 +97,11 @@ def _snapshot(path: Path, source: str, file_ids: list[int] | None = None,
         ws.close()
 
 
-def _needles() -> list[bytes]:
-    out = []
-    for s in IDENTIFIERS:
-        for form in (s, s.upper(), s.lower()):
-            for enc in ("utf-8", "utf-16-le", "utf-16-be"):
-                out.append(form.encode(enc))
-    return out
-
-
-NEEDLES = _needles()
+NEEDLES = leaks.needles(IDENTIFIERS)
 
 
 def _leaks(root: Path) -> list[tuple[str, str]]:
-    hits = []
-    for p in root.rglob("*"):
-        if p.is_file():
-            data = p.read_bytes()
-            hits += [(str(p), n.decode("utf-8", "replace")) for n in NEEDLES if n in data]
-    return hits
+    return leaks.find(root, NEEDLES)
 
 
 def _flat(text: str) -> str:

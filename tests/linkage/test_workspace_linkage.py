@@ -23,6 +23,7 @@ from vru.programme.workflow import NewReferral, create_referral
 from vru.sources.contract import import_source
 from vru.sources.registry import SOURCES
 from vru.synth.identities import synthetic_linkage_set, write_partner_files
+from vru.testing import leaks
 from vru.workspace import Workspace
 
 KEY = "linkage-test-key-9#not-a-real-secret"
@@ -47,24 +48,13 @@ CONTROL = "CTRLMARKER4471LX"
 
 
 def _needles() -> list[bytes]:
-    vals = [*PLANTED.values(), "Quaxley", "Vorth", "quaxleyvorth", "23/02/1987", "QQ77QQ",
-            "943 476 5919", *PLANTED_VICTIM.values(), "19/11/1991", "QZ98ZX",
-            *PLANTED_FORM.values(), "28/07/1989", "QY65YW"]
-    out = []
-    for s in vals:
-        for v in {s, s.upper(), s.lower()}:
-            out += [v.encode("utf-8"), v.encode("utf-16-le"), v.encode("utf-16-be")]
-    return out
+    return leaks.needles([*PLANTED.values(), "Quaxley", "Vorth", "quaxleyvorth", "23/02/1987",
+                          "QQ77QQ", "943 476 5919", *PLANTED_VICTIM.values(), "19/11/1991",
+                          "QZ98ZX", *PLANTED_FORM.values(), "28/07/1989", "QY65YW"])
 
 
 def _hits(root: Path) -> list[tuple[str, str]]:
-    needles = _needles()
-    hits = []
-    for p in root.rglob("*"):
-        if p.is_file():
-            data = p.read_bytes()
-            hits += [(str(p), n.decode("utf-8", "replace")) for n in needles if n in data]
-    return hits
+    return leaks.find(root, _needles())
 
 
 def _run(*args: str):

@@ -9,7 +9,8 @@ way users' data does:
 - ``partner_files``: good sample rows for every data-hub contract, CSV/XLSX writers;
 - ``crimes``: ``insert_crimes`` (the one place tests write ``crimes`` rows without an importer)
   and ``fill_crimes`` (two areas with a planted violent hot spot, for the web tests);
-- ``toy``: a small, fully known force area (three local authorities, partners) with its truth.
+- ``toy``: a small, fully known force area (three local authorities, partners) with its truth;
+- ``leaks``: planted-identifier searches (``needles``, ``find``): no raw identifier on disk.
 
 The synthetic world itself is ``vru.synth.generate``; the demo workspace built from it
 (``vru.synth.demo``) is shared by the test suite through one session fixture
