@@ -144,16 +144,17 @@ def test_gbm_features_never_look_ahead_and_tuning_uses_the_training_window_only(
     moy = np.arange(cube.shape[1]) % 12 + 1
     t = 20
     X = gbm.features(cube, t, nb, moy)
+    assert X.shape[1] == len(gbm.feature_names())
     spoiled = cube.copy()
     spoiled[:, t:] = 99.0  # the evaluated month and later
     assert np.array_equal(X, gbm.features(spoiled, t, nb, moy), equal_nan=True)
     rows = np.arange(len(u))
-    small = {"max_leaf_nodes": (7, 15), "min_samples_leaf": (20,)}
-    a, ta = gbm.tune(cube, t, nb, moy, rows, val_steps=2, grid=small)
-    b, tb = gbm.tune(spoiled, t, nb, moy, rows, val_steps=2, grid=small)
+    small = {"train_steps": (6, 12), "min_samples_leaf": (20,)}
+    a, ta = gbm.tune(gbm.Inputs(cube, nb, moy), t, rows, val_steps=2, grid=small)
+    b, tb = gbm.tune(gbm.Inputs(spoiled, nb, moy), t, rows, val_steps=2, grid=small)
     assert a == b and [r["val_pai5"] for r in ta] == [r["val_pai5"] for r in tb]
-    p1 = gbm.fit_predict(cube, t, nb, moy, a)
-    p2 = gbm.fit_predict(spoiled, t, nb, moy, a)
+    p1 = gbm.fit_predict(gbm.Inputs(cube, nb, moy), t, a)
+    p2 = gbm.fit_predict(gbm.Inputs(spoiled, nb, moy), t, a)
     assert np.allclose(p1, p2)
     # it ranks the persistent hot cells first: the 8 planted cells are its top 8
     top = np.argsort(-p1)[:8]
@@ -228,3 +229,66 @@ def test_ensemble_in_the_backtest_never_sees_the_evaluated_months():
     assert "w_gbm=" in ens_a and ens_a == b[b.method == "ensemble"]["params"].iloc[0]
     assert [t["val_pai5"] for t in trials_a] == [t["val_pai5"] for t in trials_b]
     assert a[a.method == "ensemble"]["pai"].iloc[0] > 3
+
+
+def _emerging_world(T=30, n_side=16, seed=0, per_month=2, duration=6, rate=4.0):
+    """Planted emerging hot spots: a stable background plus, every month, ``per_month`` new
+    cells that run hot (``rate`` more events a month) for ``duration`` months and then cool.
+    The 12-month count keeps ranking the cooled cells; only the recent months show which are
+    hot now. Returns (units, cube, true rates)."""
+    from vru.analysis.hotspots import units as un_
+
+    rng = np.random.default_rng(seed)
+    xs, ys = np.meshgrid(np.arange(n_side) * 250.0 + 125, np.arange(n_side) * 250.0 + 125)
+    u = un_.grid_units(xs.ravel(), ys.ravel(), 250, extent="events")
+    lam = np.repeat(rng.gamma(0.6, 0.5, len(u))[:, None], T, axis=1)
+    for s in range(T):
+        for c in rng.choice(len(u), per_month, replace=False):
+            lam[c, s:s + duration] += rate
+    return u, rng.poisson(lam).astype(float), lam
+
+
+def _events_of(u, cube):
+    T = cube.shape[1]
+    idx = np.repeat(np.arange(len(u)), cube.sum(axis=1).astype(int))
+    step = np.concatenate([np.repeat(np.arange(T), cube[i].astype(int)) for i in range(len(u))])
+    labels = [f"{2020 + t // 12}-{t % 12 + 1:02d}" for t in range(T)]
+    return bt.EventSet(u.x[idx], u.y[idx], step, np.ones(len(idx)), labels)
+
+
+def test_gbm_finds_planted_emerging_hot_spots_the_count_cannot_see():
+    u, cube, lam = _emerging_world()
+    T = cube.shape[1]
+    steps = list(range(T - 4, T))
+    res = bt.backtest(_events_of(u, cube), u, steps,
+                      {"naive": {}, "count": {"months": 12}, "gbm": {}}, (5.0,), "grid")
+    pai = res.groupby("method")["pai"].mean()
+    # the independent truth: the PAI of ranking by the planted rates of each evaluated month
+    tiebreak = np.random.default_rng(0).permutation(len(u))
+    ones = np.ones(len(u))
+    truth = np.mean([bt.score_selection(bt.select_top(lam[:, t], ones, 5.0, tiebreak),
+                                        cube[:, t], cube[:, t - 1], ones)["pai"] for t in steps])
+    assert pai["gbm"] > 1.3 * pai["count"]     # the count keeps ranking cells that have cooled
+    assert pai["gbm"] > pai["naive"]           # and one month alone is noisier
+    assert pai["gbm"] > 0.6 * truth
+
+
+def test_gbm_forecast_is_deterministic_and_memoised_rows_never_leak_later_steps():
+    from vru.analysis.hotspots import gbm
+
+    u, cube, _ = _emerging_world(T=20, n_side=10, seed=4)
+    nb = gbm.neighbours(u.x, u.y, 250)
+    moy = np.arange(cube.shape[1] + 1) % 12 + 1  # one more: the month after the data
+    settings = {**gbm.DEFAULT_SETTINGS, "train_steps": 8, "max_iter": 30}
+    t = 15
+    full = gbm.Inputs(cube, nb, moy)
+    for s in range(cube.shape[1] + 1):  # rows of every step, later ones included, memoised
+        full.features(s)
+    spoiled = cube.copy()
+    spoiled[:, t] = cube[::-1, t] + 5  # the evaluated month's data changed
+    p_full = gbm.fit_predict(full, t, settings)
+    p_spoiled = gbm.fit_predict(gbm.Inputs(spoiled, nb, moy), t, settings)
+    assert np.array_equal(p_full, p_spoiled)
+    assert np.array_equal(p_full, gbm.fit_predict(gbm.Inputs(cube, nb, moy), t, settings))
+    with pytest.raises(ValueError, match="beyond"):
+        full.before(t).features(t + 1)

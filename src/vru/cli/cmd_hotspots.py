@@ -423,15 +423,15 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
         missing = ev.missing
     units = un.grid_units(x, y, cell, oe, on, extent="events")
     events = bt.EventSet(x, y, step, w, labels)
-    static, static_note = None, {"static_features": "none (events from a CSV)"}
-    if csv is None:
-        context = space_time_cube(units.assign(every.x, every.y), every.step, len(units),
-                                  len(labels))
-        static, static_note = svc.cell_context(ws, units, every)
     n = len(labels)
     if eval_months >= n:
         fail(f"need history before the {eval_months} evaluated months; data has {n} months")
     steps = list(range(n - eval_months, n))
+    static, static_note = None, {"static_features": "none (events from a CSV)"}
+    if csv is None:
+        context = space_time_cube(units.assign(every.x, every.y), every.step, len(units),
+                                  len(labels))
+        static, static_note = svc.cell_context(ws, units, every, before_step=steps[0])
     covs = _floats(coverages, "--coverages")
     trials: list = []
     try:

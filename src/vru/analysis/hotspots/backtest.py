@@ -130,17 +130,18 @@ def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
     cell = units.params.get("size", 150.0)
     tiebreak = np.random.default_rng(seed).permutation(len(kept))
     specs = dict(methods)
-    nb = moy = None
+    inp = None
     if any(name.split(":")[0] in ("gbm", "ensemble") for name in specs):
         from vru.analysis.hotspots import gbm
 
-        nb = gbm.neighbours(ux, uy, cell)
         moy = np.array([int(lab[5:7]) if len(lab) >= 7 and lab[4] == "-" else 0
                         for lab in events.step_labels])
+        # the model's inputs over the whole cube; every fit and forecast below reads them
+        # through inp.before(t), which cuts them to the steps before t
+        inp = gbm.Inputs(cube, gbm.neighbours(ux, uy, cell), moy, ctx, stat)
         for name, params in list(specs.items()):
             if name.split(":")[0] == "gbm" and not params.get("train_steps"):
-                chosen, trials = gbm.tune(cube, first_eval, nb, moy, np.arange(len(kept)), ctx,
-                                          stat, seed=seed)
+                chosen, trials = gbm.tune(inp, first_eval, np.arange(len(kept)), seed=seed)
                 specs[name] = chosen
                 if tuning is not None:
                     tuning.extend({"method": name, **t} for t in trials)
@@ -150,10 +151,9 @@ def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
             if gbm_settings is None and params.get("train_steps"):
                 gbm_settings = params  # the ensemble's own gbm settings, given
             elif gbm_settings is None:
-                gbm_settings, _ = gbm.tune(cube, first_eval, nb, moy, np.arange(len(kept)),
-                                           ctx, stat, seed=seed)
-            weights, trials = _ensemble_weights(events, inside, cube, ux, uy, cell, first_eval,
-                                                nb, moy, gbm_settings, ctx, stat, tiebreak)
+                gbm_settings, _ = gbm.tune(inp, first_eval, np.arange(len(kept)), seed=seed)
+            weights, trials = _ensemble_weights(events, inside, inp, ux, uy, cell, first_eval,
+                                                gbm_settings, tiebreak)
             specs[name] = {**gbm_settings, **{f"w_{k}": v for k, v in weights.items()}}
             if tuning is not None:
                 tuning.extend({"method": name, **t} for t in trials)
@@ -173,16 +173,16 @@ def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
             if base == "gbm":
                 from vru.analysis.hotspots import gbm
 
-                c_t = ctx[:, :t] if ctx is not None else None
+                seen = inp.before(t)
                 if name not in models or params.get("refit", True):
                     # retrained before every evaluated month on the months before it
                     # (refit=False: fitted once, before the first evaluated month)
-                    models[name] = gbm.fit(cube[:, :t], t, nb, moy, params, c_t, stat)
-                scores = gbm.predict(models[name], cube[:, :t], t, nb, moy, c_t, stat)
+                    models[name] = gbm.fit(seen, t, params)
+                scores = gbm.predict(models[name], seen, t)
             elif base == "ensemble":
                 from vru.analysis.hotspots import ensemble
 
-                comps = _components(h, cube, t, nb, moy, params, ctx, stat)
+                comps = _components(h, inp, t, params)
                 scores = ensemble.blend(comps, {k: params[f"w_{k}"] for k in comps})
             else:
                 scores = fc.run(base, h, **params)
@@ -199,27 +199,26 @@ def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
 SIMPLE_BASELINES = ("naive", "count", "kde")
 
 
-def _components(h: fc.History, cube, t, nb, moy, settings, ctx, stat) -> dict[str, np.ndarray]:
+def _components(h: fc.History, inp, t, settings) -> dict[str, np.ndarray]:
     """The ensemble's component scores for step ``t`` from the steps before it."""
     from vru.analysis.hotspots import gbm
 
-    c_t = ctx[:, :t] if ctx is not None else None
-    g = gbm.fit_predict(cube[:, :t], t, nb, moy, settings, c_t, stat)
+    g = gbm.fit_predict(inp, t, settings)
     return {"gbm": g, "count": fc.run("count", h, **fc.DEFAULT_SPECS["count"]),
             "kde": fc.run("kde", h, **fc.DEFAULT_SPECS["kde"])}
 
 
-def _ensemble_weights(events: EventSet, inside, cube, ux, uy, cell, first_eval, nb, moy,
-                      settings, ctx, stat, tiebreak) -> tuple[dict, list[dict]]:
+def _ensemble_weights(events: EventSet, inside, inp, ux, uy, cell, first_eval, settings,
+                      tiebreak) -> tuple[dict, list[dict]]:
     """Weights by rolling-origin validation on the months before ``first_eval`` only."""
     from vru.analysis.hotspots import ensemble
 
     validation = []
     for s in range(max(2, first_eval - ensemble.VAL_STEPS), first_eval):
         past = inside & (events.step < s)
-        h = fc.History(ux, uy, cube[:, :s], events.x[past], events.y[past], events.step[past],
-                       events.weight[past], cell_size=cell)
-        validation.append((_components(h, cube, s, nb, moy, settings, ctx, stat), cube[:, s]))
+        h = fc.History(ux, uy, inp.cube[:, :s], events.x[past], events.y[past],
+                       events.step[past], events.weight[past], cell_size=cell)
+        validation.append((_components(h, inp, s, settings), inp.cube[:, s]))
     return ensemble.choose_weights(validation, tiebreak)
 
 

@@ -181,7 +181,7 @@ def gbm(h: History, **settings) -> np.ndarray:
     labels = h.extra.get("labels")
     moy = (np.array([int(lab[5:7]) for lab in labels]) if labels
            else np.zeros(h.steps + 1, int))
-    return g.fit_predict(h.cube, h.steps, nb, moy, {**g.DEFAULT_SETTINGS, **settings})
+    return g.fit_predict(g.Inputs(h.cube, nb, moy), h.steps, {**g.DEFAULT_SETTINGS, **settings})
 
 
 METHODS["gbm"] = gbm

@@ -484,15 +484,20 @@ def emerging_for(ws, q: HotspotQuery) -> EmergingMap:
     return emerging(ev, q)
 
 
-def cell_context(ws, units: un.Units, ev: EventTable) -> tuple[np.ndarray | None, dict]:
+def cell_context(ws, units: un.Units, ev: EventTable,
+                 before_step: int | None = None) -> tuple[np.ndarray | None, dict]:
     """Static per-cell columns for the forecast: the IMD 2019 rank and the population (Census
-    2021) of the LSOA most of the cell's events fall in. None when the workspace has no
-    geography loaded (``vru geo import``)."""
+    2021) of the LSOA most of the cell's events fall in (events of steps before
+    ``before_step`` only, when given: a backtest passes its first evaluated step so that the
+    evaluated months never shape a feature). None when the workspace has no geography loaded
+    (``vru geo import``)."""
     if not ws.table_exists("geo_population") or not ws.scalar(
             "SELECT count(*) FROM geo_population WHERE area_level = 'lsoa'"):
         return None, {"static_features": "none (no geography loaded)"}
     idx = units.assign(ev.x, ev.y)
     ok = (idx >= 0) & pd.notna(ev.lsoa)
+    if before_step is not None:
+        ok &= ev.step < before_step
     modal = (pd.DataFrame({"u": idx[ok], "lsoa": ev.lsoa[ok]})
              .groupby("u")["lsoa"].agg(lambda s: s.value_counts().index[0]))
     codes = sorted(set(modal))
