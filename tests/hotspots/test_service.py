@@ -55,6 +55,11 @@ def test_web_map_and_cli_give_identical_gistar_and_emerging(street_workspace, tm
                  for ft in web["features"]}
     assert web_cells == cli_cells
     assert web["meta"]["distance_m"] == run["params"]["distance_m"]
+    # the band and how it was chosen, the same on both (the legends print distance_label)
+    assert web["meta"]["distance_method"] == run["params"]["distance_method"]
+    assert web["meta"]["distance_label"] == run["params"]["distance_label"] == \
+        run["summary"]["distance_label"]
+    assert run["params"]["distance_rule"]["reach_m"] == 500.0
     assert web["meta"]["study_area"] == run["params"]["study_area"]
     assert web["meta"]["accuracy"] == run["summary"]["accuracy"]
     # the same significance (FDR, p from the values' own distribution), stated on both maps
@@ -71,6 +76,8 @@ def test_web_map_and_cli_give_identical_gistar_and_emerging(street_workspace, tm
     cli_cats = dict(zip(_keys_of(pat["x"], pat["y"], size), pat["category"], strict=True))
     web_cats = {_cell_key(ft): ft["properties"]["category"] for ft in web["features"]}
     assert web_cats == cli_cats
+    erun = json.loads((tmp_path / "e" / "run.json").read_text())
+    assert web["meta"]["distance_label"] == erun["params"]["distance_label"]
     # and the planted spots are hot in both
     for cx, cy in HOT:
         near = cli.iloc[int(np.argmin(np.hypot(cli["x"] - cx, cli["y"] - cy)))]

@@ -167,7 +167,10 @@ StudyOpt = typer.Option("built-up", "--study-area",
                              "near-events (within --reach cells of an event) | events | bbox.")
 DistOpt = typer.Option(None, "--distance", help="Neighbour distance in metres (default: chosen "
                                                 "from the data by incremental spatial "
-                                                "autocorrelation).")
+                                                "autocorrelation within --max-distance).")
+MaxDistOpt = typer.Option(None, "--max-distance",
+                          help="Patrol reach: the largest distance band the data may choose, "
+                               "in metres (default 500).")
 TopOpt = typer.Option(15, "--top", help="Number of places to rank (a team can patrol 10-20).")
 
 
@@ -177,7 +180,8 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
            area: str = AreaOpt, unit: str = UnitOpt, size: float = SizeOpt,
            origin_e: float = OriginE, origin_n: float = OriginN, resolution: int = ResOpt,
            weighting: str = WeightOpt, harm_table: Path = HarmOpt,
-           distance: float = DistOpt, study_area: str = StudyOpt,
+           distance: float = DistOpt, max_distance: float = MaxDistOpt,
+           study_area: str = StudyOpt,
            reach: int = typer.Option(2, "--reach", help="near-events: cells of reach."),
            top: int = TopOpt,
            fdr: bool = typer.Option(True, "--fdr/--no-fdr", help="Benjamini-Hochberg FDR."),
@@ -197,8 +201,9 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
 
     ws = open_workspace(workspace)
     q = _query(ws, crime_type, start, end, source, unit, size, origin_e, origin_n, resolution,
-               weighting, harm_table, area=area, distance=distance, study_area=study_area,
-               reach_cells=reach, top=top, fdr=fdr, inference=inference)
+               weighting, harm_table, area=area, distance=distance,
+               max_distance=max_distance, study_area=study_area, reach_cells=reach, top=top,
+               fdr=fdr, inference=inference)
     try:
         m = svc.gistar_for(ws, q)
     except ValueError as exc:
@@ -232,7 +237,7 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
     files = outputs.write_class_map(
         d, "gistar", df, mapped, mapped, units, "gi_bin", pages.GI_COLOURS, pages.GI_LABELS,
         f"Gi* hot and cold spots: {units.describe()}", meta, m.accuracy.label(),
-        f"Confidence levels: {summ['significance']}")
+        f"Confidence levels: {summ['significance']}; {summ['distance_label']}")
     files += outputs.write_tables(d, {"places.csv": m.ranking.table})
     _finish(ws, "gistar", d, params, data, summ, files)
 
@@ -250,7 +255,8 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
              origin_e: float = OriginE, origin_n: float = OriginN, resolution: int = ResOpt,
              weighting: str = WeightOpt, harm_table: Path = HarmOpt,
              step: str = typer.Option("month", help="month | quarter"),
-             distance: float = DistOpt, study_area: str = StudyOpt,
+             distance: float = DistOpt, max_distance: float = MaxDistOpt,
+             study_area: str = StudyOpt,
              alpha: float = typer.Option(0.05, help="Significance after FDR."),
              rules: str = typer.Option("arcgis", help="arcgis (ArcGIS's 17 categories, the "
                                                       "default) | vru (vru's earlier variant)."),
@@ -262,8 +268,8 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
 
     ws = open_workspace(workspace)
     q = _query(ws, crime_type, start, end, source, unit, size, origin_e, origin_n, resolution,
-               weighting, harm_table, area=area, distance=distance, study_area=study_area,
-               step=step, alpha=alpha, rules=rules)
+               weighting, harm_table, area=area, distance=distance,
+               max_distance=max_distance, study_area=study_area, step=step, alpha=alpha, rules=rules)
     try:
         m = svc.emerging_for(ws, q)
     except ValueError as exc:
@@ -272,6 +278,7 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
     summ = m.result.summary()
     _print_df(summ[summ["units"] > 0], f"Emerging hot spots ({units.describe()}, "
                                        f"{len(m.labels)} {step}s, {rules} rules)")
+    console.print(f"Distance band: {params['distance_method']}")
     console.print(f"Map accuracy: {m.accuracy.label()}")
     _print_missing(data)
     d = outputs.out_dir(ws, "emerging", out)
@@ -280,7 +287,7 @@ def emerging(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
     files = outputs.write_class_map(
         d, "emerging", tab, tab[tab["category"] != "no pattern"], tab, units, "category",
         pages.EHS_COLOURS, {}, f"Emerging hot spots: {units.describe()}, {len(m.labels)} {step}s",
-        meta, m.accuracy.label())
+        meta, m.accuracy.label(), params["distance_label"])
     _finish(ws, "emerging", d, params, data, m.summary(), files)
 
 

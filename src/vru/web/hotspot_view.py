@@ -83,7 +83,8 @@ def _hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str,
         props = [{"category": str(cats[i]), "hot_steps": int(m.result.hot[i].sum()),
                   "trend_z": round(float(m.result.trend_z[i]), 2)} for i in keep]
         meta.update(steps=len(m.labels), units=len(m.units), params=m.result.params,
-                    distance_m=m.distance_m, study_area=m.area.describe(),
+                    distance_m=m.distance_m, distance_method=m.params["distance_method"],
+                    distance_label=m.params["distance_label"], study_area=m.area.describe(),
                     accuracy=m.accuracy.as_dict(), accuracy_label=m.accuracy.label())
         feats = _cells_geojson(m.units.x[keep], m.units.y[keep], size, props)
         return geojson.collection(feats, meta=meta)
@@ -94,7 +95,8 @@ def _hotspots(ws: Workspace, f: q.Filters, method: str = "gi_star") -> dict[str,
               "kind": "hot" if res.bin[i] > 0 else "cold"} for i in keep]
     places = m.ranking.table
     meta.update(units=len(m.units), params=res.params, distance_m=m.distance_m,
-                distance_method=m.params["distance_method"], extent=m.area.describe(),
+                distance_method=m.params["distance_method"],
+                distance_label=m.params["distance_label"], extent=m.area.describe(),
                 study_area=m.area.describe(), flagged_area_pct=round(m.flagged_area_pct(), 3),
                 significance=m.params["significance"],
                 accuracy=m.accuracy.as_dict(), accuracy_label=m.accuracy.label(),

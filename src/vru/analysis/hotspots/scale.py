@@ -1,17 +1,37 @@
 """The scale of a hot-spot map, chosen from the data: the distance band by incremental spatial
-autocorrelation, and the study area where events can occur.
+autocorrelation within patrol reach, and the study area where events can occur.
 
-Distance band (after ArcGIS's Optimized Hot Spot Analysis and Incremental Spatial
-Autocorrelation): global Moran's I of the unit values is computed for a series of distance
-bands with binary weights; the band with the first peak of its z-score (a band whose z is higher
-than at the bands either side, and significant) is where spatial processes promoting clustering
-are most pronounced, and becomes the Gi* neighbourhood. On crime counts z often only rises with
-distance (it grows with the number of neighbour pairs), so there is no peak; ArcGIS then falls
-back on the mean distance to K nearest neighbours, which on a force's grid is town scale. vru
-instead takes the band where Moran's I itself (the intensity of clustering, not its sample
-size) is highest: on police data the smallest band, i.e. patrol scale. Without any significant
-clustering the default band (1.5 cells: the 8 surrounding cells) is used. The curve is returned
-so every output can show it.
+Distance band. ArcGIS's Optimized Hot Spot Analysis runs Incremental Spatial Autocorrelation
+(global Moran's I for a series of distance bands) and takes the first significant peak of its
+z-score (z above 1.65), the distance "where spatial processes promoting clustering are most
+pronounced"; with no peak it uses the mean distance to the K-th nearest neighbour
+(K = 5% of the features, at least 3 and at most 30). On crime, Moran's z keeps rising to the
+scale of whole towns and peaks there (City of London, 36 months at 250 m: 1,000 m; one month of
+Bedfordshire: 1,125 m), so the literal rule gives town-scale neighbourhoods and Gi* then flags
+tens of percent of the study area. ArcGIS's own guidance (How Incremental Spatial
+Autocorrelation works) is that the distance "should relate to the scale of the question ... or
+to the scale of remediation": here, foot patrol. vru therefore looks for the peak only within
+reach of a patrol:
+
+1. bands from 1 cell in steps of half a cell (so each ring of grid neighbours, at 1, 1.41, 2,
+   2.24, 2.83 and 3 cells, gets its own band; ArcGIS steps by the mean nearest-neighbour
+   distance, which is 1 cell on a grid, and starts where every feature has a neighbour, which
+   on a rural county grid is already beyond patrol scale);
+2. a band is within reach when it is at most ``reach`` metres (default 500 m: a neighbourhood
+   at most 1 km across; the Philadelphia Foot Patrol Experiment's beats averaged 1.3 miles of
+   street, Ratcliffe et al. 2011) and its median cell has at most K neighbours, K as ArcGIS's
+   (5% of the study area's cells, 3..30), so the neighbourhood stays a small part of a small
+   study area;
+3. the band is the first peak of z (z >= 1.65 and above the bands either side, as ArcGIS's
+   peak finder) when that peak is within reach;
+4. otherwise (z still rising at the edge of reach, or its first peak beyond it) the band within
+   reach where Moran's I itself, the intensity of clustering rather than its sample size, is
+   highest; on police data that is the smallest band, i.e. the micro-place scale;
+5. with no significant clustering within reach, the 8 surrounding cells (1.5 cells, within
+   reach).
+
+The whole curve (also beyond reach, so the unconstrained peak can be seen) is returned with
+each band marked in or out of reach, so every output can show it.
 
 Moran's I is ours rather than ``esda.Moran`` because ten bands over 100k cells share one set of
 close pairs: sorting the pairs by distance gives every band's cross-product and weight sums by
@@ -21,6 +41,7 @@ null, as ArcGIS reports it; the tests check I, E[I] and z against ``esda.Moran(.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +52,10 @@ from vru.analysis.hotspots.units import Units, grid_units
 DEFAULT_BANDS = 10
 DEFAULT_START_CELLS = 1.0
 DEFAULT_STEP_CELLS = 0.5
-Z_SIGNIFICANT = 1.96
+MAX_BANDS = 40
+Z_PEAK = 1.65                 # ArcGIS's threshold for a peak of z (90% confidence)
+PATROL_REACH_M = 500.0        # the largest band: a neighbourhood at most 1 km across
+K_SHARE, K_MIN = 0.05, 3     # a neighbourhood holds at most 5% of the study area (at least 3)
 
 
 @dataclass
@@ -41,15 +65,20 @@ class MoranCurve:
     expected: float
     z: np.ndarray
     neighbours: np.ndarray   # mean neighbours per unit at each band
+    median_neighbours: np.ndarray | None = None  # median neighbours per unit (self excluded)
 
-    def records(self) -> list[dict]:
+    def records(self, in_reach=None) -> list[dict]:
         def num(v) -> float | None:  # JSON has no NaN: an undefined value is None
             return float(v) if np.isfinite(v) else None
 
+        med = self.median_neighbours if self.median_neighbours is not None \
+            else np.full(len(self.distances), np.nan)
+        reach = np.ones(len(self.distances), bool) if in_reach is None else in_reach
         return [{"distance_m": float(d), "morans_i": num(i), "z": num(z),
-                 "mean_neighbours": float(k)}
-                for d, i, z, k in zip(self.distances, self.I, self.z, self.neighbours,
-                                      strict=True)]
+                 "mean_neighbours": float(k), "median_neighbours": num(m),
+                 "within_reach": bool(r)}
+                for d, i, z, k, m, r in zip(self.distances, self.I, self.z, self.neighbours,
+                                            med, reach, strict=True)]
 
 
 def morans_i_by_distance(values, x, y, distances) -> MoranCurve:
@@ -72,7 +101,7 @@ def morans_i_by_distance(values, x, y, distances) -> MoranCurve:
     cross = np.cumsum(z[i] * z[j])          # each unordered pair once
     cut = np.searchsorted(d, dist * (1 + 1e-9), side="right")
     E = -1.0 / (n - 1)
-    out_i, out_z, out_k = [], [], []
+    out_i, out_z, out_k, out_m = [], [], [], []
     for c in cut:
         pairs_in = int(c)
         s0 = 2.0 * pairs_in                  # symmetric binary weights
@@ -80,8 +109,10 @@ def morans_i_by_distance(values, x, y, distances) -> MoranCurve:
             out_i.append(np.nan)
             out_z.append(np.nan)
             out_k.append(0.0)
+            out_m.append(0.0)
             continue
         deg = np.bincount(i[:c], minlength=n) + np.bincount(j[:c], minlength=n)
+        out_m.append(float(np.median(deg)))
         s1 = 2.0 * s0                        # 0.5 * sum (w_ij + w_ji)^2 = 2 S0 for 0/1 weights
         s2 = float(((2.0 * deg) ** 2).sum())
         moran = (n / s0) * (2.0 * cross[c - 1]) / m2
@@ -91,55 +122,102 @@ def morans_i_by_distance(values, x, y, distances) -> MoranCurve:
         out_i.append(moran)
         out_z.append((moran - E) / np.sqrt(var) if var > 0 else np.nan)
         out_k.append(s0 / n)
-    return MoranCurve(dist, np.array(out_i), E, np.array(out_z), np.array(out_k))
+    return MoranCurve(dist, np.array(out_i), E, np.array(out_z), np.array(out_k),
+                      np.array(out_m))
 
 
 def candidate_distances(cell: float, bands: int = DEFAULT_BANDS,
                         start_cells: float = DEFAULT_START_CELLS,
-                        step_cells: float = DEFAULT_STEP_CELLS) -> np.ndarray:
-    """``bands`` distances from ``start_cells`` cells in steps of ``step_cells`` cells."""
-    return cell * (start_cells + step_cells * np.arange(bands))
+                        step_cells: float = DEFAULT_STEP_CELLS,
+                        reach: float | None = None) -> np.ndarray:
+    """``bands`` distances from ``start_cells`` cells in steps of ``step_cells`` cells, and as
+    many more (up to ``MAX_BANDS``) as it takes to pass ``reach`` by one step, so a peak at the
+    edge of reach can be seen."""
+    n = bands
+    if reach is not None and cell > 0:
+        need = math.floor((reach / cell - start_cells) / step_cells + 1e-9) + 2
+        n = min(max(bands, need), MAX_BANDS)
+    return cell * (start_cells + step_cells * np.arange(n))
+
+
+def neighbour_cap(n_units: int) -> int:
+    """The most neighbours a band may give the median place: 5% of the places (ArcGIS's
+    share for its K nearest neighbours), at least 3."""
+    return int(max(K_MIN, math.floor(K_SHARE * n_units)))
 
 
 @dataclass
 class DistanceChoice:
     distance: float
-    method: str              # 'first peak', 'highest z', 'default (no significant clustering)'
+    method: str              # which step of the rule (see the module docstring)
     curve: MoranCurve
+    reach_m: float = PATROL_REACH_M
+    max_neighbours: int = K_MIN
+    in_reach: np.ndarray | None = None
 
     def describe(self) -> str:
-        return f"{self.distance:g} m ({self.method}; z(Moran's I) over " \
-               f"{len(self.curve.distances)} bands, " \
-               f"{self.curve.distances[0]:g}-{self.curve.distances[-1]:g} m)"
+        d = self.curve.distances
+        return (f"{self.distance:g} m ({self.method}; z(Moran's I) over {len(d)} bands, "
+                f"{d[0]:g}-{d[-1]:g} m; within reach: at most {self.reach_m:g} m and a median "
+                f"of at most {self.max_neighbours} neighbours)")
+
+    def rule(self) -> dict:
+        """The rule's settings and outcome, for run.json."""
+        return {"rule": "incremental spatial autocorrelation within patrol reach",
+                "reach_m": self.reach_m, "max_median_neighbours": self.max_neighbours,
+                "z_peak": Z_PEAK, "outcome": self.method}
+
+    def records(self) -> list[dict]:
+        return self.curve.records(self.in_reach)
 
 
-def pick_distance(distances, I, z, default: float) -> tuple[float, str]:  # noqa: E741, N803
-    """The rule of the module docstring on a Moran's I curve: (distance, which rule)."""
+def pick_distance(distances, I, z, default: float,  # noqa: E741, N803
+                  in_reach=None) -> tuple[float, str]:
+    """The rule of the module docstring on a Moran's I curve: (distance, which rule).
+    ``in_reach``: which bands may be chosen (default: every band)."""
     dist = np.asarray(distances, float)
     z = np.where(np.isfinite(z), np.asarray(z, float), -np.inf)
-    for k in range(1, len(z) - 1):
-        if z[k] >= Z_SIGNIFICANT and z[k] > z[k - 1] and z[k] > z[k + 1]:
-            return float(dist[k]), "first peak"
-    sig = z >= Z_SIGNIFICANT
+    ok = np.ones(len(dist), bool) if in_reach is None else np.asarray(in_reach, bool)
+    first = next((k for k in range(1, len(z) - 1)
+                  if z[k] >= Z_PEAK and z[k] > z[k - 1] and z[k] > z[k + 1]), None)
+    if first is not None and ok[first]:
+        return float(dist[first]), "first peak of z"
+    sig = (z >= Z_PEAK) & ok
     if sig.any():
         Iv = np.where(sig & np.isfinite(I), np.asarray(I, float), -np.inf)
-        return float(dist[int(np.argmax(Iv))]), "no peak of z: highest Moran's I"
-    return float(default), "default (no significant clustering)"
+        why = (f"first peak of z at {dist[first]:g} m is out of reach"
+               if first is not None else "no peak of z")
+        return float(dist[int(np.argmax(Iv))]), f"{why}: highest Moran's I within reach"
+    far = "" if in_reach is None or ok.all() else " within reach"
+    return float(default), f"default (no significant clustering{far})"
 
 
 def choose_distance(values, x, y, cell: float, default: float | None = None,
-                    distances=None) -> DistanceChoice:
-    """The Gi* distance band from the Moran's I curve (see the module docstring)."""
-    dist = candidate_distances(cell) if distances is None else np.asarray(distances, float)
-    fallback = default if default is not None else 1.5 * cell
+                    distances=None, reach: float | None = None) -> DistanceChoice:
+    """The Gi* distance band from the Moran's I curve within patrol ``reach`` (metres; default
+    ``PATROL_REACH_M``), see the module docstring."""
+    reach = float(PATROL_REACH_M if reach is None else reach)
+    if reach <= 0:
+        raise ValueError("the patrol reach (largest distance band) must be a positive number "
+                         "of metres")
+    dist = (candidate_distances(cell, reach=reach) if distances is None
+            else np.sort(np.asarray(distances, float)))
     n = len(np.asarray(values))
+    kmax = neighbour_cap(n)
+    fallback = default if default is not None else min(1.5 * cell, max(reach, cell))
     if n < 4:  # Moran's I is undefined below 4 places: say so and use the default band
         nan = np.full(len(dist), np.nan)
-        curve = MoranCurve(np.sort(dist), nan, float("nan"), nan.copy(), np.zeros(len(dist)))
-        return DistanceChoice(float(fallback), f"default ({n} places: too few to measure clustering)", curve)
+        curve = MoranCurve(dist, nan, float("nan"), nan.copy(), np.zeros(len(dist)),
+                           np.zeros(len(dist)))
+        return DistanceChoice(float(fallback), f"default ({n} places: too few to measure "
+                              "clustering)", curve, reach, kmax, dist <= reach * (1 + 1e-9))
     curve = morans_i_by_distance(values, x, y, dist)
-    d, how = pick_distance(dist, curve.I, curve.z, fallback)
-    return DistanceChoice(d, how, curve)
+    in_reach = (dist <= reach * (1 + 1e-9)) & (curve.median_neighbours <= kmax)
+    in_reach[0] = True  # the smallest band (a cell's nearest ring) is always allowed
+    if default is None:  # the 8 surrounding cells, or the largest band within reach below that
+        fallback = float(dist[in_reach & (dist <= 1.5 * cell * (1 + 1e-9))].max(initial=dist[0]))
+    d, how = pick_distance(dist, curve.I, curve.z, fallback, in_reach)
+    return DistanceChoice(d, how, curve, reach, kmax, in_reach)
 
 
 # ------------------------------------------------------------------ study area

@@ -41,7 +41,8 @@ class HotspotQuery:
     """What to map. ``crime_types`` empty = the workspace's serious-violence definition (police.uk
     categories or Home Office offence codes), ``ALL_CRIME`` = every crime, else these police.uk
     categories. ``area`` is a local authority name; ``start``/``end`` months (inclusive).
-    ``distance`` None = chosen from the data (incremental spatial autocorrelation)."""
+    ``distance`` None = chosen from the data (incremental spatial autocorrelation within
+    ``max_distance`` metres, the patrol reach; None = ``scale.PATROL_REACH_M``)."""
 
     crime_types: tuple[str, ...] = ()
     area: str | None = None
@@ -56,6 +57,7 @@ class HotspotQuery:
     weighting: str = "count"
     harm_table: str | None = None      # a CSV path; None = the default table
     distance: float | None = None
+    max_distance: float | None = None  # patrol reach for the chosen band (scale.py)
     study_area: str = "built-up"
     reach_cells: int = 2
     fdr: bool = True
@@ -209,7 +211,8 @@ class GiStarMap:
                 "significance": gi.significance_label(self.result.params),
                 "patrol_places": int(len(self.patrol_places())),
                 "patrol_area_pct": round(self.patrol_area_pct(), 4),
-                "distance_m": self.distance_m, "study_area": self.area.describe(),
+                "distance_m": self.distance_m, "distance_label": self.params["distance_label"],
+                "study_area": self.area.describe(),
                 "top_area": self.ranking.top_area.to_dict("records"),
                 "accuracy": self.accuracy.as_dict()}
 
@@ -264,8 +267,21 @@ def _distance(values, units: un.Units, q: HotspotQuery) -> tuple[float, sc.Dista
         return float(q.distance), None
     if units.kind != "grid":
         return un.default_threshold(units), None
-    choice = sc.choose_distance(values, units.x, units.y, units.params["size"])
+    choice = sc.choose_distance(values, units.x, units.y, units.params["size"],
+                                reach=q.max_distance)
     return choice.distance, choice
+
+
+def distance_params(dist: float, choice: sc.DistanceChoice | None) -> dict:
+    """The band and how it was chosen, for run.json, the GeoJSON and the web map's meta;
+    ``distance_label`` is the sentence legends print."""
+    if choice is None:
+        return {"distance_m": dist, "distance_method": "given", "distance_rule": {"rule": "given"},
+                "moran_curve": [], "distance_label": f"neighbours within {dist:g} m (given)"}
+    return {"distance_m": dist, "distance_method": choice.describe(),
+            "distance_rule": choice.rule(), "moran_curve": choice.records(),
+            "distance_label": f"neighbours within {dist:g} m, chosen by incremental spatial "
+                              f"autocorrelation within {choice.reach_m:g} m ({choice.method})"}
 
 
 def rank_places(units: un.Units, values: np.ndarray, top: int,
@@ -306,9 +322,7 @@ def gistar(ev: EventTable, q: HotspotQuery) -> GiStarMap:
                              "Gi* hot cells (any confidence) from the months before each "
                              "evaluated month, same distance band and study area")
     params = {"query": q.as_dict(), "units": units.describe(), "n_units": len(units),
-              "distance_m": dist,
-              "distance_method": choice.describe() if choice else "given",
-              "moran_curve": choice.curve.records() if choice else [],
+              **distance_params(dist, choice),
               "study_area": area.describe(), "study_area_km2": area.km2,
               "cells_with_events": area.cells_with_events,
               "missing_months": ev.missing, **res.params,
@@ -358,8 +372,7 @@ def emerging(ev: EventTable, q: HotspotQuery) -> EmergingMap:
                              "cells in a current hot category (not historical) from the months "
                              "before each evaluated month, monthly steps")
     params = {"query": q.as_dict(), "units": units.describe(), "n_units": len(units),
-              "step": q.step, "steps": labels, "distance_m": dist,
-              "distance_method": choice.describe() if choice else "given",
+              "step": q.step, "steps": labels, **distance_params(dist, choice),
               "study_area": area.describe(), "missing_months": ev.missing, **res.params}
     return EmergingMap(q, units, res, dist, area, labels, acc, params, ev.data)
 

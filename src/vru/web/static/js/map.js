@@ -103,10 +103,13 @@
     if (emerging) {
       var seen = {};
       fc.features.forEach(function (f) { seen[f.properties.category] = (seen[f.properties.category] || 0) + 1; });
+      // the neighbourhood (distance band) and how it was chosen
+      if (fc.meta && fc.meta.distance_label) legendTitle = "Emerging hot spots – " + period() + " (" + fc.meta.distance_label + "):";
       legend(Object.keys(seen).sort().map(function (c) { return [categoryColour(c), c + " (" + seen[c] + ")"]; }));
     } else {
       // how the confidence levels were reached (FDR correction, p by randomisation or normal)
-      if (fc.meta && fc.meta.significance) legendTitle = "Hot spots – " + period() + " (" + fc.meta.significance + "):";
+      // and the neighbourhood (distance band) and how it was chosen
+      if (fc.meta && fc.meta.significance) legendTitle = "Hot spots – " + period() + " (" + fc.meta.significance + (fc.meta.distance_label ? "; " + fc.meta.distance_label : "") + "):";
       legend([[hotColours[3], "hot 99%"], [hotColours[2], "hot 95%"], [hotColours[1], "hot 90%"], [hotColours[-1], "cold 90%"], [hotColours[-2], "cold 95%"], [hotColours[-3], "cold 99%"]]);
     }
     return layer;
