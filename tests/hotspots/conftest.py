@@ -24,14 +24,25 @@ def street_workspace(tmp_path) -> Workspace:
     ws.close()
 
 
-@pytest.fixture(scope="session")
-def bedfordshire(tmp_path_factory) -> Path:
-    """A workspace holding the 36 real Bedfordshire street files (imported once)."""
+def _police_workspace(tmp_path_factory, force: str, area_name: str) -> Path:
+    """A workspace holding the real data.police.uk street files of ``force`` (../shared/data)."""
     from vru.sources.police_uk import import_police
 
-    street = shared_path("police-uk", "bedfordshire", "street")
-    path = tmp_path_factory.mktemp("bedfordshire") / "ws"
-    ws = new_workspace(path, area_name="Bedfordshire")
+    street = shared_path("police-uk", force, "street")
+    path = tmp_path_factory.mktemp(force) / "ws"
+    ws = new_workspace(path, area_name=area_name)
     import_police(ws, [street])
     ws.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def bedfordshire(tmp_path_factory) -> Path:
+    """A workspace holding the 36 real Bedfordshire street files (imported once)."""
+    return _police_workspace(tmp_path_factory, "bedfordshire", "Bedfordshire")
+
+
+@pytest.fixture(scope="session")
+def city_of_london(tmp_path_factory) -> Path:
+    """A workspace holding the 36 real City of London street files (imported once)."""
+    return _police_workspace(tmp_path_factory, "city-of-london", "City of London")

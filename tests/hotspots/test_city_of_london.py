@@ -7,29 +7,14 @@ from __future__ import annotations
 import html
 import json
 
-import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import shared_path
 from vru.analysis.hotspots import scale
 from vru.cli import app
-from vru.testing import new_workspace
 
 
-@pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    from vru.sources.police_uk import import_police
-
-    street = shared_path("police-uk", "city-of-london", "street")
-    path = tmp_path_factory.mktemp("city") / "ws"
-    ws = new_workspace(path, area_name="City of London")
-    import_police(ws, [street])
-    ws.close()
-    return path
-
-
-def test_city_of_london_gistar_flags_a_patrol_able_share(city, tmp_path):
-    r = CliRunner().invoke(app, ["hotspots", "gistar", "-w", str(city), "-c",
+def test_city_of_london_gistar_flags_a_patrol_able_share(city_of_london, tmp_path):
+    r = CliRunner().invoke(app, ["hotspots", "gistar", "-w", str(city_of_london), "-c",
                                  "Violence and sexual offences", "--size", "250",
                                  "--out", str(tmp_path / "g")])
     assert r.exit_code == 0, r.output
