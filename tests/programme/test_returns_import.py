@@ -214,3 +214,27 @@ def test_retention_purges_ended_referrals_with_their_pseudonyms(ret_ws, tmp_path
     assert {r[0] for r in ret_ws.sql("SELECT referral_id FROM prog_referral_ids")} == {live}
     assert {r[0] for r in ret_ws.sql("SELECT referral_id FROM prog_referral_events")} == {live}
     assert ret_ws.scalar("SELECT count(*) FROM prog_attendance") == 1
+
+
+def test_new_referrals_get_ids_in_a_repeatable_order(ret_ws, tmp_path):
+    """The same returns give the same referral ids on every run: new referrals are numbered in
+    (intervention, provider reference) order, after any referral already held (the demo gave
+    different ids run to run when nextval() followed the threads' order)."""
+    _seed(ret_ws, tmp_path)
+    (before,) = ret_ws.sql("SELECT max(referral_id) FROM prog_referrals")[0]
+    refs = [f"NYT-{n:03d}" for n in (907, 12, 450, 3, 88, 610, 254, 131, 999, 77, 500, 41)]
+    rows = [dict(REF, provider_ref=r, intervention_code=code, pnc_id=f"24/{200000 + i}A")
+            for i, (r, code) in enumerate(zip(refs * 2, ["MENT"] * 12 + ["KNIFE"] * 12,
+                                              strict=True))]
+    s = import_source(ret_ws, SRC, [write(tmp_path / "many" / "referrals.csv", rows)])
+    assert s.files[0].rows_loaded == len(rows), s.files[0]
+    got = ret_ws.sql("""SELECT r.referral_id, i.code, r.provider_ref FROM prog_referrals r
+                        JOIN prog_interventions i USING (intervention_id)
+                        WHERE r.referral_id > ? ORDER BY r.referral_id""", [before])
+    order = ret_ws.sql("SELECT code FROM prog_interventions ORDER BY intervention_id")
+    rank = {c: i for i, (c,) in enumerate(order)}
+    expected = sorted(((c, r) for _, c, r in got), key=lambda k: (rank[k[0]], k[1]))
+    assert [(c, r) for _, c, r in got] == expected
+    assert [i for i, _, _ in got] == list(range(before + 1, before + 1 + len(rows)))
+    (nxt,) = ret_ws.sql("SELECT nextval('prog_referral_seq')")[0]
+    assert nxt == before + len(rows) + 1      # the sequence moved past the block

@@ -193,11 +193,18 @@ def params_from_settings(settings: dict[str, Any], bloom: bool) -> ModelParams:
     comps: dict[str, list[LevelParam]] = {}
     for c in settings["comparisons"]:
         comps[c["output_column_name"]] = [
-            LevelParam(lv.get("label_for_charts", ""), lv.get("m_probability"),
-                       lv.get("u_probability"))
+            LevelParam(lv.get("label_for_charts", ""), _repeatable(lv.get("m_probability")),
+                       _repeatable(lv.get("u_probability")))
             for lv in c["comparison_levels"]]
     return ModelParams(SPEC_VERSION, FEATURE_VERSION, bloom,
-                       float(settings["probability_two_random_records_match"]), comps)
+                       _repeatable(float(settings["probability_two_random_records_match"])), comps)
+
+
+def _repeatable(p: float | None) -> float | None:
+    """A trained probability to 10 significant digits. EM's sums run in parallel, so the last
+    bits of m differ from run to run (seen: 0.9022517718709432 vs ...431); rounded, the same
+    data give the same model, hence the same match weights, links and clusters."""
+    return None if p is None else float(f"{p:.10g}")
 
 
 def settings_dict(dialect: str, params: ModelParams | None = None,

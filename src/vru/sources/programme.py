@@ -144,14 +144,27 @@ def _load_referrals(ctx: LoadContext) -> int:
                row_number() OVER (PARTITION BY i.intervention_id, h.v_provider_ref
                                   ORDER BY h.file_id DESC, h.row_number DESC) AS latest
         FROM hub_ok h JOIN prog_interventions i ON i.code = h.v_intervention_code""")
+    # New referrals get ids in (intervention, provider reference) order, so the same returns
+    # give the same ids on every run: nextval() per row would hand them out in whatever order
+    # DuckDB's threads reach the rows. One nextval() takes the first id, the rest advance the
+    # sequence past the block (the web form's referrals draw from the same sequence).
     con.execute("""
         CREATE TEMP TABLE prog_key AS
-        SELECT n.intervention_id, n.v_provider_ref,
-               coalesce(r.referral_id, nextval('prog_referral_seq')) AS referral_id,
-               r.referral_id IS NOT NULL AS existing
+        SELECT n.intervention_id, n.v_provider_ref, r.referral_id,
+               r.referral_id IS NOT NULL AS existing,
+               CASE WHEN r.referral_id IS NULL THEN row_number() OVER (
+                   PARTITION BY r.referral_id IS NULL
+                   ORDER BY n.intervention_id, n.v_provider_ref) END AS new_ord
         FROM (SELECT DISTINCT intervention_id, v_provider_ref FROM prog_in) n
         LEFT JOIN prog_referrals r ON r.intervention_id = n.intervention_id
              AND r.provider_ref = n.v_provider_ref""")
+    fresh = con.execute("SELECT count(*) FROM prog_key WHERE NOT existing").fetchone()[0]
+    if fresh:
+        first = con.execute("SELECT nextval('prog_referral_seq')").fetchone()[0]
+        if fresh > 1:
+            con.execute("SELECT max(nextval('prog_referral_seq')) FROM range(?)", [fresh - 1])
+        con.execute("UPDATE prog_key SET referral_id = ? + new_ord - 1 WHERE NOT existing",
+                    [first])
     state = """
         SELECT k.referral_id, k.existing, n.*, lower(n.v_status) AS st,
                coalesce(n.v_ended_date, CASE WHEN n.v_status = 'DECLINED' THEN n.v_decision_date
