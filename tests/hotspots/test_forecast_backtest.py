@@ -292,3 +292,31 @@ def test_gbm_forecast_is_deterministic_and_memoised_rows_never_leak_later_steps(
     assert np.array_equal(p_full, gbm.fit_predict(gbm.Inputs(cube, nb, moy), t, settings))
     with pytest.raises(ValueError, match="beyond"):
         full.before(t).features(t + 1)
+
+
+def test_foresight_reference_sees_the_months_after_and_is_not_a_method():
+    """Hot cells swap at step 15: the 12-month count keeps the old ones; the foresight
+    reference (12 months before and after, the month itself left out) sees the new ones, as
+    the planted rates (the truth) do."""
+    from vru.analysis.hotspots import units as un_
+
+    rng = np.random.default_rng(5)
+    xs, ys = np.meshgrid(np.arange(10) * 250.0 + 125, np.arange(10) * 250.0 + 125)
+    u = un_.grid_units(xs.ravel(), ys.ravel(), 250, extent="events")
+    T = 30
+    lam = np.full((len(u), T), 0.3)
+    lam[:5, :15] = 6.0
+    lam[5:10, 15:] = 6.0
+    cube = rng.poisson(lam).astype(float)
+    ev = _events_of(u, cube)
+    steps = [16, 17]
+    res = bt.backtest(ev, u, steps, {"count": {"months": 12}}, (5.0,), "grid")
+    ref = bt.foresight_reference(res, ev, u, area="grid").iloc[0]
+    tiebreak = np.random.default_rng(0).permutation(len(u))
+    ones = np.ones(len(u))
+    truth = np.mean([bt.score_selection(bt.select_top(lam[:, t], ones, 5.0, tiebreak),
+                                        cube[:, t], cube[:, t - 1], ones)["pai"] for t in steps])
+    assert ref["count_pai"] == pytest.approx(res["pai"].mean()) and ref["count_pai"] < 0.3 * truth
+    assert ref["foresight_pai"] > 0.9 * truth
+    assert ref["ratio"] == pytest.approx(ref["foresight_pai"] / ref["count_pai"])
+    assert set(res["method"]) == {"count"}

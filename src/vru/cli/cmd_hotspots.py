@@ -485,6 +485,14 @@ def backtest(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTyp
                           f"{g['pai_hi']:.2f}]; best simple baseline {g['best_baseline']} "
                           f"{b5.loc[g['best_baseline'], 'pai']:.2f}; ratio {g['ratio']:.3f} "
                           f"[{g['ratio_lo']:.3f}, {g['ratio_hi']:.3f}]")
+    if 5.0 in covs:
+        ref = bt.foresight_reference(res, events, units, area=study)
+        r5 = ref[ref["coverage_pct"] == 5.0].iloc[0]
+        headline["foresight_reference_ratio_5"] = float(r5["ratio"])
+        console.print(f"Foresight reference (USES THE FUTURE; a diagnostic, not a forecast): "
+                      f"ranking by the 12 months before and after each month gives PAI@5% "
+                      f"{r5['foresight_pai']:.2f}, {r5['ratio']:.3f}x the 12-month count: the "
+                      f"room left for a better long-run estimate")
     if missing:
         console.print(f"[yellow]Missing months (never scored, never a zero in a model): "
                       f"{', '.join(missing)}[/]")

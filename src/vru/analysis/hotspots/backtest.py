@@ -258,6 +258,40 @@ def bootstrap(results: pd.DataFrame, method: str = "gbm", baselines=SIMPLE_BASEL
     return pd.DataFrame(out)
 
 
+def foresight_reference(results: pd.DataFrame, events: EventSet, units: Units,
+                        window: int = 12, area: str = "history", seed: int = 0) -> pd.DataFrame:
+    """How much room a better estimate of each cell's long-run rate leaves: per evaluated step
+    and coverage, the PAI of ranking cells by their counts over the ``window`` steps before
+    AND after the step (the step itself left out), next to the 12-month count's. It USES THE
+    FUTURE, so it is a diagnostic, never a forecast: where even it barely beats the 12-month
+    count, no method that only estimates long-run rates better can. Same study area, tie-break
+    and selection as :func:`backtest` (``results`` gives the evaluated steps and coverages)."""
+    steps = sorted(results["step"].unique())
+    covs = sorted(results["coverage_pct"].unique())
+    uidx = units.assign(events.x, events.y)
+    full = space_time_cube(uidx, events.step, len(units), events.n_steps, events.weight)
+    first = min(steps)
+    keep = {"history": full[:, :first].sum(axis=1) > 0, "active": full.sum(axis=1) > 0,
+            "grid": np.ones(len(units), bool)}[area]
+    cube = full[keep]
+    uarea = units.area_m2[keep] if units.has_area else np.ones(int(keep.sum()))
+    tiebreak = np.random.default_rng(seed).permutation(len(cube))
+    rows = []
+    for t in steps:
+        around = cube[:, max(0, t - window):t + window + 1].sum(axis=1) - cube[:, t]
+        count = cube[:, max(0, t - 12):t].sum(axis=1)
+        for cov in covs:
+            r = {name: score_selection(select_top(sc, uarea, cov, tiebreak), cube[:, t],
+                                       cube[:, t - 1], uarea, float(full[:, t].sum()))["pai"]
+                 for name, sc in (("foresight", around), ("count", count))}
+            rows.append({"step": int(t), "coverage_pct": float(cov), "foresight_pai": r["foresight"],
+                         "count_pai": r["count"]})
+    out = pd.DataFrame(rows)
+    g = out.groupby("coverage_pct")[["foresight_pai", "count_pai"]].mean().reset_index()
+    g["ratio"] = g["foresight_pai"] / g["count_pai"]
+    return g
+
+
 def _fmt(params: dict) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                      for k, v in params.items())
