@@ -192,6 +192,10 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
            kde_bandwidth: float = typer.Option(None, "--kde-bandwidth",
                                                help="Also a quartic kernel density surface "
                                                     "(per km2) with this bandwidth (m)."),
+           csv: Path = typer.Option(None, help="Read dated events from this CSV instead of "
+                                               "the workspace (e.g. the NYC shootings)."),
+           x_col: str = CsvX, y_col: str = CsvY, date_col: str = CsvDate,
+           crs: str = CsvCrs, dedupe: str = CsvDedupe,
            out: Path = OutOpt) -> None:
     """Gi* at patrol scale (distance band and study area from the data) with the harm-ranked
     places a team can patrol; CSV, GeoJSON and a printable map, each with its accuracy."""
@@ -205,7 +209,16 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
                max_distance=max_distance, study_area=study_area, reach_cells=reach, top=top,
                fdr=fdr, inference=inference)
     try:
-        m = svc.gistar_for(ws, q)
+        if csv is not None:
+            from vru.sources.event_files import read_dated_events
+
+            if q.size is None:
+                q = replace(q, size=float(ws.settings.grid.cell_size_m))
+            ev, q = svc.events_from_file(read_dated_events(csv, x_col, y_col, date_col, crs,
+                                                           dedupe), q, start, end)
+        else:
+            ev, q = svc.events_for(ws, q)
+        m = svc.gistar(ev, q)
     except ValueError as exc:
         fail(str(exc))
     units, params, data = m.units, m.params, m.data
@@ -228,7 +241,6 @@ def gistar(workspace: Path = WorkspaceOption, crime_type: list[str] = CrimeTypes
     if kde_bandwidth:
         from vru.analysis.hotspots.kde import kde_at
 
-        ev, _ = svc.events_for(ws, q)
         df["kde_per_km2"] = kde_at(units.x, units.y, ev.x, ev.y, kde_bandwidth, ev.weight,
                                    "quartic")
         params.update({"kde_bandwidth_m": kde_bandwidth, "kde_kernel": "quartic"})

@@ -1,7 +1,7 @@
 """Event files read for one analysis without importing them into the workspace: dated events
 with projected coordinates (e.g. the NYC shootings, a force extract) and patrol GPS tracks.
 
-Used by `vru hotspots nearrepeat|backtest --csv` and `vru hotspots dosage --gps`. Every refusal
+Used by `vru hotspots gistar|nearrepeat|backtest --csv` and `vru hotspots dosage --gps`. Every refusal
 is an :class:`EventFileError` naming the file, and the row and field where one is at fault.
 """
 

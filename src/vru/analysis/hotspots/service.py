@@ -487,6 +487,26 @@ def events_for(ws, q: HotspotQuery) -> tuple[EventTable, HotspotQuery]:
     return ev, q
 
 
+def events_from_file(e, q: HotspotQuery, start: str | None = None,
+                     end: str | None = None) -> tuple[EventTable, HotspotQuery]:
+    """Dated events read from a file (``vru.sources.event_files.DatedEvents``, e.g. the NYC
+    shootings) as the service's events, for the months ``start`` to ``end``: every month from
+    the first to the last counts as covered (a file cannot tell a gap from a quiet month), each
+    event counts 1, and the built-up footprint is every event of the file, of any date (the
+    places where events of this kind occur). The grid defaults to the query's size with origin
+    0, 0. Raises ValueError when the period has no events."""
+    x, y, step, labels = e.by_month(start, end)
+    q = replace(q, crime_types=("events from a file",), weighting="count", harm_table=None,
+                size=float(q.size), origin_e=float(q.origin_e or 0.0),
+                origin_n=float(q.origin_n or 0.0))
+    n = len(x)
+    data = {**e.data, "view": "file", "months_with_data": len(labels), "missing_months": []}
+    ev = EventTable(x, y, step, np.ones(n), np.full(n, "event", dtype=object),
+                    np.full(n, None, dtype=object), np.zeros(n), labels, [], data,
+                    (np.asarray(e.x, float), np.asarray(e.y, float)))
+    return ev, q
+
+
 def gistar_for(ws, q: HotspotQuery) -> GiStarMap:
     ev, q = events_for(ws, q)
     return gistar(ev, q)
