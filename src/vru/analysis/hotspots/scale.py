@@ -35,7 +35,8 @@ each band marked in or out of reach, so every output can show it.
 
 Moran's I is ours rather than ``esda.Moran`` because ten bands over 100k cells share one set of
 close pairs: sorting the pairs by distance gives every band's cross-product and weight sums by
-cumulative sums (esda builds a W object per band, seconds each). z is under the randomisation
+cumulative sums (esda builds a libpysal W object per band: 167 s for 10 bands over 19,881
+cells against 1.1 s here, measured in one run). z is under the randomisation
 null, as ArcGIS reports it; the tests check I, E[I] and z against ``esda.Moran(...).z_rand``.
 """
 
@@ -158,8 +159,8 @@ class DistanceChoice:
     def describe(self) -> str:
         d = self.curve.distances
         return (f"{self.distance:g} m ({self.method}; z(Moran's I) over {len(d)} bands, "
-                f"{d[0]:g}-{d[-1]:g} m; within reach: at most {self.reach_m:g} m and a median "
-                f"of at most {self.max_neighbours} neighbours)")
+                f"{d[0]:g}-{d[-1]:g} m; within reach: at most {self.reach_m:g} m, and at most "
+                f"{self.max_neighbours} neighbours for the median cell, 5% of the study area)")
 
     def rule(self) -> dict:
         """The rule's settings and outcome, for run.json."""
