@@ -135,3 +135,40 @@ def test_too_few_places_for_morans_i_take_the_default_band_and_say_so(n):
     assert np.isnan(choice.curve.z).all()
     with pytest.raises(ValueError, match="at least 4 places"):
         scale.morans_i_by_distance(np.ones(n), x, np.zeros(n), [250.0])
+
+
+def _towns_with_micro_spots(seed: int, cell: float = 100.0, side: float = 12000.0):
+    """Three towns (Gaussian bumps of 900 m, the town-scale structure police data has) on a thin
+    background, with 10 planted micro-places: discs of 150 m with 4 more events per cell. The
+    study area is the cells with an event (built-up). Returns x, y, values, planted mask."""
+    rng = np.random.default_rng(seed)
+    xs = np.arange(cell / 2, side, cell)
+    x, y = (a.ravel() for a in np.meshgrid(xs, xs))
+    lam = np.full(len(x), 0.05)
+    for cx, cy in rng.uniform(2500, side - 2500, (3, 2)):
+        lam += 1.5 * np.exp(-0.5 * (np.hypot(x - cx, y - cy) / 900.0) ** 2)
+    centres = rng.choice(np.flatnonzero(lam > 0.5), 10, replace=False)
+    near = np.hypot(x[:, None] - x[centres], y[:, None] - y[centres]).min(axis=1) <= 150.0
+    lam[near] += 4.0
+    v = rng.poisson(lam).astype(float)
+    keep = v > 0
+    return x[keep], y[keep], v[keep], near[keep]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_micro_places_among_towns_get_a_micro_place_band_and_are_flagged(seed):
+    from vru.analysis.hotspots import gistar as gi
+
+    x, y, v, planted = _towns_with_micro_spots(seed)
+    choice = scale.choose_distance(v, x, y, 100.0)
+    # the planted scale (150 m discs), not the towns'
+    assert choice.method == "first peak of z" and 150.0 <= choice.distance <= 325.0
+
+    def hot_at(band):
+        return gi.gi_star(v, units.distance_band_weights(x, y, band), inference="empirical").bin > 0
+
+    hot = hot_at(choice.distance)
+    assert hot[planted].mean() >= 0.9
+    assert 100.0 * hot[~planted].sum() / len(v) < 5.0
+    # at town scale Gi* marks a quarter of the area or more
+    assert 100.0 * hot_at(1000.0).mean() > 25.0
