@@ -84,9 +84,14 @@ def _eventset(n_months=24, seed=1):
 
 
 def test_backtest_on_stable_planted_hot_spots():
+    from vru.analysis.hotspots import gbm
+
     ev = _eventset()
     units = un.grid_units(ev.x, ev.y, 250)
-    res = bt.backtest(ev, units, range(12, 24))
+    # every method; the model's settings given (its tuning is tested below), small to stay fast
+    small = {**gbm.DEFAULT_SETTINGS, "train_steps": 6, "max_iter": 30}
+    res = bt.backtest(ev, units, range(12, 24),
+                      {**fc.DEFAULT_SPECS, "gbm": small, "ensemble": small})
     assert set(res["method"]) == set(fc.METHODS)
     assert (res["area_definition"].str.startswith("active")).all()
     s = bt.summarise(res)
