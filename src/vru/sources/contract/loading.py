@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from vru.geo.bng import to_bng, to_lonlat
-from vru.sources.contract.sql import q
+from vru.sources.contract.sql import ARROW_BATCH, q
 
 
 class ArrowSlot:
@@ -62,7 +62,7 @@ def _project(con: duckdb.DuckDBPyConnection, a: str, b: str, out: tuple[str, str
     reader = con.execute(
         f"SELECT file_id, row_number, {q(a)} AS a, {q(b)} AS b FROM hub_ok "
         f"WHERE {q(a)} IS NOT NULL AND {q(b)} IS NOT NULL"
-    ).to_arrow_reader(1_000_000)
+    ).to_arrow_reader(ARROW_BATCH)
     batches = []
     schema = pa.schema([("file_id", pa.int64()), ("row_number", pa.int64()),
                         (out[0], pa.float64()), (out[1], pa.float64())])

@@ -33,7 +33,7 @@ from vru.sources import textfiles
 from vru.sources.contract import excel
 from vru.sources.contract.model import Source
 from vru.sources.contract.planning import Planned
-from vru.sources.contract.sql import lit
+from vru.sources.contract.sql import ARROW_BATCH, lit
 from vru.sources.files import ImportRefused
 
 excel_text = excel.excel_text  # re-exported (older imports)
@@ -101,7 +101,7 @@ def batch_chunks(probe: duckdb.DuckDBPyConnection, source: Source,
 def _stream(probe: duckdb.DuckDBPyConnection, scan: str, chunk_rows: int, n: int
             ) -> Iterator[Chunk]:
     try:
-        reader = probe.execute(scan).to_arrow_reader(chunk_rows)
+        reader = probe.execute(scan).to_arrow_reader(ARROW_BATCH)
         for rb in _batches(reader, chunk_rows):
             yield Chunk("(SELECT * FROM hub_src)", table=rb)
             del rb   # loaded: not kept while the next chunk is read

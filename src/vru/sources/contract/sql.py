@@ -14,6 +14,10 @@ from vru.sources.contract.model import Check, Column, Contract
 DAYFIRST_DATETIME = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 EARLIEST = "1900-01-01"
+# Rows per Arrow record batch of a chunk's in-memory tables. DuckDB scans an Arrow table one
+# record batch per thread: a chunk in one batch (pyarrow's and DuckDB's default size) is read,
+# validated and inserted by a single thread.
+ARROW_BATCH = 122_880
 
 
 def q(name: str) -> str:
@@ -25,7 +29,15 @@ def lit(s: str) -> str:
 
 
 def clean(expr: str) -> str:
-    return f"nullif(trim({expr}, ' \t\r\n'), '')"
+    """``expr`` trimmed of spaces, tabs and line ends, NULL when empty.
+
+    Trimmed only where a value can need it: text that sorts before '!' (empty, or starting with
+    a byte up to the space) or ends with one of those characters. The test is a byte compare and
+    four suffix LIKEs, about 4x cheaper than trim() on every value; and as staging is a view,
+    each use of a column repeats its expression."""
+    return (f"CASE WHEN {expr} < '!' OR {expr} LIKE '% ' OR {expr} LIKE '%\t' "
+            f"OR {expr} LIKE '%\r' OR {expr} LIKE '%\n' "
+            f"THEN nullif(trim({expr}, ' \t\r\n'), '') ELSE {expr} END")
 
 
 
@@ -266,21 +278,21 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False
                 f"SELECT file_id, {groups}, min(row_number) AS __first "
                 f"FROM (SELECT file_id, row_number, {', '.join(key_exprs)} FROM hub_stg) "
                 f"GROUP BY ALL HAVING count(*) > 1"
-            ).to_arrow_table()
+            ).to_arrow_table(ARROW_BATCH)
         else:
             # Every key of the chunk with its first row, then the keys repeated within the
             # chunk or already seen in an earlier chunk of the same file.
             hub_grp = con.execute(
                 f"SELECT file_id, {groups}, min(row_number) AS __first, count(*) AS __n "
                 f"FROM (SELECT file_id, row_number, {', '.join(key_exprs)} FROM hub_stg) "
-                f"GROUP BY ALL").to_arrow_table()
+                f"GROUP BY ALL").to_arrow_table(ARROW_BATCH)
             on = " AND ".join(["s.file_id = g.file_id", *(f"s.k{j} = g.k{j}"
                                                            for j in range(len(c.unique)))])
             hub_dups = con.execute(  # noqa: F841 (DuckDB reads it by name)
                 f"SELECT g.file_id, {groups.replace('k', 'g.k')}, "
                 f"least(g.__first, s.__first) AS __first "
                 f"FROM hub_grp g LEFT JOIN hub_seen s ON {on} "
-                f"WHERE g.__n > 1 OR s.__first IS NOT NULL").to_arrow_table()
+                f"WHERE g.__n > 1 OR s.__first IS NOT NULL").to_arrow_table(ARROW_BATCH)
         on = " AND ".join(["d.file_id = t.file_id",
                            *(f"d.k{j} = t.{q('v_' + k)}" for j, k in enumerate(c.unique))])
         dup_join = f"LEFT JOIN hub_dups d ON {on}"
@@ -341,7 +353,7 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False
                 FROM typed2){once}
             SELECT {keep}, CASE WHEN len(problems) > 0 THEN {raw} END AS __raw
             FROM {'once' if once else 'checked'}"""
-    ).to_arrow_table()
+    ).to_arrow_table(ARROW_BATCH)
     con.execute("CREATE TEMP VIEW hub_ok AS SELECT * FROM hub_chk WHERE len(problems) = 0")
     return hub_chk, hub_grp
 
