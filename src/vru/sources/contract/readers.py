@@ -101,7 +101,7 @@ def batch_chunks(probe: duckdb.DuckDBPyConnection, source: Source,
 def _stream(probe: duckdb.DuckDBPyConnection, scan: str, chunk_rows: int, n: int
             ) -> Iterator[Chunk]:
     try:
-        reader = probe.execute(scan).to_arrow_reader(ARROW_BATCH)
+        reader = probe.execute(scan).to_arrow_reader(min(ARROW_BATCH, chunk_rows))
         for rb in _batches(reader, chunk_rows):
             yield Chunk("(SELECT * FROM hub_src)", table=rb)
             del rb   # loaded: not kept while the next chunk is read

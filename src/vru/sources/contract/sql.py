@@ -334,6 +334,12 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False
                     f"min(file_id) FILTER (WHERE len(problems) = 0) OVER (PARTITION BY {v}) "
                     f"< file_id THEN list_append(problems, {bad}) ELSE problems END AS problems) "
                     f"FROM checked)")
+    # The list of problems is built only for rows with a problem: a list of every rule's
+    # (mostly NULL) outcome on every row, then filtered, cost a fifth of validation; the rules'
+    # conditions are cheap, and a CASE evaluates its branch only where it applies.
+    problem_sql = (f"CASE WHEN {' OR '.join(f'({p}) IS NOT NULL' for p in problems)} "
+                   f"THEN list_filter([{', '.join(problems)}], x -> x IS NOT NULL) "
+                   f"ELSE []::STRUCT(field VARCHAR, reason VARCHAR)[] END")
     flags = [f"CASE WHEN {fl.when} THEN {lit(fl.name)} END" for fl in c.flags]
     flag_sql = (f"list_filter([{', '.join(flags)}], x -> x IS NOT NULL)" if flags
                 else "[]::VARCHAR[]")
@@ -348,7 +354,7 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False
         f"""WITH typed AS (SELECT s.*, {', '.join(typed)} FROM hub_stg s),
             typed2 AS (SELECT t.*{', d.__first' if c.unique else ''} FROM typed t {dup_join}),
             checked AS (
-                SELECT *, list_filter([{', '.join(problems)}], x -> x IS NOT NULL) AS problems,
+                SELECT *, {problem_sql} AS problems,
                        {flag_sql} AS flags
                 FROM typed2){once}
             SELECT {keep}, CASE WHEN len(problems) > 0 THEN {raw} END AS __raw
