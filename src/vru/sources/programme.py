@@ -133,9 +133,11 @@ REFERRAL_CHECKS = (
 
 def _load_referrals(ctx: LoadContext) -> int:
     con = ctx.con
-    # One row per referral: the latest return (file order) gives the state.
-    con.execute("""
-        CREATE TEMP TABLE prog_in AS
+    # One row per referral: the latest return (file order) gives the state. prog_in and
+    # prog_key are Arrow tables that the statements below read by these variables' names
+    # (DuckDB's replacement scan, as the import engine's chunk tables): temp tables made and
+    # dropped inside the import's transaction kept every chunk's rows in memory until commit.
+    prog_in = con.execute("""
         SELECT h.*, i.intervention_id,
                coalesce(h.nhs_pid, h.pnc_pid, h.upn_pid, h.name_dob_pid) AS pid,
                CASE WHEN h.nhs_pid IS NOT NULL THEN 'nhs_number'
@@ -143,13 +145,13 @@ def _load_referrals(ctx: LoadContext) -> int:
                     WHEN h.upn_pid IS NOT NULL THEN 'upn' ELSE 'name_dob' END AS pid_kind,
                row_number() OVER (PARTITION BY i.intervention_id, h.v_provider_ref
                                   ORDER BY h.file_id DESC, h.row_number DESC) AS latest
-        FROM hub_ok h JOIN prog_interventions i ON i.code = h.v_intervention_code""")
+        FROM hub_ok h JOIN prog_interventions i ON i.code = h.v_intervention_code"""
+    ).to_arrow_table()
     # New referrals get ids in (intervention, provider reference) order, so the same returns
     # give the same ids on every run: nextval() per row would hand them out in whatever order
     # DuckDB's threads reach the rows. One nextval() takes the first id, the rest advance the
     # sequence past the block (the web form's referrals draw from the same sequence).
-    con.execute("""
-        CREATE TEMP TABLE prog_key AS
+    keys = """
         SELECT n.intervention_id, n.v_provider_ref, r.referral_id,
                r.referral_id IS NOT NULL AS existing,
                CASE WHEN r.referral_id IS NULL THEN row_number() OVER (
@@ -157,14 +159,17 @@ def _load_referrals(ctx: LoadContext) -> int:
                    ORDER BY n.intervention_id, n.v_provider_ref) END AS new_ord
         FROM (SELECT DISTINCT intervention_id, v_provider_ref FROM prog_in) n
         LEFT JOIN prog_referrals r ON r.intervention_id = n.intervention_id
-             AND r.provider_ref = n.v_provider_ref""")
-    fresh = con.execute("SELECT count(*) FROM prog_key WHERE NOT existing").fetchone()[0]
+             AND r.provider_ref = n.v_provider_ref"""
+    fresh = con.execute(f"SELECT count(*) FROM ({keys}) WHERE NOT existing").fetchone()[0]
+    first = 0
     if fresh:
         first = con.execute("SELECT nextval('prog_referral_seq')").fetchone()[0]
         if fresh > 1:
             con.execute("SELECT max(nextval('prog_referral_seq')) FROM range(?)", [fresh - 1])
-        con.execute("UPDATE prog_key SET referral_id = ? + new_ord - 1 WHERE NOT existing",
-                    [first])
+    prog_key = con.execute(
+        f"SELECT intervention_id, v_provider_ref, existing, "
+        f"CASE WHEN existing THEN referral_id ELSE ? + new_ord - 1 END AS referral_id "
+        f"FROM ({keys})", [first]).to_arrow_table()
     state = """
         SELECT k.referral_id, k.existing, n.*, lower(n.v_status) AS st,
                coalesce(n.v_ended_date, CASE WHEN n.v_status = 'DECLINED' THEN n.v_decision_date
@@ -241,9 +246,8 @@ def _load_referrals(ctx: LoadContext) -> int:
                coalesce(lag(f.to_status) OVER (PARTITION BY f.referral_id ORDER BY f.ord), b.last),
                f.to_status, f.d, f.reason, 'import {ctx.import_id}', now(), f.file_id
         FROM fresh f LEFT JOIN base b USING (referral_id)""")
-    n = con.execute("SELECT count(*) FROM prog_in").fetchone()[0]
-    con.execute("DROP TABLE prog_in")
-    con.execute("DROP TABLE prog_key")
+    n = prog_in.num_rows
+    del prog_in, prog_key
     return int(n)
 
 

@@ -331,7 +331,7 @@ def _import_chunk(ws: Workspace, con: duckdb.DuckDBPyConnection, c: Contract,
         with _no_spill(ws, enabled=bool(c.identifiers or c.match_keys)):
             hub_map, hub_mk = sql.stage(con, c, batch[0][0].header, chunk.sql, pseudo,  # noqa: F841
                                         maker)
-            hub_chk, hub_grp = sql.validate(con, c, chunked)  # noqa: F841
+            hub_chk, hub_grp = sql.validate(con, c, chunked, chunk.dups)  # noqa: F841
         loaded = c.load(LoadContext(con, import_id, ws.settings, agreement))
         if c.match_keys is not None:
             sql.store_match_features(con, c, import_id)
@@ -359,7 +359,7 @@ def _import_chunk(ws: Workspace, con: duckdb.DuckDBPyConnection, c: Contract,
                     f"SELECT DISTINCT file_id, {c.partition} FROM hub_ok LIMIT 100000").fetchall():
                 keys[fid].add(None if key is None else str(key))
         if chunked:
-            sql.end_chunk(con, c)
+            sql.end_chunk(con, c, keys=hub_grp is not None)
         return loaded, n_ok
     finally:
         loading.chunk_slot_clear()

@@ -20,20 +20,23 @@ line, so every following record keeps its true row number.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from vru.sources import textfiles
 from vru.sources.contract import excel
 from vru.sources.contract.model import Source
 from vru.sources.contract.planning import Planned
-from vru.sources.contract.sql import ARROW_BATCH, lit
+from vru.sources.contract.sql import ARROW_BATCH, lit, unique_keys
 from vru.sources.files import ImportRefused
 
 excel_text = excel.excel_text  # re-exported (older imports)
@@ -59,6 +62,9 @@ class Chunk:
     sql: str
     bad: list[BadRow] = field(default_factory=list)
     table: pa.Table | None = None
+    # The contract's duplicated unique keys in the chunk's whole files (file_id, k0..kN,
+    # __first), when they were found before the first chunk was read (files DuckDB reads).
+    dups: pa.Table | None = None
 
 
 def batch_chunks(probe: duckdb.DuckDBPyConnection, source: Source,
@@ -71,7 +77,9 @@ def batch_chunks(probe: duckdb.DuckDBPyConnection, source: Source,
     n = len(batch[0][0].header)
     cs = ", ".join(f"c{i}" for i in range(n))
     on_disk = [(p, fid) for p, fid in batch if p.fast]
-    fast, offsets, total = _probe_csv(probe, on_disk, n)
+    c = batch[0][0].contract
+    keys = functools.partial(unique_keys, c, batch[0][0].header) if c.unique else None
+    fast, offsets, total, dups = _probe_csv(probe, on_disk, n, keys, len(c.unique))
     slow = [(p, fid) for p, fid in batch if fid not in offsets]
     scan = f"SELECT file_id, row_number, {cs} FROM {_csv_scan(fast, n, offsets)}" if fast else ""
     stream = bool(fast) and (total > chunk_rows or sum(p.size for p, _ in fast) > STREAM_BYTES)
@@ -89,21 +97,21 @@ def batch_chunks(probe: duckdb.DuckDBPyConnection, source: Source,
 
     def chunks() -> Iterator[Chunk]:
         if stream:
-            yield from _stream(probe, scan, chunk_rows, n)
+            yield from _stream(probe, scan, chunk_rows, dups)
         elif scan:
-            yield Chunk(f"({scan})")
+            yield Chunk(f"({scan})", dups=dups)
         if slow:
             yield from _python_chunks(source, slow, n, chunk_rows)
 
     return True, chunks()
 
 
-def _stream(probe: duckdb.DuckDBPyConnection, scan: str, chunk_rows: int, n: int
-            ) -> Iterator[Chunk]:
+def _stream(probe: duckdb.DuckDBPyConnection, scan: str, chunk_rows: int,
+            dups: pa.Table | None) -> Iterator[Chunk]:
     try:
         reader = probe.execute(scan).to_arrow_reader(min(ARROW_BATCH, chunk_rows))
         for rb in _batches(reader, chunk_rows):
-            yield Chunk("(SELECT * FROM hub_src)", table=rb)
+            yield Chunk("(SELECT * FROM hub_src)", table=rb, dups=dups)
             del rb   # loaded: not kept while the next chunk is read
     except duckdb.Error as exc:
         # DuckDB's message may quote the offending line (identifiers): never pass it on.
@@ -194,22 +202,47 @@ def _csv_scan(files: list[tuple[Planned, int]], n: int, offsets: dict[int, int])
             f"FROM read_csv([{paths}], {opts}, filename = true) WITH ORDINALITY))")
 
 
-def _probe_csv(probe: duckdb.DuckDBPyConnection, files: list[tuple[Planned, int]], n: int
-               ) -> tuple[list[tuple[Planned, int]], dict[int, int], int]:
+def _probe_csv(probe: duckdb.DuckDBPyConnection, files: list[tuple[Planned, int]], n: int,
+               keys: Callable[[str], str | None] | None = None, width: int = 0
+               ) -> tuple[list[tuple[Planned, int]], dict[int, int], int, pa.Table | None]:
     """The files DuckDB's CSV reader parses cleanly, numbering each file's rows contiguously,
-    each one's offset in a scan of them all, and their rows in all.
+    each one's offset in a scan of them all, their rows in all, and (``keys``: the contract's
+    unique key over a scan, ``sql.unique_keys``) the keys found more than once in a file with
+    the first row of each (file_id, k0..kN, __first).
+
+    The duplicates are found in the same pass (one parse of the files, two groupings): a
+    streamed file's chunks then need no record of the keys of the chunks before them (which
+    each chunk had to join in full, so that time grew with the square of the file's size).
 
     One cheap pass over all files first; if it fails, each file on its own, then the clean ones
     together again. The probes run on a separate cursor: a parse error must not abort the
     import's transaction. Files of one batch share a delimiter (it is part of the batch key)."""
 
     counted: dict[int, int] = {}   # rows per file, from the last probe that passed
+    found_dups: list[pa.Table | None] = [None]
 
     def run(group: list[tuple[Planned, int]]) -> dict[int, int] | None:
+        scan = _csv_scan(group, n, {})
+        key_sql = keys(scan) if keys is not None else None
         try:
-            found = probe.execute(
-                "SELECT file_id, count(*), min(row_number), max(row_number) "
-                f"FROM {_csv_scan(group, n, {})} GROUP BY ALL").fetchall()
+            if key_sql is None:
+                found = probe.execute(
+                    "SELECT file_id, count(*), min(row_number), max(row_number) "
+                    f"FROM {scan} GROUP BY ALL").fetchall()
+                dups = None
+            else:
+                ks = ", ".join(f"k{j}" for j in range(width))
+                res = probe.execute(
+                    f"SELECT file_id, {ks}, count(*) AS n, min(row_number) AS __first, "
+                    f"max(row_number) AS hi, grouping({ks}) > 0 AS per_file FROM {key_sql} "
+                    f"GROUP BY GROUPING SETS ((file_id), (file_id, {ks})) "
+                    f"HAVING grouping({ks}) > 0 OR count(*) > 1").to_arrow_table()
+                per_file = res.column("per_file")
+                totals = res.filter(per_file)
+                found = list(zip(*(totals.column(x).to_pylist()
+                                   for x in ("file_id", "n", "__first", "hi")), strict=True))
+                dups = res.filter(pc.invert(per_file)).select(["file_id", *ks.split(", "), "__first"])
+                del res
         except duckdb.Error:
             # DuckDB's message quotes the offending line (it may hold identifiers): drop it.
             return None
@@ -221,20 +254,26 @@ def _probe_csv(probe: duckdb.DuckDBPyConnection, files: list[tuple[Planned, int]
             return None
         counted.clear()
         counted.update({fid: cnt for fid, cnt, _, _ in found})
+        if dups is not None and dups.num_rows and any(offsets.values()):
+            # The scan numbered rows across its files: a key's first row within its file.
+            shift = np.array([offsets.get(f, 0) for f in dups.column("file_id").to_pylist()])
+            first = dups.column("__first").to_numpy() - shift
+            dups = dups.set_column(dups.num_columns - 1, "__first", pa.array(first))
+        found_dups[0] = dups
         return {fid: offsets.get(fid, 0) for fid in fids}
 
     if not files:
-        return [], {}, 0
+        return [], {}, 0, None
     offsets = run(files)
     if offsets is not None:
-        return files, offsets, sum(counted.values())
+        return files, offsets, sum(counted.values()), found_dups[0]
     if len(files) == 1:
-        return [], {}, 0
+        return [], {}, 0, None
     clean = [f for f in files if run([f]) is not None]
     offsets = run(clean) if clean else None
     if offsets is None:
-        return [], {}, 0
-    return clean, offsets, sum(counted.values())
+        return [], {}, 0, None
+    return clean, offsets, sum(counted.values()), found_dups[0]
 
 
 class _Lines:

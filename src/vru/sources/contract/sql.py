@@ -41,6 +41,26 @@ def clean(expr: str) -> str:
 
 
 
+def staged(col: Column, text: str) -> str:
+    """A column's staged value (as hub_stg has it) from its raw text."""
+    return clean(text) if col.trim else f"nullif({text}, '')"
+
+
+def unique_keys(c: Contract, header: list[str], src: str) -> str | None:
+    """``(SELECT file_id, row_number, k0..kN FROM src)``: the contract's unique key of every row
+    of ``src`` (raw text c0..cN), staged and typed exactly as ``validate`` types it; None for a
+    contract without one."""
+    if not c.unique:
+        return None
+    pos = {h: i for i, h in enumerate(header)}
+    cols = {col.name: col for col in c.stored}
+    raw = ", ".join(f"{staged(cols[k], f'c{pos[k]}') if k in pos else 'NULL::VARCHAR'} AS {q(k)}"
+                    for k in c.unique)
+    keys = ", ".join(f"{_typed(cols[k])} AS k{j}" for j, k in enumerate(c.unique))
+    return (f"(SELECT file_id, row_number, {keys} "
+            f"FROM (SELECT file_id, row_number, {raw} FROM {src}))")
+
+
 def stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: str,
           pseudo: Pseudonymiser | None, maker=None) -> tuple[pa.Table | None, pa.Table | None]:
     """The view hub_stg: the batch's rows as trimmed text, identifiers already pseudonymised.
@@ -55,8 +75,7 @@ def stage(con: duckdb.DuckDBPyConnection, c: Contract, header: list[str], src: s
     for col in c.stored:
         if col.name in pos:
             text = f"s.c{pos[col.name]}"
-            value = clean(text) if col.trim else f"nullif({text}, '')"
-            select.append(f"{value} AS {q(col.name)}")
+            select.append(f"{staged(col, text)} AS {q(col.name)}")
         else:
             select.append(f"NULL::VARCHAR AS {q(col.name)}")
     joins = []
@@ -227,10 +246,11 @@ def start_chunks(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
                     f"CAST(NULL AS {_sql_type(col)}) AS k LIMIT 0")
 
 
-def end_chunk(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
-    """After a chunk of several: remember its unique keys (``hub_grp``, from ``validate``) and
-    its valid once-keys."""
-    if c.unique:
+def end_chunk(con: duckdb.DuckDBPyConnection, c: Contract, keys: bool = True) -> None:
+    """After a chunk of several: remember its unique keys (``hub_grp``, from ``validate``;
+    ``keys`` False: there are none, the file's duplicates were known beforehand) and its valid
+    once-keys."""
+    if c.unique and keys:
         groups = ", ".join(f"k{j}" for j in range(len(c.unique)))
         on = " AND ".join(["s.file_id = g.file_id", *(f"s.k{j} = g.k{j}"
                                                        for j in range(len(c.unique)))])
@@ -252,13 +272,15 @@ def _sql_type(col: Column) -> str:
             "time": "TIME", "bool": "BOOLEAN"}.get(col.type, "VARCHAR")
 
 
-def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False
-             ) -> tuple[pa.Table, pa.Table | None]:
+def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False,
+             dups: pa.Table | None = None) -> tuple[pa.Table, pa.Table | None]:
     """Typed values, row problems and flags of the staged rows (hub_stg): returns them as the
     Arrow table the caller binds as ``hub_chk`` (and, for a chunked contract with a unique key,
     the chunk's keys with their first row, to bind as ``hub_grp`` for ``end_chunk``); the valid
     rows are the view hub_ok. ``chunked``: the batch comes in several chunks, and rules that
-    span rows (unique, once) also look at the earlier chunks (see start_chunks).
+    span rows (unique, once) also look at the earlier chunks (see start_chunks), unless
+    ``dups`` already holds the duplicated keys of the chunk's whole files (file_id, k0..kN,
+    ``__first``: found while the files were probed, ``readers.batch_chunks``).
 
     Arrow tables, not temp tables: the import is one transaction, and DuckDB keeps the data of a
     temp table dropped inside a transaction until it ends (measured: about 180 MB per ISTV
@@ -273,7 +295,9 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False
         cols = {col.name: col for col in c.stored}
         key_exprs = [f"{_typed(cols[k])} AS k{j}" for j, k in enumerate(c.unique)]
         groups = ", ".join(f"k{j}" for j in range(len(c.unique)))
-        if not chunked:
+        if dups is not None:
+            hub_dups = dups  # noqa: F841 (DuckDB reads it by name)
+        elif not chunked:
             hub_dups = con.execute(  # noqa: F841 (DuckDB reads it by name)
                 f"SELECT file_id, {groups}, min(row_number) AS __first "
                 f"FROM (SELECT file_id, row_number, {', '.join(key_exprs)} FROM hub_stg) "
