@@ -201,32 +201,47 @@ def _problem(field_: str, reason_sql: str) -> str:
     return f"{{'field': {lit(field_)}, 'reason': {reason_sql}}}"
 
 
-def _column_problem(col: Column) -> str:
+Rule = list[tuple[str, str | None]]  # a rule's (condition, problem or None) in order: a CASE
+
+
+def _column_problem(col: Column) -> Rule:
     x, v = q(col.name), q("v_" + col.name)
     shown = f"'''' || left({x}, 40) || ''''"
-    parts = [f"WHEN {x} IS NULL THEN "
-             + (_problem(col.name, "'required value missing'") if col.required else "NULL")]
+    rule: Rule = [(f"{x} IS NULL", _problem(col.name, "'required value missing'")
+                   if col.required else None)]
     if col.type == "text":
         if col.max_length:
-            parts.append(f"WHEN length({x}) > {col.max_length} THEN "
-                         + _problem(col.name, lit(f"longer than {col.max_length} characters")))
+            rule.append((f"length({x}) > {col.max_length}",
+                         _problem(col.name, lit(f"longer than {col.max_length} characters"))))
     else:
-        parts.append(f"WHEN {v} IS NULL THEN "
-                     + _problem(col.name, f"{lit(_expected(col) + ': ')} || {shown}"))
+        rule.append((f"{v} IS NULL", _problem(col.name, f"{lit(_expected(col) + ': ')} || {shown}")))
     if col.type in ("int", "decimal"):
         if col.min is not None:
-            parts.append(f"WHEN {v} < {col.min} THEN "
-                         + _problem(col.name, f"'below the minimum {col.min:g}: ' || {shown}"))
+            rule.append((f"{v} < {col.min}",
+                         _problem(col.name, f"'below the minimum {col.min:g}: ' || {shown}")))
         if col.max is not None:
-            parts.append(f"WHEN {v} > {col.max} THEN "
-                         + _problem(col.name, f"'above the maximum {col.max:g}: ' || {shown}"))
+            rule.append((f"{v} > {col.max}",
+                         _problem(col.name, f"'above the maximum {col.max:g}: ' || {shown}")))
     if col.type in ("date", "datetime"):
-        parts.append(f"WHEN {v} < DATE '{EARLIEST}' THEN "
-                     + _problem(col.name, f"'before {EARLIEST}: ' || {shown}"))
+        rule.append((f"{v} < DATE '{EARLIEST}'",
+                     _problem(col.name, f"'before {EARLIEST}: ' || {shown}")))
         if not col.future_ok:
-            parts.append(f"WHEN {v} > current_date + INTERVAL 1 DAY THEN "
-                         + _problem(col.name, f"'in the future: ' || {shown}"))
-    return "CASE " + " ".join(parts) + " END"
+            rule.append((f"{v} > current_date + INTERVAL 1 DAY",
+                         _problem(col.name, f"'in the future: ' || {shown}")))
+    return rule
+
+
+def _rule_problem(rule: Rule) -> str:
+    """The rule's problem (a struct), NULL when there is none."""
+    return "CASE " + " ".join(f"WHEN {w} THEN {p or 'NULL'}" for w, p in rule) + " END"
+
+
+def _rule_fails(rule: Rule) -> str:
+    """Whether the rule has a problem, as a boolean (NULL counts as no): the same conditions
+    as ``_rule_problem`` without building its struct."""
+    if len(rule) == 1 and rule[0][1] is not None:
+        return f"({rule[0][0]})"
+    return "(CASE " + " ".join(f"WHEN {w} THEN {'true' if p else 'false'}" for w, p in rule) + " END)"
 
 
 def start_chunks(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
@@ -320,30 +335,28 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False,
         on = " AND ".join(["d.file_id = t.file_id",
                            *(f"d.k{j} = t.{q('v_' + k)}" for j, k in enumerate(c.unique))])
         dup_join = f"LEFT JOIN hub_dups d ON {on}"
-    problems = [_column_problem(col) for col in c.stored]
+    rules = [_column_problem(col) for col in c.stored]
     for ident in c.identifiers:
         pid, prob = q(ident.name), q(ident.name + "__problem")
         label = ident.columns[0] if len(ident.columns) == 1 else "+".join(ident.columns)
-        missing = (_problem(label, "'required value missing'") if ident.required else "NULL")
-        problems.append(f"CASE WHEN {prob} IS NOT NULL THEN {_problem(label, prob)} "
-                        f"WHEN {pid} IS NULL THEN {missing} END")
+        missing = _problem(label, "'required value missing'") if ident.required else None
+        rules.append([(f"{prob} IS NOT NULL", _problem(label, prob)), (f"{pid} IS NULL", missing)])
     if c.unique:
         nonnull = " AND ".join(f"{q('v_' + k)} IS NOT NULL" for k in c.unique)
-        problems.append(f"CASE WHEN {nonnull} AND __first IS NOT NULL "
-                        f"AND __first <> row_number THEN "
-                        + _problem(c.unique[0], "'duplicate of row ' || __first") + " END")
+        rules.append([(f"{nonnull} AND __first IS NOT NULL AND __first <> row_number",
+                       _problem(c.unique[0], "'duplicate of row ' || __first"))])
     for chk in c.checks:
-        problems.append(f"CASE WHEN {chk.bad} THEN {_problem(chk.field, reason_sql(chk))} END")
+        rules.append([(chk.bad, _problem(chk.field, reason_sql(chk)))])
     once = ""
     if c.once is not None:
         v, bad = q("v_" + c.once.column), _problem(c.once.column, lit(c.once.reason))
         # Stored before this batch...
         if not chunked:
-            problems.append(f"CASE WHEN {v} IN ({c.once.stored}) THEN {bad} END")
+            rules.append([(f"{v} IN ({c.once.stored})", bad)])
         else:  # ... (before its first chunk), or by an earlier file's rows in an earlier chunk
-            problems.append(f"CASE WHEN {v} IN (SELECT * FROM hub_once_before) OR EXISTS ("
-                            f"SELECT 1 FROM hub_once_loaded l WHERE l.k = {v} "
-                            f"AND l.file_id < typed2.file_id) THEN {bad} END")
+            rules.append([(f"{v} IN (SELECT * FROM hub_once_before) OR EXISTS ("
+                           f"SELECT 1 FROM hub_once_loaded l WHERE l.k = {v} "
+                           f"AND l.file_id < typed2.file_id)", bad)])
         # ... or loaded by an earlier file of the batch: the first file (in file order) with a
         # valid row for the key loads it; the same key in any later file is rejected. (The
         # first valid row is valid whatever comes after it, so this is exactly the outcome of
@@ -359,11 +372,12 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False,
                     f"< file_id THEN list_append(problems, {bad}) ELSE problems END AS problems) "
                     f"FROM checked)")
     # The list of problems is built only for rows with a problem: a list of every rule's
-    # (mostly NULL) outcome on every row, then filtered, cost a fifth of validation; the rules'
-    # conditions are cheap, and a CASE evaluates its branch only where it applies.
-    problem_sql = (f"CASE WHEN {' OR '.join(f'({p}) IS NOT NULL' for p in problems)} "
-                   f"THEN list_filter([{', '.join(problems)}], x -> x IS NOT NULL) "
-                   f"ELSE []::STRUCT(field VARCHAR, reason VARCHAR)[] END")
+    # (mostly NULL) struct on every row, then filtered, cost over half of validation; the
+    # rules' conditions as booleans are cheap, and a CASE evaluates a branch only where it
+    # applies.
+    problem_sql = (f"CASE WHEN {' OR '.join(_rule_fails(r) for r in rules)} "
+                   f"THEN list_filter([{', '.join(_rule_problem(r) for r in rules)}], "
+                   f"x -> x IS NOT NULL) ELSE []::STRUCT(field VARCHAR, reason VARCHAR)[] END")
     flags = [f"CASE WHEN {fl.when} THEN {lit(fl.name)} END" for fl in c.flags]
     flag_sql = (f"list_filter([{', '.join(flags)}], x -> x IS NOT NULL)" if flags
                 else "[]::VARCHAR[]")
