@@ -236,6 +236,7 @@ def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
     keys: dict[int, set[str | None]] = {fid: set() for fid in fids}
     loaded = n_ok = 0
     probe = ws.reader()
+    chunks: Iterator[readers.Chunk] | None = None
     try:
         chunked, chunks = readers.batch_chunks(probe, source, batch,
                                                ws.settings.imports.chunk_rows)
@@ -251,6 +252,9 @@ def _import_batch(ws: Workspace, con: duckdb.DuckDBPyConnection, source: Source,
                 rows = sum(v[4] for v in counts.values())
                 progress(f"{batch[0][0].f.name} ({rows:,} rows)", done, total)
     finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()   # a chunk read ahead on the probe's cursor is finished before it is closed
         probe.close()
         with contextlib.suppress(duckdb.Error):  # after an error the transaction rolls back
             sql.end_chunks(con)

@@ -24,6 +24,7 @@ import functools
 import io
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,13 +111,30 @@ def _stream(probe: duckdb.DuckDBPyConnection, scan: str, chunk_rows: int,
             dups: pa.Table | None) -> Iterator[Chunk]:
     try:
         reader = probe.execute(scan).to_arrow_reader(min(ARROW_BATCH, chunk_rows))
-        for rb in _batches(reader, chunk_rows):
+        for rb in _read_ahead(_batches(reader, chunk_rows)):
             yield Chunk("(SELECT * FROM hub_src)", table=rb, dups=dups)
-            del rb   # loaded: not kept while the next chunk is read
+            del rb   # loaded: not kept while the chunk after next is read
     except duckdb.Error as exc:
         # DuckDB's message may quote the offending line (identifiers): never pass it on.
         raise ImportRefused(f"a file changed or could not be read while it was imported "
                             f"({type(exc).__name__})") from None
+
+
+def _read_ahead(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """The tables, each next one read by a worker thread while the caller processes this one:
+    DuckDB's CSV parse (which releases the GIL) overlaps the chunk's validation and loading
+    instead of waiting for it. At most two chunks are in memory: the one being processed and
+    the one being read. A read still in flight when the caller stops is waited for (the
+    reader's cursor must outlive it)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vru-read") as pool:
+        ahead = pool.submit(next, tables, None)
+        try:
+            while (table := ahead.result()) is not None:
+                ahead = pool.submit(next, tables, None)
+                yield table
+                del table
+        finally:
+            wait([ahead])
 
 
 def _batches(reader: pa.RecordBatchReader, chunk_rows: int) -> Iterator[pa.Table]:
