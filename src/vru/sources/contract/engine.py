@@ -4,6 +4,7 @@ resubmissions, in one transaction per import run (see the package docstring)."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -359,8 +360,12 @@ def _import_chunk(ws: Workspace, con: duckdb.DuckDBPyConnection, c: Contract,
             n_ok += ok
         sql.write_rejects(con, c, import_id)
         if c.partition:
+            # The key from the distinct values of the columns it is made of (a file holds a
+            # handful), not built as text on every row first.
+            parts = ", ".join(sorted(set(re.findall(r"\bv_\w+", c.partition))))
             for fid, key in con.execute(
-                    f"SELECT DISTINCT file_id, {c.partition} FROM hub_ok LIMIT 100000").fetchall():
+                    f"SELECT DISTINCT file_id, {c.partition} FROM (SELECT DISTINCT file_id"
+                    f"{', ' + parts if parts else ''} FROM hub_ok) LIMIT 100000").fetchall():
                 keys[fid].add(None if key is None else str(key))
         if chunked:
             sql.end_chunk(con, c, keys=hub_grp is not None)
