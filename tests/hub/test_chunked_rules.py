@@ -7,11 +7,8 @@ Expectations are written from the planted duplicates, not copied from output."""
 
 from __future__ import annotations
 
-import pytest
-
-import vru.sources.contract.readers as readers
-import vru.sources.contract.sql as sqlgen
 from tests.hub.samples import SAMPLES, write_csv
+from tests.hub.test_batches import python_read, validations  # noqa: F401 (fixtures)
 from vru.sources.contract import import_source
 from vru.sources.registry import SOURCES
 
@@ -34,34 +31,8 @@ def _rows(site: str) -> list[dict[str, str]]:
     return rows
 
 
-@pytest.fixture
-def chunks_validated(monkeypatch):
-    calls: list[str] = []
-    original = sqlgen.validate
-
-    def spy(con, c, *args):
-        calls.append(c.kind)
-        return original(con, c, *args)
-
-    monkeypatch.setattr(sqlgen, "validate", spy)
-    return calls
-
-
-@pytest.fixture
-def python_read(monkeypatch):
-    names: list[str] = []
-    original = readers.iter_csv_python
-
-    def spy(p, file_id):
-        names.append(p.f.name)
-        return original(p, file_id)
-
-    monkeypatch.setattr(readers, "iter_csv_python", spy)
-    return names
-
-
-def test_duplicates_across_chunks_of_each_reader(hub_ws, tmp_path, chunks_validated,
-                                                 python_read):
+def test_duplicates_across_chunks_of_each_reader(hub_ws, tmp_path, validations,  # noqa: F811
+                                                 python_read):  # noqa: F811
     hub_ws.settings.imports.chunk_rows = CHUNK
     d = tmp_path / "in"
     write_csv(d / "a.csv", _rows("RC971"))                  # UTF-8: DuckDB's reader, streamed
@@ -75,7 +46,7 @@ def test_duplicates_across_chunks_of_each_reader(hub_ws, tmp_path, chunks_valida
     s = import_source(hub_ws, SOURCES["istv"], [d])
 
     assert python_read == ["b.csv"]
-    assert len(chunks_validated) >= 2 * ROWS // CHUNK      # a.csv and b.csv each in chunks
+    assert len(validations) >= 2 * ROWS // CHUNK      # a.csv and b.csv each in chunks
     per_file = len(PLANTED)
     assert [(f.name, f.rows_read, f.rows_loaded, f.rows_rejected) for f in s.files] == [
         ("a.csv", ROWS, ROWS - per_file, per_file),
