@@ -238,3 +238,23 @@ def test_new_referrals_get_ids_in_a_repeatable_order(ret_ws, tmp_path):
     assert [i for i, _, _ in got] == list(range(before + 1, before + 1 + len(rows)))
     (nxt,) = ret_ws.sql("SELECT nextval('prog_referral_seq')")[0]
     assert nxt == before + len(rows) + 1      # the sequence moved past the block
+
+
+def test_universal_reach_comes_in_the_same_order_every_run(ret_ws, tmp_path):
+    """The quarterly return lists universal reach by age band, sex and ethnicity in that order
+    (the query had no ORDER BY, so the return's rows changed order from run to run)."""
+    from vru.programme import stats
+
+    cells = [("18-21", "F", "WHITE"), ("10-13", "M", "ASIAN"), ("14-17", "F", "UNKNOWN"),
+             ("18-21", "M", "BLACK"), ("10-13", "F", "MIXED"), ("14-17", "M", "WHITE"),
+             ("18-21", "F", "ASIAN"), ("10-13", "M", "OTHER"), ("14-17", "F", "BLACK")]
+    rows = [dict(REACH, age_band=a, sex=s, ethnicity=e, area=f"Area {i}", people=str(20 + i))
+            for i, (a, s, e) in enumerate(cells)]
+    s = import_source(ret_ws, SRC, [write(tmp_path / "reach" / "reach.csv", rows)])
+    assert s.files[0].rows_loaded == len(rows), s.files[0]
+    got = stats.reach_universal(ret_ws, ("age_band", "sex", "ethnicity"), "2024-25")
+    keys = [(r["age_band"], r["sex"], r["ethnicity"]) for r in got]
+    assert sorted(keys) == sorted(cells)
+    assert keys == sorted(keys)
+    assert {k: r["people"] for k, r in zip(keys, got, strict=True)} == {
+        c: 20 + i for i, c in enumerate(cells)}

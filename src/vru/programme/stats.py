@@ -130,7 +130,9 @@ def reach_universal(ws: Workspace, by: tuple[str, ...] = (), fy: str | None = No
         where = "x.month BETWEEN ? AND ?"
         params = [start, end]
     cols = [f"{REACH_DIMS[b]} AS {b}" for b in by]
-    group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
+    keys = ", ".join(str(i + 1) for i in range(len(by)))
+    # ordered by the groups, so the return's rows come in the same order every run
+    group = f"GROUP BY {keys} ORDER BY {keys}" if by else ""
     return _rows(con, f"""
         SELECT {', '.join([*cols, ''])} coalesce(sum(x.people), 0)::BIGINT AS people
         FROM prog_reach x JOIN prog_interventions i USING (intervention_id)
