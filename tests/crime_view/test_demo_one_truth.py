@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -19,22 +22,41 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from vru.cli import app as cli_app
+from vru.privacy import users
 from vru.reports.profile import build_profile
 from vru.settings import SeriousViolence
 from vru.status import workspace_status
-from vru.synth.demo import build_demo
 from vru.web.app import create_app
 from vru.workspace import Workspace
 
 AREA, FROM, TO = "Kingsmere", "2023-04", "2024-03"
 
 
+@dataclass
+class Demo:
+    workspace: Path
+    data_dir: Path
+    user: str
+    password: str
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, monkeypatch_module):
-    root = tmp_path_factory.mktemp("demo_truth")
+def demo(demo_run, tmp_path_factory, monkeypatch_module):
+    """A copy of the session's demo (tests/conftest.py `demo_run`, which no test writes to): the
+    web app writes its audit and caches here. The demo user's password is shown once by
+    `vru demo`, so the copy gets a known one."""
+    assert demo_run.result.exit_code == 0, demo_run.result.output
     monkeypatch_module.delenv("VRU_KEY_FILE", raising=False)
     monkeypatch_module.delenv("VRU_PSEUDONYM_KEY", raising=False)
-    return build_demo(root / "demo", seed=5, scale=0.05)
+    copy = tmp_path_factory.mktemp("demo_truth") / "ws"
+    shutil.copytree(demo_run.workspace, copy, ignore=shutil.ignore_patterns("exports", "*.lock"))
+    password = "demo-truth-test-password-7731"
+    ws = Workspace.open(copy)
+    try:
+        users.reset_password(ws, "demo", password)
+    finally:
+        ws.close()
+    return Demo(copy, demo_run.data, "demo", password)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +91,7 @@ def login(client: TestClient, user: str, password: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # may be the test whose setup builds the session's demo
 def test_every_output_gives_the_ground_truth_count(demo):
     expected = ground_truth(demo.data_dir)
     assert expected > 100
