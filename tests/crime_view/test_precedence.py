@@ -26,6 +26,7 @@ from vru.sources.contract import import_source
 from vru.sources.police_uk import STREET_COLUMNS, import_police
 from vru.sources.registry import SOURCES
 from vru.status import workspace_status
+from vru.testing import new_workspace
 from vru.web.app import create_app
 from vru.workspace import Workspace
 
@@ -75,7 +76,7 @@ def expected_all(override: bool) -> dict[str, int]:
 def ws(tmp_path, monkeypatch):
     monkeypatch.delenv(KEY_FILE_ENV, raising=False)
     monkeypatch.setenv(KEY_ENV, "precedence-test-key-not-a-secret-1234")
-    ws = Workspace.init(tmp_path / "ws", area_name="Precedence test")
+    ws = new_workspace(tmp_path / "ws", area_name="Precedence test")
     i = 0
     for m, n in UK_SV.items():
         rows = []
@@ -227,7 +228,7 @@ def test_a_near_empty_month_at_the_edge_is_partial_not_a_fall_to_zero(tmp_path, 
 
     monkeypatch.delenv(KEY_FILE_ENV, raising=False)
     monkeypatch.setenv(KEY_ENV, "precedence-test-key-not-a-secret-1234")
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     try:
         months = ["2023-04", "2023-05", "2023-06", "2023-07"]
         i = 0

@@ -15,6 +15,7 @@ from tests.hub.samples import SAMPLES, write_csv
 from vru.privacy import agreements
 from vru.privacy.pseudonymise import KEY_ENV, KEY_FILE_ENV
 from vru.settings import Settings
+from vru.testing import new_workspace
 from vru.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -43,7 +44,7 @@ def _run(ws_path, data) -> subprocess.Popen:
 
 def test_sigkill_during_a_chunked_import_leaves_workspace_as_before(tmp_path):
     ws_path = tmp_path / "ws"
-    ws = Workspace.init(ws_path)
+    ws = new_workspace(ws_path)
     with ws.transaction() as con:
         agreements.add(con, "em_gps", "probation", "Serious Violence Duty", ["profile"], 36)
     ws.close()

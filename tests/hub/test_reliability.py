@@ -29,7 +29,7 @@ from vru.privacy.pseudonymise import KEY_ENV, KEY_FILE_ENV
 from vru.settings import Settings
 from vru.sources.contract import import_source
 from vru.sources.registry import SOURCES
-from vru.testing import leaks
+from vru.testing import leaks, new_workspace
 from vru.workspace import Workspace
 
 KEY = "reliability-key-not-a-secret-4411"
@@ -62,7 +62,7 @@ def base(tmp_path_factory, env) -> dict[str, Path]:
     out = {}
     root = tmp_path_factory.mktemp("base")
     for source in {c.source for c in CASES}:
-        ws = Workspace.init(root / source)
+        ws = new_workspace(root / source)
         with ws.transaction() as con:
             agreements.add(con, source, "agency", "Serious Violence Duty", ["profile"], 36)
         kind, data = next(iter(SAMPLES[source].items()))

@@ -23,7 +23,7 @@ from vru.programme.workflow import NewReferral, create_referral
 from vru.sources.contract import import_source
 from vru.sources.registry import SOURCES
 from vru.synth.identities import synthetic_linkage_set, write_partner_files
-from vru.testing import leaks
+from vru.testing import leaks, new_workspace
 from vru.workspace import Workspace
 
 KEY = "linkage-test-key-9#not-a-real-secret"
@@ -95,7 +95,7 @@ def linked(world, tmp_path_factory):
     mp.setenv("TMPDIR", str(private_tmp))
     mp.setattr(tempfile, "tempdir", str(private_tmp))
     ws_path = world / "ws"
-    ws = Workspace.init(ws_path)
+    ws = new_workspace(ws_path)
     with ws.transaction() as con:
         for s, _ in DIRS:
             agreements.add(con, s, f"{s} agency", "Serious Violence Duty",

@@ -23,7 +23,7 @@ from tests.hub.conftest import TEST_KEY
 from tests.profiles import toy
 from vru.privacy import agreements, users
 from vru.privacy.pseudonymise import KEY_ENV, KEY_FILE_ENV
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 PASSWORD = "a long live-test password"
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -52,7 +52,7 @@ def vru(*args: str, cwd: Path, stdin: str | None = None, timeout: float = 300
 
 
 def make_workspace(path: Path) -> Path:
-    ws = Workspace.init(path, area_name="Testshire")
+    ws = new_workspace(path, area_name="Testshire")
     toy.build(ws)
     with ws.transaction() as con:
         # toy.build writes its provenance rows by hand: move the id sequences past them

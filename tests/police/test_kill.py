@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from tests.police.fixtures import street_file
+from vru.testing import new_workspace
 from vru.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -45,7 +46,7 @@ def test_sigkill_midway_leaves_workspace_as_before(tmp_path):
     street_file(small, "2020-01", n=50)
 
     ws_path = tmp_path / "ws"
-    Workspace.init(ws_path).close()
+    new_workspace(ws_path).close()
     assert _run_import(ws_path, small).wait() == 0
     before = _snapshot(ws_path)
     assert before["crimes"] == 50

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import shared_path
 from tests.profiles.conftest import html_text, small_integers
+from vru.testing import new_workspace
 from vru.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -54,7 +55,7 @@ def bedford(tmp_path_factory):
              [f"2023-{i:02d}" for i in range(4, 13)] + [f"2024-{i:02d}" for i in (1, 2, 3)]]
     if not all(f.exists() for f in files):
         pytest.skip("Bedfordshire street files for 2023/24 not all present in ../shared/data")
-    ws = Workspace.init(tmp_path_factory.mktemp("sna-bed") / "ws", area_name="Bedfordshire")
+    ws = new_workspace(tmp_path_factory.mktemp("sna-bed") / "ws", area_name="Bedfordshire")
     import_police(ws, files)
     yield ws
     ws.close()

@@ -9,6 +9,7 @@ import pytest
 from vru.privacy.pseudonymise import KEY_ENV, KEY_FILE_ENV
 from vru.programme.ledger import Grant, add_body, add_grant
 from vru.programme.model import Intervention, add_intervention
+from vru.testing import new_workspace
 from vru.workspace import Workspace
 
 TEST_KEY = "programme-test-key-not-a-real-secret-42"
@@ -60,7 +61,7 @@ def add_funding(ws: Workspace) -> None:
 
 @pytest.fixture
 def prog_ws(tmp_path, key_env):
-    ws = Workspace.init(tmp_path / "ws", area_name="Testshire")
+    ws = new_workspace(tmp_path / "ws", area_name="Testshire")
     add_programme(ws)
     add_funding(ws)
     yield ws

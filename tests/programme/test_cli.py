@@ -8,7 +8,7 @@ import openpyxl
 from typer.testing import CliRunner
 
 from vru.cli import app
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 runner = CliRunner()
 
@@ -19,7 +19,7 @@ def _run(*args, input=None):
 
 def test_programme_and_funding_commands(tmp_path, key_env):
     ws = tmp_path / "ws"
-    Workspace.init(ws, area_name="CLI").close()
+    new_workspace(ws, area_name="CLI").close()
     w = ("-w", ws)
     r = _run("programme", "toolkit", "--json")
     assert r.exit_code == 0 and any(s["strand"] == "mentoring" and s["impact_pct"] == 21.0

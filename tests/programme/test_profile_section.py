@@ -14,7 +14,7 @@ from vru.programme.ledger import Spend, record_spend
 from vru.programme.model import intervention_by_code
 from vru.programme.people import PersonIds
 from vru.programme.workflow import NewReferral, create_referral, get_referral, move
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "profiles"))
 import toy  # noqa: E402
@@ -35,7 +35,7 @@ def docs(tmp_path_factory):
     saved = {k: os.environ.pop(k, None) for k in (KEY_ENV, KEY_FILE_ENV)}
     os.environ[KEY_ENV] = "programme-profile-test-key-0001"
     root = tmp_path_factory.mktemp("progprofile")
-    ws = Workspace.init(root / "ws", area_name="Testshire")
+    ws = new_workspace(root / "ws", area_name="Testshire")
     try:
         toy.build(ws)
         add_programme(ws)

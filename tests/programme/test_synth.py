@@ -14,7 +14,7 @@ from vru.programme import reconcile, stats
 from vru.synth import programme as sp
 from vru.synth.generate import generate
 from vru.synth.params import SynthParams
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_activity_scale_applies_from_the_start_date():
 
 
 def test_programme_loads_and_reconciles(world, tmp_path, key_env):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     try:
         out = sp.load_programme(ws, world / "programme")
         for label, (read, loaded, rejected) in out.items():

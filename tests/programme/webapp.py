@@ -16,6 +16,7 @@ from vru.programme.ledger import Spend, record_spend
 from vru.programme.model import intervention_by_code
 from vru.programme.people import PersonIds
 from vru.programme.workflow import NewReferral, create_referral, get_referral, move
+from vru.testing import new_workspace
 from vru.web.app import create_app
 from vru.workspace import Workspace
 
@@ -40,7 +41,7 @@ def restore_key(saved: dict) -> None:
 
 
 def build(path) -> Workspace:
-    ws = Workspace.init(path, area_name="Testshire")
+    ws = new_workspace(path, area_name="Testshire")
     add_programme(ws)
     add_funding(ws)
     record_spend(ws, Spend("N-NYT-24", "2024-25", 1, "15000.00", "MENT"))

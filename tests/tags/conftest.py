@@ -9,6 +9,7 @@ from vru.privacy.pseudonymise import KEY_ENV, Pseudonymiser
 from vru.sources.contract import import_source
 from vru.sources.registry import SOURCES
 from vru.synth.tags import TagScenarioParams, generate_tags
+from vru.testing import new_workspace
 from vru.workspace import Workspace
 
 KEY = "tags-test-key-not-a-secret-0123456789"
@@ -34,7 +35,7 @@ def load_scenario(ws: Workspace, folder, key: str = KEY, agree: bool = True) -> 
 
 @pytest.fixture(scope="session")
 def scenario_ws(tmp_path_factory, scenario_dir):
-    ws = Workspace.init(tmp_path_factory.mktemp("tagsws") / "ws")
+    ws = new_workspace(tmp_path_factory.mktemp("tagsws") / "ws")
     load_scenario(ws, scenario_dir)
     yield ws
     ws.close()

@@ -12,7 +12,7 @@ from tests.tags.helpers import E0, N0, PERSON, agree, put, square_wkt, walk
 from vru import clock
 from vru.analysis.tags import store
 from vru.settings import Tags
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 D = datetime
 ORDER = (PERSON, date(2024, 1, 1), date(2025, 12, 31))
@@ -143,7 +143,7 @@ def test_out_of_order_and_duplicate_pings_change_nothing(tmp_path):
     messy = trail[::-1] + random.Random(1).sample(trail, 20)
     out = []
     for name, pings in (("clean", trail), ("messy", messy)):
-        w = Workspace.init(tmp_path / name)
+        w = new_workspace(tmp_path / name)
         agree(w)
         put(w, people=[ORDER], pings=pings, crimes=crimes)
         store.run_match(w)
@@ -306,7 +306,7 @@ def test_results_expire_with_the_source_retention(tmp_path):
                 crimes=[("C1", D(2024, 6, 12, 9, 10), None, E0, N0)],
                 zones=[(PERSON, "Z1", "EXCLUSION", square_wkt(E0, N0, 200), date(2024, 1, 1),
                         None, "ALL", None, None)])
-    w = Workspace.init(tmp_path / "w")
+    w = new_workspace(tmp_path / "w")
     agree(w, months=36)     # June 2024 data kept to June 2027
     put(w, **data)
     store.run_match(w)
@@ -320,7 +320,7 @@ def test_results_expire_with_the_source_retention(tmp_path):
     assert sum(w.scalar(f"SELECT count(*) FROM {t}") for t in store.RESULT_TABLES) == 0
     w.close()
     # Under a 12-month agreement the same results are already past retention: none are kept.
-    w = Workspace.init(tmp_path / "w12")
+    w = new_workspace(tmp_path / "w12")
     agree(w, months=12)
     put(w, **data)
     store.run_match(w)

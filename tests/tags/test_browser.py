@@ -15,7 +15,7 @@ from tests.browser import chromium_browser, serve_workspace, sign_in  # noqa: F4
 from tests.tags.helpers import E0, N0, ORDER_ROW, PERSON, agree, put, square_wkt, walk
 from tests.web.conftest import PASSWORD
 from vru.privacy import agreements, users
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 pytestmark = [pytest.mark.browser]
 
@@ -31,7 +31,7 @@ TRAIL_RGB = (0x33, 0x33, 0x33)  # trail line; fixes are #555 circles
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    ws = Workspace.init(tmp_path_factory.mktemp("tagbrowser") / "ws")
+    ws = new_workspace(tmp_path_factory.mktemp("tagbrowser") / "ws")
     agree(ws)
     with ws.transaction() as con:
         agreements.add(con, "istv", "Kingsmere NHS Trust", "Serious Violence Duty",

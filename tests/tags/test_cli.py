@@ -13,6 +13,7 @@ from tests.tags.conftest import load_scenario
 from tests.tags.helpers import E0, N0, ORDER_ROW, PERSON, agree, put, square_wkt, walk
 from vru.analysis.tags import store
 from vru.cli import app
+from vru.testing import new_workspace
 from vru.workspace import Workspace
 
 runner = CliRunner()
@@ -28,7 +29,7 @@ def _audit(ws_dir):
 
 def test_match_and_breach_exports(tmp_path, scenario_dir):
     ws_dir = tmp_path / "ws"
-    ws = Workspace.init(ws_dir)
+    ws = new_workspace(ws_dir)
     load_scenario(ws, scenario_dir)
     ws.close()
     w = ["-w", str(ws_dir)]
@@ -67,7 +68,7 @@ def test_match_and_breach_exports(tmp_path, scenario_dir):
 
 def test_alert_change_and_refusal_without_em_agreement(tmp_path):
     ws_dir = tmp_path / "ws"
-    ws = Workspace.init(ws_dir)
+    ws = new_workspace(ws_dir)
     zone = (PERSON, "Z1", "EXCLUSION", square_wkt(E0, N0, 200), ORDER_ROW[1], None, "ALL", None,
             None)
     put(ws, people=[ORDER_ROW], zones=[zone],

@@ -11,7 +11,7 @@ from tests.tags.conftest import KEY, load_scenario
 from vru.analysis.tags import evaluate, store
 from vru.sources.contract import import_source
 from vru.sources.registry import SOURCES
-from vru.workspace import Workspace
+from vru.testing import new_workspace
 
 
 def _truth(folder):
@@ -100,7 +100,7 @@ def test_incremental_equals_full(tmp_path, scenario_dir, pnc_of, monkeypatch):
         rows[late].to_csv(later / "em" / "pings" / f"late-{f.name}", index=False)
     assert late.sum() > 1000
     shutil.copytree(scenario_dir / "police-rms", part / "police-rms")
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     load_scenario(ws, part)
     first = store.run_match(ws)
     assert first.mode == "full"

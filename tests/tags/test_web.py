@@ -14,8 +14,8 @@ from tests.tags.helpers import E0, N0, ORDER_ROW, PERSON, agree, put, square_wkt
 from tests.web.conftest import PASSWORD, login
 from vru.analysis.tags import store
 from vru.privacy import users
+from vru.testing import new_workspace
 from vru.web.app import create_app
-from vru.workspace import Workspace
 
 # (role, agency) -> may see electronic-monitoring results. Police = the police_rms agreement's
 # agency, probation = the em_gps agreement's (tests.tags.helpers.agree).
@@ -41,7 +41,7 @@ ROUTES = [
 
 @pytest.fixture(scope="module")
 def tag_app(tmp_path_factory):
-    ws = Workspace.init(tmp_path_factory.mktemp("tagweb") / "ws")
+    ws = new_workspace(tmp_path_factory.mktemp("tagweb") / "ws")
     agree(ws)
     from vru.privacy import agreements
 
@@ -192,7 +192,7 @@ def test_alert_form_changes_state_with_csrf_and_audit(tag_app):
 
 
 def test_no_em_purpose_no_access(tmp_path):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     agree(ws, em_purposes=("problem profile",))
     users.add_user(ws, "pp", PASSWORD, "partner", agency="Probation Service")
     app = create_app(ws, audit_durable=False)

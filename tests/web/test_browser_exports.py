@@ -16,8 +16,8 @@ from tests.profiles.toy import LADS, build
 from tests.web.conftest import PASSWORD
 from tests.web.test_browser import _pixel_spread, _signed_in_page, chromium_browser
 from vru.privacy import users
+from vru.testing import new_workspace
 from vru.web.app import create_app
-from vru.workspace import Workspace
 
 pytestmark = [pytest.mark.browser]
 __all__ = ["chromium_browser"]
@@ -25,7 +25,7 @@ __all__ = ["chromium_browser"]
 
 @pytest.fixture(scope="module")
 def toy_server(tmp_path_factory):
-    ws = Workspace.init(tmp_path_factory.mktemp("toyweb") / "ws", area_name="Testshire")
+    ws = new_workspace(tmp_path_factory.mktemp("toyweb") / "ws", area_name="Testshire")
     build(ws, partners=False)
     users.add_user(ws, "analyst", PASSWORD, "analyst")
     with serve(create_app(ws, audit_durable=False)) as url:

@@ -17,6 +17,7 @@ from tests.web.conftest import PASSWORD, login
 from vru.cli import app as cli_app
 from vru.privacy import agreements, users
 from vru.sources.police_uk import import_police
+from vru.testing import new_workspace
 from vru.web.app import create_app
 from vru.workspace import Workspace
 
@@ -31,7 +32,7 @@ def _client(ws, username: str) -> TestClient:
 
 
 def test_the_last_active_admin_cannot_disable_or_demote_themselves(tmp_path):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     try:
         users.add_user(ws, "boss", PASSWORD, "admin")
         with pytest.raises(users.LastAdminError, match="last active admin"):
@@ -59,7 +60,7 @@ def test_the_last_active_admin_cannot_disable_or_demote_themselves(tmp_path):
 
 
 def test_a_partner_agency_must_be_one_the_workspace_knows(tmp_path):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     try:
         with pytest.raises(users.UserError, match=r"unknown agency 'Kingsmere NHS'.*known: none"):
             users.add_user(ws, "nurse", PASSWORD, "partner", agency="Kingsmere NHS")
@@ -85,7 +86,7 @@ def test_a_partner_agency_must_be_one_the_workspace_knows(tmp_path):
 
 def test_outputs_are_found_in_a_copied_workspace(tmp_path):
     src = tmp_path / "original"
-    ws = Workspace.init(src, area_name="Testshire")
+    ws = new_workspace(src, area_name="Testshire")
     import_police(ws, [write_street_files(tmp_path / "files")])
     users.add_user(ws, "analyst", PASSWORD, "analyst")
     ws.close()
@@ -157,7 +158,7 @@ def test_profiles_default_to_disclosure_control_and_exact_files_have_their_own_n
 def test_cli_profile_exact_and_controlled_never_share_a_name(tmp_path):
     from tests.profiles.toy import build
 
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     build(ws, partners=False)
     ws.close()
     out = tmp_path / "out"
@@ -174,7 +175,7 @@ def test_a_partner_agency_takes_the_spelling_on_the_records(tmp_path):
     matched on the records' spelling, so that is the one stored."""
     from tests.web.conftest import fill_crimes
 
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     try:
         fill_crimes(ws, n=50)
         with ws.transaction() as con:
@@ -191,7 +192,7 @@ def test_hot_spot_map_of_a_workspace_with_one_crime_is_an_answer_not_an_error(tm
 
     from vru.testing.crimes import insert_crimes
 
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     try:
         users.add_user(ws, "ana", PASSWORD, "analyst")
         insert_crimes(ws, [{"month": date(2024, 1, 1), "crime_type": "Violence and sexual offences",

@@ -8,8 +8,8 @@ import time
 
 from tests.web.conftest import fill_crimes
 from vru.live.jobs import JobRunner
+from vru.testing import new_workspace
 from vru.web.cache import ResultCache
-from vru.workspace import Workspace
 
 
 def _wait(job, timeout=30):
@@ -20,7 +20,7 @@ def _wait(job, timeout=30):
 
 
 def test_a_writing_job_refreshes_cached_answers_before_it_ends(tmp_path):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     try:
         fill_crimes(ws, n=300)
         cache = ResultCache(ws, check_s=0.0)        # would notice any change at once
@@ -65,7 +65,7 @@ def test_a_writing_job_refreshes_cached_answers_before_it_ends(tmp_path):
 
 
 def test_a_failing_job_is_reported_and_unpins(tmp_path):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     try:
         cache = ResultCache(ws)
         runner = JobRunner(ws)

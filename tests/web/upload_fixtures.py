@@ -12,6 +12,7 @@ from tests.hub.samples import SAMPLES, write_csv
 from tests.web.conftest import PASSWORD, ROLE_USERS, fill_crimes
 from vru.privacy import agreements, users
 from vru.privacy.pseudonymise import KEY_ENV, KEY_FILE_ENV
+from vru.testing import new_workspace
 from vru.workspace import Workspace
 
 PARTNER_AGENCY = ROLE_USERS["partner"]          # "Bedfordshire Police"
@@ -21,7 +22,7 @@ OTHER_AGENCY = "Testshire NHS Trust"
 def upload_workspace(path: Path) -> Workspace:
     os.environ.pop(KEY_FILE_ENV, None)
     os.environ[KEY_ENV] = TEST_KEY
-    ws = Workspace.init(path, area_name="Testshire")
+    ws = new_workspace(path, area_name="Testshire")
     fill_crimes(ws, n=600)
     with ws.transaction() as con:
         # fill_crimes writes import 1 and file 1 by hand: move the sequences past them
