@@ -375,9 +375,15 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False,
     # (mostly NULL) struct on every row, then filtered, cost over half of validation; the
     # rules' conditions as booleans are cheap, and a CASE evaluates a branch only where it
     # applies.
-    problem_sql = (f"CASE WHEN {' OR '.join(_rule_fails(r) for r in rules)} "
-                   f"THEN list_filter([{', '.join(_rule_problem(r) for r in rules)}], "
-                   f"x -> x IS NOT NULL) ELSE []::STRUCT(field VARCHAR, reason VARCHAR)[] END")
+    # A contract whose rules query tables (the programme's referrals look up the status
+    # already recorded) keeps the plain list: in the CASE each subquery would run twice, and
+    # under the import's memory cap with spilling forbidden that ran `vru demo` out of memory.
+    listed = f"list_filter([{', '.join(_rule_problem(r) for r in rules)}], x -> x IS NOT NULL)"
+    if any("select" in cond.lower() for r in rules for cond, _ in r):
+        problem_sql = listed
+    else:
+        problem_sql = (f"CASE WHEN {' OR '.join(_rule_fails(r) for r in rules)} THEN {listed} "
+                       f"ELSE []::STRUCT(field VARCHAR, reason VARCHAR)[] END")
     flags = [f"CASE WHEN {fl.when} THEN {lit(fl.name)} END" for fl in c.flags]
     flag_sql = (f"list_filter([{', '.join(flags)}], x -> x IS NOT NULL)" if flags
                 else "[]::VARCHAR[]")
