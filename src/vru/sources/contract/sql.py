@@ -231,17 +231,23 @@ def _column_problem(col: Column) -> Rule:
     return rule
 
 
-def _rule_problem(rule: Rule) -> str:
-    """The rule's problem (a struct), NULL when there is none."""
-    return "CASE " + " ".join(f"WHEN {w} THEN {p or 'NULL'}" for w, p in rule) + " END"
+def _rule_outcome(rule: Rule) -> str:
+    """Which of the rule's conditions holds first (1, 2, ...; NULL when none): computed once
+    per row, so a condition that queries a table runs once."""
+    return "CASE " + " ".join(f"WHEN {w} THEN {i}" for i, (w, _p) in enumerate(rule, 1)) + " END"
 
 
-def _rule_fails(rule: Rule) -> str:
-    """Whether the rule has a problem, as a boolean (NULL counts as no): the same conditions
-    as ``_rule_problem`` without building its struct."""
-    if len(rule) == 1 and rule[0][1] is not None:
-        return f"({rule[0][0]})"
-    return "(CASE " + " ".join(f"WHEN {w} THEN {'true' if p else 'false'}" for w, p in rule) + " END)"
+def _rule_fails(rule: Rule, outcome: str) -> str:
+    """Whether the rule has a problem, from its outcome column (a branch without a problem
+    means none)."""
+    hits = [str(i) for i, (_w, p) in enumerate(rule, 1) if p is not None]
+    return f"coalesce({outcome} IN ({', '.join(hits)}), false)" if hits else "false"
+
+
+def _rule_problem(rule: Rule, outcome: str) -> str:
+    """The rule's problem (a struct) from its outcome column, NULL when there is none."""
+    return (f"CASE {outcome} " + " ".join(f"WHEN {i} THEN {p or 'NULL'}"
+                                          for i, (_w, p) in enumerate(rule, 1)) + " END")
 
 
 def start_chunks(con: duckdb.DuckDBPyConnection, c: Contract) -> None:
@@ -371,19 +377,17 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False,
                     f"min(file_id) FILTER (WHERE len(problems) = 0) OVER (PARTITION BY {v}) "
                     f"< file_id THEN list_append(problems, {bad}) ELSE problems END AS problems) "
                     f"FROM checked)")
-    # The list of problems is built only for rows with a problem: a list of every rule's
-    # (mostly NULL) struct on every row, then filtered, cost over half of validation; the
-    # rules' conditions as booleans are cheap, and a CASE evaluates a branch only where it
-    # applies.
-    # A contract whose rules query tables (the programme's referrals look up the status
-    # already recorded) keeps the plain list: in the CASE each subquery would run twice, and
-    # under the import's memory cap with spilling forbidden that ran `vru demo` out of memory.
-    listed = f"list_filter([{', '.join(_rule_problem(r) for r in rules)}], x -> x IS NOT NULL)"
-    if any("select" in cond.lower() for r in rules for cond, _ in r):
-        problem_sql = listed
-    else:
-        problem_sql = (f"CASE WHEN {' OR '.join(_rule_fails(r) for r in rules)} THEN {listed} "
-                       f"ELSE []::STRUCT(field VARCHAR, reason VARCHAR)[] END")
+    # Each rule's outcome is computed once per row (a small integer column); the list of
+    # problems is built from the outcomes only for rows with a problem: a list of every rule's
+    # (mostly NULL) struct on every row, then filtered, cost over half of validation. (Testing
+    # the rules' conditions again in the CASE ran each table-querying rule twice, which ran
+    # `vru demo` out of memory under the import's cap.)
+    ruled = [(r, f"__o{k}") for k, r in enumerate(r for r in rules if r)]
+    outcome_sql = ", ".join(f"{_rule_outcome(r)} AS {o}" for r, o in ruled)
+    fails = " OR ".join(_rule_fails(r, o) for r, o in ruled)
+    listed = ", ".join(_rule_problem(r, o) for r, o in ruled)
+    problem_sql = (f"CASE WHEN {fails} THEN list_filter([{listed}], x -> x IS NOT NULL) "
+                   f"ELSE []::STRUCT(field VARCHAR, reason VARCHAR)[] END")
     flags = [f"CASE WHEN {fl.when} THEN {lit(fl.name)} END" for fl in c.flags]
     flag_sql = (f"list_filter([{', '.join(flags)}], x -> x IS NOT NULL)" if flags
                 else "[]::VARCHAR[]")
@@ -397,10 +401,11 @@ def validate(con: duckdb.DuckDBPyConnection, c: Contract, chunked: bool = False,
     hub_chk = con.execute(
         f"""WITH typed AS (SELECT s.*, {', '.join(typed)} FROM hub_stg s),
             typed2 AS (SELECT t.*{', d.__first' if c.unique else ''} FROM typed t {dup_join}),
+            ruled AS (SELECT *, {outcome_sql} FROM typed2),
             checked AS (
                 SELECT *, {problem_sql} AS problems,
                        {flag_sql} AS flags
-                FROM typed2){once}
+                FROM ruled){once}
             SELECT {keep}, CASE WHEN len(problems) > 0 THEN {raw} END AS __raw
             FROM {'once' if once else 'checked'}"""
     ).to_arrow_table(ARROW_BATCH)
