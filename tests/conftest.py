@@ -5,11 +5,13 @@ workspaces come from ``vru.testing.new_workspace`` (the schema is built once per
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 # One OpenMP thread for scikit-learn's gradient boosting (the forecast's gbm: hundreds of small
 # fits). With a thread per core, each fit's threads spin-wait for each other, and on a machine
@@ -49,29 +51,59 @@ def workspace(tmp_path) -> Workspace:
 
 
 @dataclass
+class DemoResult:
+    exit_code: int       # `vru demo`'s exit code
+    output: str          # what it printed
+
+
+@dataclass
 class DemoRun:
     workspace: Path      # the demo workspace
     data: Path           # the synthetic world and its truth
-    result: Any          # the CliRunner result of `vru demo` (exit code, output)
+    result: DemoResult   # the outcome of `vru demo` (exit code, output)
+
+
+@contextmanager
+def shared_build(tmp_path_factory, name: str) -> Iterator[tuple[Path, bool]]:
+    """A folder for an expensive build made once per test run, shared by pytest-xdist's worker
+    processes: yields ``(folder, built)``; when ``built`` is False the caller builds into the
+    folder and the others wait on the lock until it has. Without xdist it is a session folder.
+    (The recipe of pytest-xdist's docs, "Making session-scoped fixtures execute only once".)"""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, shared by the workers
+    folder = base / f"shared-{name}"
+    done = folder / ".built"
+    with FileLock(str(base / f"shared-{name}.lock")):
+        folder.mkdir(exist_ok=True)
+        yield folder, done.exists()
+        done.touch()
 
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> DemoRun:
-    """`vru demo --seed 3 --scale 0.1` with its analyses, run once per session with the network
-    switched off and no key in the environment; every demo test reads it (none writes to it)."""
-    from typer.testing import CliRunner
+    """`vru demo --seed 3 --scale 0.1` with its analyses, run once per test run (whatever the
+    number of worker processes) with the network switched off and no key in the environment;
+    every demo test reads it (none writes to it)."""
+    with shared_build(tmp_path_factory, "demo") as (root, built):
+        outcome = root / "outcome.json"
+        if not built:
+            from typer.testing import CliRunner
 
-    from vru.cli import app
+            from vru.cli import app
 
-    def refuse(*_a, **_k):
-        raise OSError("network use during the demo")
+            def refuse(*_a, **_k):
+                raise OSError("network use during the demo")
 
-    root = tmp_path_factory.mktemp("demo")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("VRU_KEY_FILE", raising=False)
-        mp.delenv("VRU_PSEUDONYM_KEY", raising=False)
-        mp.setattr(socket.socket, "connect", refuse)
-        mp.setattr(socket, "create_connection", refuse)
-        res = CliRunner().invoke(app, ["demo", "--workspace", str(root / "demo"), "--seed", "3",
-                                       "--scale", "0.1"])
-    return DemoRun(root / "demo", root / "demo-data", res)
+            with pytest.MonkeyPatch.context() as mp:
+                mp.delenv("VRU_KEY_FILE", raising=False)
+                mp.delenv("VRU_PSEUDONYM_KEY", raising=False)
+                mp.setattr(socket.socket, "connect", refuse)
+                mp.setattr(socket, "create_connection", refuse)
+                res = CliRunner().invoke(app, ["demo", "--workspace", str(root / "demo"), "--seed", "3",
+                                               "--scale", "0.1"])
+            outcome.write_text(json.dumps({"exit_code": res.exit_code, "output": res.output}))
+        result = DemoResult(**json.loads(outcome.read_text()))
+    return DemoRun(root / "demo", root / "demo-data", result)

@@ -128,7 +128,8 @@ def print_not_imported(skipped: list[tuple[str, str]]) -> None:
     if skipped:
         console.print(f"not imported ({len(skipped)} found):")
         for where, why in skipped:
-            console.print(f"  {where}: {why}", highlight=False, markup=False)
+            # soft_wrap: a long path is never folded mid-name (it stays one line to copy)
+            console.print(f"  {where}: {why}", highlight=False, markup=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> None:
