@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 
+from tests.builds import shared_build  # noqa: E402
 from vru.testing import new_workspace  # noqa: E402
 from vru.workspace import Workspace  # noqa: E402
 
@@ -61,25 +60,6 @@ class DemoRun:
     workspace: Path      # the demo workspace
     data: Path           # the synthetic world and its truth
     result: DemoResult   # the outcome of `vru demo` (exit code, output)
-
-
-@contextmanager
-def shared_build(tmp_path_factory, name: str) -> Iterator[tuple[Path, bool]]:
-    """A folder for an expensive build made once per test run, shared by pytest-xdist's worker
-    processes: yields ``(folder, built)``; when ``built`` is False the caller builds into the
-    folder and the others wait on the lock until it has. Without xdist it is a session folder.
-    (The recipe of pytest-xdist's docs, "Making session-scoped fixtures execute only once".)"""
-    from filelock import FileLock
-
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # the run's folder, shared by the workers
-    folder = base / f"shared-{name}"
-    done = folder / ".built"
-    with FileLock(str(base / f"shared-{name}.lock")):
-        folder.mkdir(exist_ok=True)
-        yield folder, done.exists()
-        done.touch()
 
 
 @pytest.fixture(scope="session")

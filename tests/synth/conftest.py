@@ -1,9 +1,10 @@
-"""A synthetic world generated once per test session (scale 0.5: ~200k crimes, three years)."""
+"""A synthetic world generated once per test run (scale 0.5: ~200k crimes, three years)."""
 
 from __future__ import annotations
 
 import pytest
 
+from tests.builds import shared_build
 from vru.synth.generate import generate
 from vru.synth.params import SynthParams
 
@@ -15,6 +16,7 @@ def world_params() -> SynthParams:
 
 @pytest.fixture(scope="session")
 def world_dir(tmp_path_factory, world_params):
-    out = tmp_path_factory.mktemp("synth") / "world"
-    generate(out, world_params)
-    return out
+    with shared_build(tmp_path_factory, "synth-world") as (folder, built):
+        if not built:
+            generate(folder / "world", world_params)
+    return folder / "world"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.builds import shared_build
 from vru.privacy.pseudonymise import KEY_ENV, Pseudonymiser
 from vru.sources.contract import import_source
 from vru.sources.registry import SOURCES
@@ -18,9 +19,10 @@ SCENARIO = TagScenarioParams(seed=5, people=16, days=10, decoy_crimes=600)
 
 @pytest.fixture(scope="session")
 def scenario_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("tags") / "scenario"
-    generate_tags(out, SCENARIO)
-    return out
+    with shared_build(tmp_path_factory, "tags-scenario") as (folder, built):
+        if not built:
+            generate_tags(folder / "scenario", SCENARIO)
+    return folder / "scenario"
 
 
 def load_scenario(ws: Workspace, folder, key: str = KEY, agree: bool = True) -> None:
