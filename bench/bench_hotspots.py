@@ -211,7 +211,8 @@ def bench_forecast(months: int) -> None:
     print(f"    12-month count baseline: {t_count * 1000:.1f} ms (CPU {cpu(base) * 1000:.1f} ms)")
     print(f"    gbm train + score next month: {t_fit:.2f} s (CPU {cpu(pred):.2f} s), neighbours "
           f"{t_nb:.2f} s; ratio to the count baseline {t_fit / max(t_count, 1e-9):,.0f}x")
-    print(f"    gbm one-off tuning (4 settings x {gbm.VAL_STEPS} validation months inside the "
+    n_settings = int(np.prod([len(v) for v in gbm.GRID.values()]))
+    print(f"    gbm one-off tuning ({n_settings} setting(s) x {gbm.VAL_STEPS} validation months inside the "
           f"training window): {t_tune:.1f} s; chosen {settings}")
     # the ensemble: gbm + 12-month count + KDE, weights by rolling-origin validation on the 6
     # months before the forecast month (one-off), then next month's blend
