@@ -94,6 +94,19 @@ def score_selection(sel: np.ndarray, actual: np.ndarray, prev: np.ndarray,
     }
 
 
+def study_area(full: np.ndarray, first_eval: int, area: str, units: Units
+               ) -> tuple[np.ndarray, str]:
+    """Which units a backtest scores (a mask over ``full``, units x steps) and its definition."""
+    if area == "history":
+        return (full[:, :first_eval].sum(axis=1) > 0,
+                "history: units with any event before the first evaluated month")
+    if area == "active":
+        return full.sum(axis=1) > 0, "active: units with any event in the data"
+    if area == "grid":
+        return np.ones(len(units), bool), f"grid: every unit of the extent ({units.describe()})"
+    raise ValueError("area must be 'history', 'active' or 'grid'")
+
+
 def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
              methods: dict[str, dict] | None = None, coverages=DEFAULT_COVERAGES,
              area: str = "active", seed: int = 0, context: np.ndarray | None = None,
@@ -106,17 +119,7 @@ def backtest(events: EventSet, units: Units, eval_steps: Sequence[int],
     uidx = units.assign(events.x, events.y)
     full = space_time_cube(uidx, events.step, len(units), events.n_steps, events.weight)
     first_eval = min(eval_steps)
-    if area == "history":
-        keep = full[:, :first_eval].sum(axis=1) > 0
-        area_def = "history: units with any event before the first evaluated month"
-    elif area == "active":
-        keep = full.sum(axis=1) > 0
-        area_def = "active: units with any event in the data"
-    elif area == "grid":
-        keep = np.ones(len(units), bool)
-        area_def = f"grid: every unit of the extent ({units.describe()})"
-    else:
-        raise ValueError("area must be 'history', 'active' or 'grid'")
+    keep, area_def = study_area(full, first_eval, area, units)
     kept = np.flatnonzero(keep)
     remap = np.full(len(units), -1)
     remap[kept] = np.arange(len(kept))
@@ -270,9 +273,7 @@ def foresight_reference(results: pd.DataFrame, events: EventSet, units: Units,
     covs = sorted(results["coverage_pct"].unique())
     uidx = units.assign(events.x, events.y)
     full = space_time_cube(uidx, events.step, len(units), events.n_steps, events.weight)
-    first = min(steps)
-    keep = {"history": full[:, :first].sum(axis=1) > 0, "active": full.sum(axis=1) > 0,
-            "grid": np.ones(len(units), bool)}[area]
+    keep, _ = study_area(full, min(steps), area, units)
     cube = full[keep]
     uarea = units.area_m2[keep] if units.has_area else np.ones(int(keep.sum()))
     tiebreak = np.random.default_rng(seed).permutation(len(cube))

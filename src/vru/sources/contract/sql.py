@@ -40,7 +40,6 @@ def clean(expr: str) -> str:
             f"THEN nullif(trim({expr}, ' \t\r\n'), '') ELSE {expr} END")
 
 
-
 def staged(col: Column, text: str) -> str:
     """A column's staged value (as hub_stg has it) from its raw text."""
     return clean(text) if col.trim else f"nullif({text}, '')"
