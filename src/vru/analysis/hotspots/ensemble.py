@@ -45,8 +45,11 @@ def blend(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.nd
     return out
 
 
-def pai_at(scores: np.ndarray, actual: np.ndarray, pct: float, tiebreak: np.ndarray) -> float:
-    N = actual.sum()
+def pai_at(scores: np.ndarray, actual: np.ndarray, pct: float, tiebreak: np.ndarray,
+           total: float | None = None) -> float:
+    """PAI of the top ``pct``% of the places (equal areas) by score, ties broken by
+    ``tiebreak``; ``total``: the events the hit rate is out of (default: ``actual``'s)."""
+    N = actual.sum() if total is None else total
     if N <= 0:
         return math.nan
     k = max(1, int(math.ceil(pct / 100.0 * len(scores))))

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from vru.analysis.hotspots.ensemble import pai_at
 from vru.analysis.hotspots.units import distance_band_weights
 
 LAGS = (1, 3, 6, 12, 24, 36)
@@ -196,17 +197,6 @@ def fit_predict(inp: Inputs, t: int, settings: dict, rows: np.ndarray | None = N
     return predict(fit(past, t, settings, rows), past, t)
 
 
-def _pai_at(scores: np.ndarray, actual: np.ndarray, area_rows: np.ndarray, pct: float,
-            tiebreak: np.ndarray) -> float:
-    s, a = scores[area_rows], actual[area_rows]
-    N = actual.sum()
-    if N <= 0:
-        return math.nan
-    k = max(1, int(math.ceil(pct / 100.0 * len(s))))
-    order = np.lexsort((tiebreak[: len(s)], -s))[:k]
-    return (a[order].sum() / N) / (k / len(s))
-
-
 def tune(inp: Inputs, first_eval: int, area_rows: np.ndarray, val_steps: int = VAL_STEPS,
          grid: dict | None = None, seed: int = 0) -> tuple[dict, list[dict]]:
     """Rolling-origin validation on the ``val_steps`` steps before ``first_eval`` (each scored
@@ -220,8 +210,10 @@ def tune(inp: Inputs, first_eval: int, area_rows: np.ndarray, val_steps: int = V
     keys = list(grid)
     for combo in itertools.product(*(grid[k] for k in keys)):
         settings = {**DEFAULT_SETTINGS, **dict(zip(keys, combo, strict=True))}
-        pais = [_pai_at(fit_predict(past, s, settings, area_rows), past.cube[:, s], area_rows,
-                        5.0, tiebreak) for s in val]
+        # PAI among the study area's places, out of every event of the month
+        pais = [pai_at(fit_predict(past, s, settings, area_rows)[area_rows],
+                       past.cube[area_rows, s], 5.0, tiebreak[:len(area_rows)],
+                       total=past.cube[:, s].sum()) for s in val]
         trials.append({**settings, "val_pai5": float(np.nanmean(pais)) if pais else math.nan})
     if not trials or all(not np.isfinite(t["val_pai5"]) for t in trials):
         return dict(DEFAULT_SETTINGS), trials
